@@ -1,0 +1,77 @@
+/**
+ * The seam between the binary packet protocol (RFC 4253 §6) and the algorithms that protect
+ * packets. One direction of a connection holds one PacketSealer (outgoing) or PacketOpener
+ * (incoming); swapping algorithms or backends (pure noble, platform AES) touches one file.
+ *
+ * Packet layout on the wire: uint32 packet_length || byte padding_length || payload || padding
+ * || mac. `seq` is the RFC 4253 §6.4 sequence number of the packet (uint32, wraps).
+ */
+
+export type CryptoBackend = "auto" | "pure";
+
+interface PacketProtection {
+  readonly name: string;
+  /** Padding aligns to this many bytes (RFC 4253 §6: the cipher block size, at least 8). */
+  readonly blockSize: number;
+  /** Bytes of MAC or AEAD tag that follow the packet. */
+  readonly macLength: number;
+  /**
+   * True when the 4-byte packet_length is not part of the padding alignment: AEAD modes
+   * (aes-gcm, chacha20-poly1305) and encrypt-then-MAC, as OpenSSH's packet.c does.
+   */
+  readonly lengthExcludedFromPadding: boolean;
+}
+
+export interface PacketSealer extends PacketProtection {
+  /**
+   * Protects one packet. `packet` is the plaintext packet_length || padding_length || payload
+   * || padding (the caller computed lengths and padding). Returns the bytes to write: the
+   * encrypted packet followed by its MAC/tag. May encrypt `packet` in place.
+   */
+  seal(seq: number, packet: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+export interface PacketOpener extends PacketProtection {
+  /** How many leading bytes `packetLength` needs: 4, or one cipher block when the length is encrypted. */
+  readonly headerLength: number;
+  /**
+   * Reads packet_length from the first `headerLength` bytes of a packet without changing any
+   * state (it may be called again for the same packet).
+   */
+  packetLength(seq: number, header: Uint8Array): number;
+  /**
+   * Checks and decrypts one whole packet: `wire` holds 4 + packet_length + macLength bytes.
+   * Returns padding_length || payload || padding (the bytes after packet_length). Throws
+   * ProtocolError when the MAC or tag does not verify. May decrypt `wire` in place.
+   */
+  open(seq: number, wire: Uint8Array): Uint8Array | Promise<Uint8Array>;
+}
+
+/** Key material for one direction, derived per RFC 4253 §7.2. */
+export interface DirectionKeys {
+  iv: Uint8Array;
+  key: Uint8Array;
+  macKey: Uint8Array;
+}
+
+/** A MAC algorithm for non-AEAD ciphers (RFC 4253 §6.4, OpenSSH -etm@openssh.com variants). */
+export interface MacAlgorithm {
+  readonly name: string;
+  readonly keyLength: number;
+  readonly length: number;
+  /** Encrypt-then-MAC: the MAC covers the ciphertext and packet_length is sent in the clear. */
+  readonly etm: boolean;
+  /** Returns a function computing the MAC of `seq || data`. */
+  create(key: Uint8Array): (seq: number, data: Uint8Array) => Uint8Array;
+}
+
+export interface CipherAlgorithm {
+  readonly name: string;
+  readonly keyLength: number;
+  readonly ivLength: number;
+  readonly blockSize: number;
+  /** AEAD ciphers carry their own integrity; the negotiated MAC is ignored for them. */
+  readonly aead: boolean;
+  createSealer(keys: DirectionKeys, mac: MacAlgorithm | undefined, backend: CryptoBackend): PacketSealer;
+  createOpener(keys: DirectionKeys, mac: MacAlgorithm | undefined, backend: CryptoBackend): PacketOpener;
+}
