@@ -6,6 +6,7 @@
 import { ProtocolError } from "../../errors.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export class SshReader {
   private pos = 0;
@@ -109,8 +110,10 @@ export class SshReader {
         throw new ProtocolError(`non-minimal mpint in ${this.what}`);
       }
     }
-    let v = 0n;
-    for (const byte of raw) v = (v << 8n) | BigInt(byte);
+    // One BigInt parse of the hex form: linear, where byte-by-byte shifting is quadratic.
+    let hex = "";
+    for (const byte of raw) hex += HEX[byte];
+    let v = BigInt("0x" + hex);
     if (raw[0]! & 0x80) v -= 1n << BigInt(raw.length * 8);
     return v;
   }
