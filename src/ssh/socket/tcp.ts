@@ -1,0 +1,105 @@
+/**
+ * TCP through node:net, which Node, Deno and Bun all provide. This is the only module of the
+ * library that touches a runtime socket API. Nagle is switched off: SSH sends many small
+ * packets whose latency matters (window adjusts, SFTP requests), measured 2-3x slower with it on.
+ */
+import { connect as netConnect, type Socket } from "node:net";
+import { ConnectionError } from "../../errors.js";
+import type { ByteChannel } from "./byte-channel.js";
+
+/** Stop reading from the kernel when this much is queued and unread (bounded memory). */
+const HIGH_WATER = 4 * 1024 * 1024;
+
+export function connectTcp(host: string, port: number, signal?: AbortSignal): Promise<ByteChannel> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortError(signal));
+    const socket = netConnect({ host, port, noDelay: true });
+    const onAbort = () => {
+      socket.destroy();
+      reject(abortError(signal!));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    socket.once("error", (e: NodeJS.ErrnoException) => {
+      signal?.removeEventListener("abort", onAbort);
+      reject(new ConnectionError(e.code === "ECONNREFUSED" ? "CONNECTION_REFUSED" : "CONNECTION_FAILED",
+        `cannot connect to ${host}:${port}: ${e.message}`, { cause: e }));
+    });
+    socket.once("connect", () => {
+      signal?.removeEventListener("abort", onAbort);
+      socket.removeAllListeners("error");
+      socket.setNoDelay(true);
+      resolve(socketChannel(socket));
+    });
+  });
+}
+
+function abortError(signal: AbortSignal): ConnectionError {
+  return new ConnectionError("ABORTED", `connect aborted: ${signal.reason?.message ?? signal.reason ?? "aborted"}`, { cause: signal.reason });
+}
+
+function socketChannel(socket: Socket): ByteChannel {
+  const chunks: Uint8Array[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: ConnectionError | undefined;
+  let waiter: (() => void) | undefined;
+  const wake = () => {
+    const w = waiter;
+    waiter = undefined;
+    w?.();
+  };
+  socket.on("data", (b: Buffer) => {
+    // A Uint8Array view of the Buffer's memory: no copy, and nothing Buffer-specific escapes.
+    chunks.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    queued += b.byteLength;
+    if (queued > HIGH_WATER) socket.pause();
+    wake();
+  });
+  socket.on("end", () => {
+    ended = true;
+    wake();
+  });
+  socket.on("close", () => {
+    ended = true;
+    wake();
+  });
+  socket.on("error", (e) => {
+    failure ??= new ConnectionError("CONNECTION_LOST", `connection lost: ${e.message}`, { cause: e });
+    wake();
+  });
+  return {
+    async read() {
+      for (;;) {
+        const c = chunks.shift();
+        if (c) {
+          queued -= c.length;
+          if (queued <= HIGH_WATER && socket.isPaused()) socket.resume();
+          return c;
+        }
+        if (failure) throw failure;
+        if (ended) return null;
+        await new Promise<void>((r) => (waiter = r));
+      }
+    },
+    write(data) {
+      if (failure) return Promise.reject(failure);
+      if (socket.destroyed) return Promise.reject(new ConnectionError("CONNECTION_LOST", "socket is closed"));
+      if (socket.write(data)) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          socket.off("drain", done);
+          socket.off("close", done);
+          if (socket.destroyed && socket.writableLength > 0) reject(new ConnectionError("CONNECTION_LOST", "socket closed while writing"));
+          else resolve();
+        };
+        socket.on("drain", done);
+        socket.on("close", done);
+      });
+    },
+    close() {
+      ended = true;
+      socket.destroy();
+      wake();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * Incoming bytes arrive in chunks of any size; the packet layer needs contiguous ranges. This
+ * queue hands out views into a chunk when a range lies inside one (the common case for small
+ * packets) and copies only when a range spans chunks.
+ */
+export class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  private head = 0; // read offset into chunks[0]
+  private total = 0;
+
+  get length(): number {
+    return this.total;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.total += chunk.length;
+  }
+
+  /** The first `n` bytes without consuming them (n <= length). */
+  peek(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length - this.head >= n) return first.subarray(this.head, this.head + n);
+    return this.copyOut(n, false);
+  }
+
+  /** Removes and returns the first `n` bytes (n <= length). */
+  take(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length - this.head >= n) {
+      const out = first.subarray(this.head, this.head + n);
+      this.head += n;
+      this.total -= n;
+      if (this.head === first.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+      return out;
+    }
+    return this.copyOut(n, true);
+  }
+
+  /** Everything queued, consumed. */
+  takeAll(): Uint8Array {
+    return this.total === 0 ? new Uint8Array(0) : this.take(this.total);
+  }
+
+  private copyOut(n: number, consume: boolean): Uint8Array {
+    const out = new Uint8Array(n);
+    let filled = 0;
+    let i = 0;
+    let off = this.head;
+    while (filled < n) {
+      const c = this.chunks[i]!;
+      const k = Math.min(n - filled, c.length - off);
+      out.set(c.subarray(off, off + k), filled);
+      filled += k;
+      off += k;
+      if (off === c.length) {
+        i++;
+        off = 0;
+      }
+    }
+    if (consume) {
+      this.chunks.splice(0, i);
+      this.head = off;
+      this.total -= n;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * The binary packet protocol (RFC 4253 §6): turns payloads into protected packets and back.
+ * Each direction owns its cipher state and sequence number; the transport swaps the cipher at
+ * NEWKEYS and resets the sequence numbers when strict kex is in force.
+ */
+import { ProtocolError } from "../../errors.js";
+import type { PacketOpener, PacketSealer } from "../crypto/cipher.js";
+import { noneOpener, noneSealer } from "../crypto/none.js";
+import { ByteQueue } from "./byte-queue.js";
+
+/**
+ * Largest packet_length we accept, as OpenSSH (PACKET_MAX_SIZE): 256 KiB. RFC 4253 §6.1 only
+ * requires 35000; anything bigger is a hostile or broken peer.
+ */
+export const MAX_PACKET_LENGTH = 256 * 1024;
+
+/** Outgoing direction: frames payloads with padding and protects them. */
+export class PacketEncoder {
+  sealer: PacketSealer = noneSealer;
+  seq = 0;
+  /** Packets sent since the counter was last reset (the transport uses it for rekey limits). */
+  packets = 0;
+
+  /** Frames and seals one payload; returns the bytes to write (maybe asynchronously). */
+  encode(payload: Uint8Array): Uint8Array | Promise<Uint8Array> {
+    const s = this.sealer;
+    const bs = s.blockSize;
+    // RFC 4253 §6: (packet_length || padding_length || payload || padding) is a multiple of the
+    // block size, padding is 4..255 bytes. AEAD/EtM modes leave packet_length out of the sum.
+    const covered = 1 + payload.length + (s.lengthExcludedFromPadding ? 0 : 4);
+    let pad = bs - (covered % bs);
+    if (pad < 4) pad += bs;
+    const packetLength = 1 + payload.length + pad;
+    if (packetLength > MAX_PACKET_LENGTH) {
+      throw new ProtocolError(`outgoing packet of ${packetLength} bytes exceeds the ${MAX_PACKET_LENGTH}-byte limit`);
+    }
+    const packet = new Uint8Array(4 + packetLength + s.macLength);
+    const view = new DataView(packet.buffer);
+    view.setUint32(0, packetLength);
+    packet[4] = pad;
+    packet.set(payload, 5);
+    crypto.getRandomValues(packet.subarray(5 + payload.length, 4 + packetLength));
+    const seq = this.seq;
+    this.seq = (this.seq + 1) >>> 0;
+    this.packets++;
+    return s.seal(seq, packet.subarray(0, 4 + packetLength));
+  }
+}
+
+/** Incoming direction: reassembles packets from bytes split at any boundary. */
+export class PacketDecoder {
+  opener: PacketOpener = noneOpener;
+  seq = 0;
+  packets = 0;
+  /** Bytes of the packets taken so far; the transport uses it for rekey limits. */
+  bytes = 0;
+  private readonly queue = new ByteQueue();
+  private pendingLength = -1;
+
+  push(chunk: Uint8Array): void {
+    this.queue.push(chunk);
+  }
+
+  /** Bytes received but not yet part of a packet (used after the version exchange). */
+  get buffered(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * The next payload, or undefined when more bytes are needed. The result may be a promise for
+   * asynchronous ciphers; the caller must not call `next` again before it settles, because the
+   * transport may switch `opener` in between.
+   */
+  next(): Uint8Array | Promise<Uint8Array> | undefined {
+    const o = this.opener;
+    if (this.pendingLength < 0) {
+      if (this.queue.length < o.headerLength) return undefined;
+      const len = o.packetLength(this.seq, this.queue.peek(o.headerLength));
+      if (len > MAX_PACKET_LENGTH || len < 5) {
+        throw new ProtocolError(`packet length ${len} out of bounds (5..${MAX_PACKET_LENGTH})`, "BAD_PACKET_LENGTH");
+      }
+      if ((o.lengthExcludedFromPadding ? len : len + 4) % o.blockSize !== 0) {
+        throw new ProtocolError(`packet length ${len} is not a multiple of the ${o.blockSize}-byte block`, "BAD_PACKET_LENGTH");
+      }
+      this.pendingLength = len;
+    }
+    const total = 4 + this.pendingLength + o.macLength;
+    if (this.queue.length < total) return undefined;
+    this.pendingLength = -1;
+    const wire = this.queue.take(total);
+    const seq = this.seq;
+    this.seq = (this.seq + 1) >>> 0;
+    this.packets++;
+    this.bytes += total;
+    const opened = o.open(seq, wire);
+    return opened instanceof Promise ? opened.then(payloadOf) : payloadOf(opened);
+  }
+}
+
+/** Strips padding_length and padding from an opened packet (RFC 4253 §6). */
+function payloadOf(body: Uint8Array): Uint8Array {
+  const pad = body[0]!;
+  if (pad < 4 || pad + 1 >= body.length) {
+    throw new ProtocolError(`invalid padding length ${pad} in a ${body.length + 4}-byte packet`);
+  }
+  return body.subarray(1, body.length - pad);
+}

@@ -1,0 +1,408 @@
+/**
+ * The client side of the SSH transport layer (RFC 4253): version exchange, the packet read
+ * loop, key exchange and re-exchange, strict kex (OpenSSH PROTOCOL §1.10, CVE-2023-48795),
+ * ext-info (RFC 8308) and disconnects. Upper layers send payloads with `send` and receive
+ * every message numbered 5..7 (service/ext-info are partly handled here) or 50+ via `onMessage`.
+ */
+import { ConnectionError, ProtocolError, SshError } from "../../errors.js";
+import type { CryptoBackend } from "../crypto/cipher.js";
+import type { PublicKey } from "../keys/public-key.js";
+import { DISCONNECT_REASON, MSG } from "../messages.js";
+import type { ByteChannel } from "../socket/byte-channel.js";
+import { SshReader } from "../wire/reader.js";
+import { SshWriter, concat } from "../wire/writer.js";
+import { AsyncQueue, deferred } from "../../util/async-queue.js";
+import { PacketDecoder, PacketEncoder } from "./framing.js";
+import { runClientKex, type KexOutcome } from "./key-exchange.js";
+import { EXT_INFO_C, STRICT_KEX_C, STRICT_KEX_S, decodeKexInit, encodeKexInit, guessWasWrong, type KexInit, type Negotiated } from "./kexinit.js";
+import { CLIENT_VERSION, scanVersion, type ParsedVersion } from "./version.js";
+
+export interface TransportOptions {
+  kex: string[];
+  serverHostKey: string[];
+  cipher: string[];
+  mac: string[];
+  backend: CryptoBackend;
+  /** Throws HostKeyError unless the key is trusted for this server. */
+  verifyHostKey(key: PublicKey): Promise<void>;
+  /** Re-exchange keys after this many bytes in either direction (default 1 GiB). */
+  rekeyAfterBytes?: number;
+  /** Re-exchange keys after this long (default 1 hour). */
+  rekeyAfterMs?: number;
+}
+
+/** State of one key exchange, from the first KEXINIT (either side) to both NEWKEYS. */
+interface KexRound {
+  ours: KexInit;
+  oursPayload: Uint8Array;
+  theirsPayload?: Uint8Array;
+  incoming: AsyncQueue<Uint8Array>;
+  outcome: ReturnType<typeof deferred<KexOutcome>>;
+  sentNewKeys: boolean;
+  /** Drop the peer's next kex packet: its first_kex_packet_follows guess was wrong (§7). */
+  skipGuessedPacket: boolean;
+}
+
+const GiB = 1024 * 1024 * 1024;
+
+export class Transport {
+  /** Receives every message the transport does not consume itself. */
+  onMessage: (payload: Uint8Array) => void = () => {};
+  serverVersion: ParsedVersion | undefined;
+  sessionId: Uint8Array | undefined;
+  hostKey: PublicKey | undefined;
+  algorithms: Negotiated | undefined;
+  /** Signature algorithms the server accepts for user auth (RFC 8308 §3.1), when it said so. */
+  serverSigAlgs: string[] | undefined;
+  strictKex = false;
+  /** Completed key exchanges, the first included. */
+  kexCount = 0;
+
+  private readonly decoder = new PacketDecoder();
+  private readonly encoder = new PacketEncoder();
+  private kex: KexRound | undefined;
+  private firstKexDone = deferred<void>();
+  private firstKexComplete = false;
+  private heldBack: Uint8Array[] = [];
+  private outbox: (Uint8Array | Promise<Uint8Array>)[] = [];
+  private flushScheduled = false;
+  private writeChain: Promise<void> = Promise.resolve();
+  private bytesSinceKex = 0;
+  private lastKexAt = Date.now();
+  private closeError: SshError | undefined;
+  private closedFlag = false;
+  private readonly closeListeners: ((err: SshError | undefined) => void)[] = [];
+
+  constructor(
+    private readonly socket: ByteChannel,
+    private readonly options: TransportOptions,
+  ) {
+    this.firstKexDone.promise.catch(() => {});
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Exchanges versions and completes the first key exchange. */
+  async start(): Promise<void> {
+    try {
+      const pending = this.socket.write(new TextEncoder().encode(CLIENT_VERSION + "\r\n"));
+      await this.readVersion();
+      await pending;
+    } catch (e) {
+      this.fail(e);
+    }
+    if (!this.closedFlag) {
+      this.startKex();
+      void this.readLoop();
+    }
+    await this.firstKexDone.promise;
+  }
+
+  /** Sends an upper-layer message; held back while a key exchange is in progress (§7.1). */
+  send(payload: Uint8Array): void {
+    if (this.closedFlag) throw this.closeError ?? new ConnectionError("CONNECTION_CLOSED", "the connection is closed");
+    if (this.kex && !this.kex.sentNewKeys) {
+      this.heldBack.push(payload.slice());
+      return;
+    }
+    this.writePacket(payload);
+    this.maybeRekey();
+  }
+
+  /** Resolves when everything sent so far has been handed to the socket. */
+  drain(): Promise<void> {
+    if (this.flushScheduled) this.flush();
+    return this.writeChain;
+  }
+
+  /** Registers a callback for when the connection ends (with the error, if it failed). */
+  onClose(listener: (err: SshError | undefined) => void): void {
+    if (this.closedFlag) queueMicrotask(() => listener(this.closeError));
+    else this.closeListeners.push(listener);
+  }
+
+  /** Starts a key re-exchange now (the server may also start one at any time). */
+  rekey(): void {
+    if (!this.closedFlag) this.startKex();
+  }
+
+  /** Sends DISCONNECT (RFC 4253 §11.1) and closes the socket. */
+  async disconnect(reason: number = DISCONNECT_REASON.BY_APPLICATION, description = "closed by application"): Promise<void> {
+    if (this.closedFlag) return;
+    try {
+      this.writePacket(new SshWriter(64).byte(MSG.DISCONNECT).uint32(reason).string(description).string("").finish().slice());
+      await Promise.race([this.drain(), new Promise((r) => setTimeout(r, 1000))]);
+    } catch {
+      // The socket may already be gone; closing is all that is left to do.
+    }
+    this.shutdown(undefined);
+  }
+
+  /** Fails the connection: best-effort DISCONNECT for protocol errors, then close. */
+  fail(err: unknown): void {
+    if (this.closedFlag) return;
+    const error = err instanceof SshError ? err : new ProtocolError(`internal error: ${(err as Error)?.message ?? err}`, "INTERNAL", { cause: err });
+    if (error instanceof ProtocolError || error.code.startsWith("HOST_KEY")) {
+      const reason = error.code.startsWith("HOST_KEY") ? DISCONNECT_REASON.HOST_KEY_NOT_VERIFIABLE
+        : error.code === "MAC_ERROR" ? DISCONNECT_REASON.MAC_ERROR : DISCONNECT_REASON.PROTOCOL_ERROR;
+      try {
+        this.writePacket(new SshWriter(64).byte(MSG.DISCONNECT).uint32(reason).string(error.message.slice(0, 200)).string("").finish().slice());
+        this.flush();
+      } catch {
+        // Best effort only.
+      }
+    }
+    this.shutdown(error);
+  }
+
+  private shutdown(error: SshError | undefined): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.closeError = error;
+    const asError = error ?? new ConnectionError("CONNECTION_CLOSED", "the connection was closed");
+    this.firstKexDone.reject(asError);
+    if (this.kex) {
+      this.kex.incoming.fail(asError);
+      this.kex.outcome.reject(asError);
+    }
+    // Let a final DISCONNECT reach the socket before closing it.
+    void this.writeChain.finally(() => this.socket.close());
+    for (const l of this.closeListeners.splice(0)) l(error);
+  }
+
+  private async readVersion(): Promise<void> {
+    let buf: Uint8Array = new Uint8Array(0);
+    for (;;) {
+      const found = scanVersion(buf);
+      if (found) {
+        this.serverVersion = found.version;
+        if (found.consumed < buf.length) this.decoder.push(buf.slice(found.consumed));
+        return;
+      }
+      const chunk = await this.socket.read();
+      if (!chunk) throw new ConnectionError("CONNECTION_LOST", "the server closed the connection before sending its version");
+      buf = concat(buf, chunk);
+    }
+  }
+
+  private async readLoop(): Promise<void> {
+    try {
+      for (;;) {
+        let next = this.decoder.next();
+        while (next === undefined) {
+          const chunk = await this.socket.read();
+          if (this.closedFlag) return;
+          if (!chunk) throw new ConnectionError("CONNECTION_LOST", "the server closed the connection");
+          this.decoder.push(chunk);
+          next = this.decoder.next();
+        }
+        const payload = next instanceof Promise ? await next : next;
+        if (this.closedFlag) return;
+        await this.dispatch(payload);
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private async dispatch(payload: Uint8Array): Promise<void> {
+    const type = payload[0]!;
+    const inKex = type >= 20 && type <= 49;
+    if (!this.firstKexComplete && !inKex && type !== MSG.DISCONNECT) {
+      // Strict kex forbids anything but kex messages before the first NEWKEYS; without it,
+      // only IGNORE/DEBUG may appear (RFC 4253 §7.1 lets upper layers wait).
+      if (this.strictKex || (type !== MSG.IGNORE && type !== MSG.DEBUG)) {
+        throw new ProtocolError(`unexpected message ${type} during the initial key exchange`, "UNEXPECTED_MESSAGE");
+      }
+    }
+    switch (type) {
+      case MSG.DISCONNECT:
+        return this.onDisconnect(payload);
+      case MSG.IGNORE:
+      case MSG.DEBUG:
+        return;
+      case MSG.UNIMPLEMENTED:
+        // The server did not understand something we sent; upper layers time out or fail on
+        // their own requests, so there is nothing to recover here.
+        return;
+      case MSG.KEXINIT:
+        return this.onKexInit(payload);
+      case MSG.NEWKEYS:
+        return this.onNewKeys();
+      case MSG.EXT_INFO:
+        return this.onExtInfo(payload);
+    }
+    if (inKex) {
+      if (!this.kex?.theirsPayload) throw new ProtocolError(`key-exchange message ${type} outside a key exchange`);
+      if (this.kex.skipGuessedPacket) {
+        this.kex.skipGuessedPacket = false;
+        return;
+      }
+      this.kex.incoming.push(payload);
+      return;
+    }
+    if (type < MSG.SERVICE_REQUEST || (type > MSG.EXT_INFO && type < MSG.USERAUTH_REQUEST)) {
+      // RFC 4253 §11.4: answer unknown transport-layer messages with UNIMPLEMENTED.
+      this.writePacket(new SshWriter(8).byte(MSG.UNIMPLEMENTED).uint32((this.decoder.seq - 1) >>> 0).finish().slice());
+      return;
+    }
+    this.onMessage(payload);
+    this.maybeRekey();
+  }
+
+  private onDisconnect(payload: Uint8Array): void {
+    const r = new SshReader(payload, "DISCONNECT");
+    r.byte();
+    const reason = r.uint32();
+    const description = r.utf8();
+    this.shutdown(new ConnectionError("DISCONNECTED", `the server disconnected (reason ${reason}): ${description}`, { reason }));
+  }
+
+  private startKex(): void {
+    if (this.kex) return;
+    const first = this.sessionId === undefined;
+    const ours: KexInit = {
+      cookie: crypto.getRandomValues(new Uint8Array(16)),
+      // The markers are only sent in the first KEXINIT (RFC 8308 §2.1, PROTOCOL §1.10).
+      kex: first ? [...this.options.kex, EXT_INFO_C, STRICT_KEX_C] : [...this.options.kex],
+      serverHostKey: this.options.serverHostKey,
+      cipherC2S: this.options.cipher,
+      cipherS2C: this.options.cipher,
+      macC2S: this.options.mac,
+      macS2C: this.options.mac,
+      compressionC2S: ["none"],
+      compressionS2C: ["none"],
+      languagesC2S: [],
+      languagesS2C: [],
+      firstKexPacketFollows: false,
+    };
+    const oursPayload = encodeKexInit(ours);
+    const round: KexRound = {
+      ours,
+      oursPayload,
+      incoming: new AsyncQueue(),
+      outcome: deferred(),
+      sentNewKeys: false,
+      skipGuessedPacket: false,
+    };
+    round.outcome.promise.catch(() => {});
+    this.kex = round;
+    this.writePacket(oursPayload);
+  }
+
+  private onKexInit(payload: Uint8Array): void {
+    const isFirstPacket = this.decoder.packets === 1;
+    if (!this.kex) this.startKex();
+    const round = this.kex!;
+    if (round.theirsPayload) throw new ProtocolError("the server sent a second KEXINIT during a key exchange");
+    round.theirsPayload = payload.slice();
+    const theirs = decodeKexInit(round.theirsPayload);
+    if (this.sessionId === undefined) {
+      this.strictKex = theirs.kex.includes(STRICT_KEX_S);
+      if (this.strictKex && !isFirstPacket) {
+        throw new ProtocolError("strict kex: the server's KEXINIT was not its first packet", "STRICT_KEX_VIOLATION");
+      }
+    }
+    if (theirs.firstKexPacketFollows && guessWasWrong(round.ours, theirs)) round.skipGuessedPacket = true;
+    const io = { send: (p: Uint8Array) => this.writePacket(p), receive: () => round.incoming.shift() };
+    runClientKex(
+      {
+        clientVersion: CLIENT_VERSION,
+        serverVersion: this.serverVersion!.line,
+        ours: round.ours,
+        oursPayload: round.oursPayload,
+        theirsPayload: round.theirsPayload,
+        io,
+        backend: this.options.backend,
+        sessionId: this.sessionId,
+        previousHostKey: this.hostKey?.blob,
+        verifyHostKey: (k) => this.options.verifyHostKey(k),
+      },
+      theirs,
+    ).then(
+      (outcome) => this.onKexComputed(round, outcome),
+      (e) => {
+        round.outcome.reject(e);
+        this.fail(e);
+      },
+    );
+  }
+
+  /** Our side of NEWKEYS: switch the outgoing direction and release held-back messages. */
+  private onKexComputed(round: KexRound, outcome: KexOutcome): void {
+    if (this.closedFlag || this.kex !== round) return;
+    this.writePacket(new Uint8Array([MSG.NEWKEYS]));
+    this.encoder.sealer = outcome.sealer;
+    if (this.strictKex) this.encoder.seq = 0;
+    round.sentNewKeys = true;
+    round.outcome.resolve(outcome);
+    for (const p of this.heldBack.splice(0)) this.writePacket(p);
+  }
+
+  /** The server's NEWKEYS: everything after it uses the new incoming keys (§7.3). */
+  private async onNewKeys(): Promise<void> {
+    const round = this.kex;
+    if (!round?.theirsPayload) throw new ProtocolError("NEWKEYS outside a key exchange");
+    const outcome = await round.outcome.promise;
+    this.decoder.opener = outcome.opener;
+    if (this.strictKex) this.decoder.seq = 0;
+    this.kex = undefined;
+    this.sessionId = outcome.sessionId;
+    this.hostKey = outcome.hostKey;
+    this.algorithms = outcome.negotiated;
+    this.kexCount++;
+    this.bytesSinceKex = 0;
+    this.lastKexAt = Date.now();
+    this.decoder.bytes = 0;
+    this.decoder.packets = 0;
+    this.encoder.packets = 0;
+    if (!this.firstKexComplete) {
+      this.firstKexComplete = true;
+      this.firstKexDone.resolve();
+    }
+  }
+
+  private onExtInfo(payload: Uint8Array): void {
+    const r = new SshReader(payload, "EXT_INFO");
+    r.byte();
+    const n = r.uint32();
+    for (let i = 0; i < n; i++) {
+      const name = r.ascii();
+      const value = r.string();
+      if (name === "server-sig-algs") this.serverSigAlgs = new TextDecoder().decode(value).split(",").filter((a) => a.length > 0);
+    }
+  }
+
+  private maybeRekey(): void {
+    if (this.kex || !this.firstKexComplete) return;
+    const limit = this.options.rekeyAfterBytes ?? GiB;
+    const interval = this.options.rekeyAfterMs ?? 3600_000;
+    if (this.bytesSinceKex + this.decoder.bytes >= limit || Date.now() - this.lastKexAt >= interval
+      || this.encoder.packets >= 2 ** 31 || this.decoder.packets >= 2 ** 31) {
+      this.startKex();
+    }
+  }
+
+  private writePacket(payload: Uint8Array): void {
+    this.outbox.push(this.encoder.encode(payload));
+    this.bytesSinceKex += payload.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Writes every packet queued in this turn of the event loop with one socket write. */
+  private flush(): void {
+    if (!this.flushScheduled) return;
+    this.flushScheduled = false;
+    const batch = this.outbox;
+    this.outbox = [];
+    this.writeChain = this.writeChain.then(async () => {
+      const parts = batch.some((p) => p instanceof Promise) ? await Promise.all(batch) : (batch as Uint8Array[]);
+      await this.socket.write(parts.length === 1 ? parts[0]! : concat(...parts));
+    }).catch((e) => this.fail(e));
+  }
+}
