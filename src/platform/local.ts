@@ -1,0 +1,41 @@
+/**
+ * The local machine as the library sees it: files, the home directory and environment
+ * variables. node:fs/os/process work on Node, Deno and Bun; this is the only module besides the
+ * TCP adapter that imports from node:, so another host only needs to replace these functions.
+ */
+import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { homedir, userInfo } from "node:os";
+import { dirname } from "node:path";
+
+/** Reads a UTF-8 text file; undefined when it does not exist. */
+export async function readTextFile(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(expandHome(path), "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/** Appends text to a file, creating it (and its directory, mode 700) when missing. */
+export async function appendTextFile(path: string, text: string): Promise<void> {
+  const p = expandHome(path);
+  await mkdir(dirname(p), { recursive: true, mode: 0o700 });
+  await appendFile(p, text, { mode: 0o600 });
+}
+
+export function expandHome(path: string): string {
+  return path === "~" ? homedir() : path.startsWith("~/") ? homedir() + path.slice(1) : path;
+}
+
+export function env(name: string): string | undefined {
+  return globalThis.process?.env?.[name];
+}
+
+export function localUsername(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return env("USER") ?? env("USERNAME") ?? "root";
+  }
+}

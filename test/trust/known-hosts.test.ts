@@ -1,0 +1,101 @@
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha1 } from "@noble/hashes/legacy.js";
+import { generateEd25519Key } from "../../src/ssh/keys/private-key.js";
+import { hostKeyName, matchesHost, parseKnownHosts } from "../../src/ssh/trust/known-hosts.js";
+import { hostKeyVerifier, preferKnownAlgorithms } from "../../src/ssh/trust/host-key-policy.js";
+import { encodeBase64 } from "../../src/ssh/wire/base64.js";
+import { HostKeyError } from "../../src/errors.js";
+
+describe("known_hosts", () => {
+  it("names non-default ports in brackets", () => {
+    expect(hostKeyName("example.com", 22)).toBe("example.com");
+    expect(hostKeyName("10.0.0.1", 2222)).toBe("[10.0.0.1]:2222");
+  });
+
+  it("matches plain, wildcard, negated and bracketed patterns", () => {
+    expect(matchesHost("example.com,other", "example.com")).toBe(true);
+    expect(matchesHost("*.example.com", "a.example.com")).toBe(true);
+    expect(matchesHost("*.example.com,!bad.example.com", "bad.example.com")).toBe(false);
+    expect(matchesHost("host?", "host1")).toBe(true);
+    expect(matchesHost("[127.0.0.1]:2222", "[127.0.0.1]:2222")).toBe(true);
+    expect(matchesHost("[127.0.0.1]:2222", "127.0.0.1")).toBe(false);
+    expect(matchesHost("EXAMPLE.com", "example.COM")).toBe(true);
+  });
+
+  it("matches hashed host names (|1|salt|hash, HMAC-SHA1)", () => {
+    const salt = crypto.getRandomValues(new Uint8Array(20));
+    const hash = hmac(sha1, salt, new TextEncoder().encode("[h]:2200"));
+    const field = `|1|${encodeBase64(salt)}|${encodeBase64(hash)}`;
+    expect(matchesHost(field, "[h]:2200")).toBe(true);
+    expect(matchesHost(field, "h")).toBe(false);
+  });
+
+  it("parses markers and skips comments and broken lines", () => {
+    const e = parseKnownHosts("# c\n\n@revoked * ssh-ed25519 AAAA\nhost ssh-rsa\nhost ssh-ed25519 !!!\nh2 ssh-ed25519 AAAA comment\n");
+    expect(e.map((x) => [x.marker, x.patterns, x.line])).toEqual([["@revoked", "*", 3], ["", "h2", 6]]);
+  });
+
+  it("orders host key algorithms by what is known", () => {
+    const known = parseKnownHosts("h ssh-rsa AAAA\n");
+    expect(preferKnownAlgorithms(["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"], known, (a) => (a.startsWith("rsa") ? "ssh-rsa" : a)))
+      .toEqual(["rsa-sha2-512", "rsa-sha2-256", "ssh-ed25519"]);
+  });
+});
+
+describe("host key policy", () => {
+  const key = generateEd25519Key().publicKey;
+  const other = generateEd25519Key().publicKey;
+  const line = (k: typeof key, host = "[srv]:2222") => `${host} ${k.type} ${encodeBase64(k.blob)}\n`;
+  const file = async (text: string) => {
+    const dir = await mkdtemp(join(tmpdir(), "kh-"));
+    const f = join(dir, "known_hosts");
+    await writeFile(f, text);
+    return f;
+  };
+
+  it("strict: known passes, unknown and changed are refused with the fingerprint", async () => {
+    await expect(hostKeyVerifier("srv", 2222, { knownHostsFile: await file(line(key)) })(key)).resolves.toBeUndefined();
+    const unknown = await hostKeyVerifier("srv", 2222, { knownHostsFile: await file("") })(key).catch((e) => e);
+    expect(unknown).toBeInstanceOf(HostKeyError);
+    expect(unknown.code).toBe("HOST_KEY_UNKNOWN");
+    expect(unknown.message).toContain(key.fingerprint);
+    const changed = await hostKeyVerifier("srv", 2222, { knownHostsFile: await file(line(other)) })(key).catch((e) => e);
+    expect(changed.code).toBe("HOST_KEY_CHANGED");
+  });
+
+  it("a missing known_hosts file means unknown, not an I/O error", async () => {
+    const err = await hostKeyVerifier("srv", 2222, { knownHostsFile: "/nonexistent/dir/kh" })(key).catch((e) => e);
+    expect(err.code).toBe("HOST_KEY_UNKNOWN");
+  });
+
+  it("@revoked always refuses, even a pinned key", async () => {
+    const f = await file(`@revoked * ${key.type} ${encodeBase64(key.blob)}\n`);
+    const err = await hostKeyVerifier("srv", 2222, { knownHostsFile: f, fingerprints: [key.fingerprint] })(key).catch((e) => e);
+    expect(err.code).toBe("HOST_KEY_REVOKED");
+  });
+
+  it("accept-new appends unknown keys but still refuses changed ones", async () => {
+    const f = await file("");
+    await hostKeyVerifier("srv", 2222, { policy: "accept-new", knownHostsFile: f })(key);
+    expect(await readFile(f, "utf8")).toBe(line(key));
+    const err = await hostKeyVerifier("srv", 2222, { policy: "accept-new", knownHostsFile: f })(other).catch((e) => e);
+    expect(err.code).toBe("HOST_KEY_CHANGED");
+  });
+
+  it("pins and the verify callback decide when given", async () => {
+    const f = await file("");
+    await expect(hostKeyVerifier("srv", 22, { knownHostsFile: f, fingerprints: [key.fingerprint] })(key)).resolves.toBeUndefined();
+    expect((await hostKeyVerifier("srv", 22, { knownHostsFile: f, fingerprints: [other.fingerprint] })(key).catch((e) => e)).code)
+      .toBe("HOST_KEY_MISMATCH");
+    await expect(hostKeyVerifier("srv", 22, { knownHostsFile: f, verify: (k) => k.fingerprint === key.fingerprint })(key)).resolves.toBeUndefined();
+    expect((await hostKeyVerifier("srv", 22, { knownHostsFile: f, verify: () => false })(key).catch((e) => e)).code).toBe("HOST_KEY_REJECTED");
+  });
+
+  it("insecure-accept-any accepts anything", async () => {
+    await expect(hostKeyVerifier("srv", 22, { policy: "insecure-accept-any", knownHostsFile: "/nonexistent" })(key)).resolves.toBeUndefined();
+  });
+});
