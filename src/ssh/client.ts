@@ -1,0 +1,188 @@
+/**
+ * Opening an SSH connection: socket, transport (kex + host trust), user authentication and the
+ * connection protocol, bounded by `readyTimeoutMs` and an optional AbortSignal.
+ */
+import { ConnectionError, SshError } from "../errors.js";
+import { resolveAlgorithms, type AlgorithmOptions } from "./algorithms.js";
+import { authenticate, type Prompt } from "./auth/userauth.js";
+import type { CryptoBackend } from "./crypto/cipher.js";
+import { Channel } from "./connection/channel.js";
+import { Connection } from "./connection/connection.js";
+import { parsePrivateKey, type PrivateKey } from "./keys/private-key.js";
+import { keyTypeForAlgorithm } from "./keys/public-key.js";
+import { fromWebStreams, type ByteChannel } from "./socket/byte-channel.js";
+import { connectTcp } from "./socket/tcp.js";
+import { DEFAULT_KNOWN_HOSTS, hostKeyVerifier, knownKeysFor, preferKnownAlgorithms, type HostKeyOptions } from "./trust/host-key-policy.js";
+import { Transport } from "./transport/transport.js";
+import { localUsername } from "../platform/local.js";
+
+export interface SshConnectOptions {
+  host: string;
+  /** Default 22. */
+  port?: number;
+  /** Default: the local user name. */
+  username?: string;
+  password?: string;
+  /** A private key (OpenSSH format text or bytes), or several. */
+  privateKey?: string | Uint8Array | (string | Uint8Array)[];
+  passphrase?: string;
+  keyboardInteractive?: (prompts: Prompt[], info: { name: string; instructions: string }) => Promise<string[]> | string[];
+  /** How the server is trusted; default `{ policy: "strict" }` with ~/.ssh/known_hosts. */
+  hostKeys?: HostKeyOptions;
+  algorithms?: AlgorithmOptions;
+  /** "pure" uses noble for everything; "auto" (default) may use platform AES and RSA. */
+  crypto?: CryptoBackend;
+  /** Fail when the connection is not ready within this time (default 20 s). */
+  readyTimeoutMs?: number;
+  /** Send keepalive@openssh.com this often when > 0 (default 0: off). */
+  keepaliveIntervalMs?: number;
+  signal?: AbortSignal;
+  /** A custom byte transport instead of TCP. */
+  stream?: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> };
+  /** Re-exchange keys after this many bytes (default 1 GiB) or milliseconds (default 1 hour). */
+  rekeyAfterBytes?: number;
+  rekeyAfterMs?: number;
+  onBanner?: (text: string) => void;
+}
+
+/** An authenticated SSH connection. */
+export class SshConnection {
+  private constructor(
+    private readonly transport: Transport,
+    private readonly connection: Connection,
+  ) {}
+
+  /** @internal */
+  static create(transport: Transport, connection: Connection): SshConnection {
+    return new SshConnection(transport, connection);
+  }
+
+  /** The negotiated algorithms of the current keys. */
+  get algorithms() {
+    const a = this.transport.algorithms!;
+    return {
+      kex: a.kex,
+      serverHostKey: a.serverHostKey,
+      cipherClientToServer: a.cipherC2S,
+      cipherServerToClient: a.cipherS2C,
+      macClientToServer: a.macC2S,
+      macServerToClient: a.macS2C,
+    };
+  }
+
+  get hostKey(): { type: string; fingerprint: string } {
+    const k = this.transport.hostKey!;
+    return { type: k.type, fingerprint: k.fingerprint };
+  }
+
+  /** The server's identification string, e.g. "SSH-2.0-OpenSSH_9.2p1 Debian-2". */
+  get serverVersion(): string {
+    return this.transport.serverVersion!.line;
+  }
+
+  /** True when strict key exchange (Terrapin mitigation) is in force. */
+  get strictKex(): boolean {
+    return this.transport.strictKex;
+  }
+
+  /** Completed key exchanges: 1 after connecting, +1 per re-exchange. */
+  get keyExchanges(): number {
+    return this.transport.kexCount;
+  }
+
+  get closed(): boolean {
+    return this.transport.closed;
+  }
+
+  /** Opens a session channel (for a subsystem or a command). */
+  openSession(): Promise<Channel> {
+    return this.connection.openSession();
+  }
+
+  /** Starts a key re-exchange. */
+  rekey(): void {
+    this.transport.rekey();
+  }
+
+  /** Registers a callback for the end of the connection (with the error when it failed). */
+  onClose(listener: (err: SshError | undefined) => void): void {
+    this.transport.onClose(listener);
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Connects, verifies the host key, authenticates and returns the connection. */
+export async function connectSsh(options: SshConnectOptions): Promise<SshConnection> {
+  const host = options.host;
+  const port = options.port ?? 22;
+  const lists = resolveAlgorithms(options.algorithms);
+  const keys = loadKeys(options);
+  const hostKeys = options.hostKeys ?? {};
+  if (hostKeys.policy !== "insecure-accept-any" && options.algorithms?.serverHostKey === undefined) {
+    const known = await knownKeysFor(host, port, hostKeys.knownHostsFile ?? DEFAULT_KNOWN_HOSTS);
+    lists.serverHostKey = preferKnownAlgorithms(lists.serverHostKey, known, (a) => keyTypeForAlgorithm(a) ?? "");
+  }
+
+  const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new ConnectionError("TIMEOUT", `not ready within ${timeoutMs} ms`)), timeoutMs);
+  const onOuterAbort = () => abort.abort(options.signal!.reason);
+  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  if (options.signal?.aborted) onOuterAbort();
+
+  let transport: Transport | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    abort.signal.addEventListener("abort", () => {
+      const reason = abort.signal.reason;
+      const err = reason instanceof SshError ? reason : new ConnectionError("ABORTED", `connect aborted: ${reason?.message ?? reason}`, { cause: reason });
+      transport?.fail(err);
+      reject(err);
+    }, { once: true });
+  });
+  aborted.catch(() => {});
+  try {
+    const socket: ByteChannel = options.stream ? fromWebStreams(options.stream) : await connectTcp(host, port, abort.signal);
+    transport = new Transport(socket, {
+      ...lists,
+      backend: options.crypto ?? "auto",
+      verifyHostKey: hostKeyVerifier(host, port, hostKeys),
+      rekeyAfterBytes: options.rekeyAfterBytes,
+      rekeyAfterMs: options.rekeyAfterMs,
+    });
+    if (abort.signal.aborted) transport.fail(abort.signal.reason);
+    await Promise.race([transport.start(), aborted]);
+    const connection = new Connection(transport);
+    const t = transport;
+    await Promise.race([
+      authenticate(t, {
+        username: options.username ?? localUsername(),
+        password: options.password,
+        privateKeys: keys,
+        keyboardInteractive: options.keyboardInteractive,
+        onBanner: options.onBanner,
+      }, () => (t.onMessage = (m) => connection.handle(m))),
+      aborted,
+    ]);
+    connection.startKeepalive(options.keepaliveIntervalMs ?? 0);
+    return SshConnection.create(transport, connection);
+  } catch (e) {
+    const err = e instanceof SshError ? e : new ConnectionError("CONNECTION_FAILED", `${(e as Error)?.message ?? e}`, { cause: e });
+    transport?.fail(err);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+function loadKeys(options: SshConnectOptions): PrivateKey[] {
+  const given = options.privateKey === undefined ? [] : Array.isArray(options.privateKey) ? options.privateKey : [options.privateKey];
+  return given.map((k) => parsePrivateKey(k, options.passphrase));
+}

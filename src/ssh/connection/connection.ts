@@ -1,0 +1,195 @@
+/**
+ * The connection protocol (RFC 4254) over an authenticated transport: channel numbers, routing
+ * of channel messages, global requests both ways, and optional keepalives.
+ */
+import { ConnectionError, ProtocolError, type SshError } from "../../errors.js";
+import { DISCONNECT_REASON, MSG } from "../messages.js";
+import type { Transport } from "../transport/transport.js";
+import { SshReader } from "../wire/reader.js";
+import { SshWriter } from "../wire/writer.js";
+import { deferred } from "../../util/async-queue.js";
+import { Channel, LOCAL_MAX_PACKET, LOCAL_WINDOW } from "./channel.js";
+
+/** RFC 4254 §5.1 channel open failure reason codes. */
+const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
+
+export class Connection {
+  private readonly channels = new Map<number, Channel>();
+  private readonly opening = new Map<number, ReturnType<typeof deferred<Channel>>>();
+  private readonly globalReplies: ReturnType<typeof deferred<Uint8Array | undefined>>[] = [];
+  private nextId = 0;
+  private keepalive: ReturnType<typeof setInterval> | undefined;
+  private closeError: SshError | undefined;
+  private ended = false;
+
+  constructor(readonly transport: Transport) {
+    transport.onClose((err) => this.end(err));
+  }
+
+  /** Routes one message from the transport (numbers 80-127). */
+  handle(payload: Uint8Array): void {
+    const type = payload[0]!;
+    const r = new SshReader(payload, `message ${type}`);
+    r.byte();
+    switch (type) {
+      case MSG.GLOBAL_REQUEST:
+        return this.onGlobalRequest(r);
+      case MSG.REQUEST_SUCCESS:
+        return this.globalReplies.shift()?.resolve(r.rest());
+      case MSG.REQUEST_FAILURE:
+        return this.globalReplies.shift()?.resolve(undefined);
+      case MSG.CHANNEL_OPEN:
+        return this.onChannelOpen(r);
+      case MSG.CHANNEL_OPEN_CONFIRMATION:
+        return this.onOpenConfirmation(r);
+      case MSG.CHANNEL_OPEN_FAILURE:
+        return this.onOpenFailure(r);
+    }
+    if (type < MSG.CHANNEL_WINDOW_ADJUST || type > MSG.CHANNEL_FAILURE) {
+      throw new ProtocolError(`unexpected message ${type} in the connection protocol`, "UNEXPECTED_MESSAGE");
+    }
+    const id = r.uint32();
+    const channel = this.channels.get(id);
+    if (!channel) throw new ProtocolError(`message ${type} for unknown channel ${id}`, "UNKNOWN_CHANNEL");
+    switch (type) {
+      case MSG.CHANNEL_WINDOW_ADJUST:
+        return channel.handleWindowAdjust(r.uint32());
+      case MSG.CHANNEL_DATA:
+        return channel.handleData(r.string());
+      case MSG.CHANNEL_EXTENDED_DATA: {
+        const code = r.uint32();
+        return channel.handleData(r.string(), code);
+      }
+      case MSG.CHANNEL_EOF:
+        return channel.handleEof();
+      case MSG.CHANNEL_CLOSE:
+        return channel.handleClose();
+      case MSG.CHANNEL_REQUEST:
+        return this.onChannelRequest(channel, r);
+      case MSG.CHANNEL_SUCCESS:
+        return channel.handleRequestReply(true);
+      case MSG.CHANNEL_FAILURE:
+        return channel.handleRequestReply(false);
+    }
+  }
+
+  /** Opens a "session" channel (RFC 4254 §6.1). */
+  openSession(): Promise<Channel> {
+    if (this.ended) return Promise.reject(this.closedError());
+    const id = this.allocateId();
+    const pending = deferred<Channel>();
+    this.opening.set(id, pending);
+    this.transport.send(
+      new SshWriter(64).byte(MSG.CHANNEL_OPEN).string("session").uint32(id).uint32(LOCAL_WINDOW).uint32(LOCAL_MAX_PACKET).finish().slice(),
+    );
+    return pending.promise;
+  }
+
+  /** Sends a global request (RFC 4254 §4); resolves with the reply data, or undefined on failure. */
+  globalRequest(name: string, wantReply: boolean, body?: (w: SshWriter) => void): Promise<Uint8Array | undefined> {
+    if (this.ended) return Promise.reject(this.closedError());
+    const w = new SshWriter(64).byte(MSG.GLOBAL_REQUEST).string(name).boolean(wantReply);
+    body?.(w);
+    this.transport.send(w.finish().slice());
+    if (!wantReply) return Promise.resolve(new Uint8Array(0));
+    const reply = deferred<Uint8Array | undefined>();
+    this.globalReplies.push(reply);
+    return reply.promise;
+  }
+
+  /**
+   * Sends keepalive@openssh.com every `intervalMs`; after `maxMissed` unanswered in a row the
+   * connection is failed, like ssh(1)'s ServerAliveInterval / ServerAliveCountMax.
+   */
+  startKeepalive(intervalMs: number, maxMissed = 3): void {
+    if (intervalMs <= 0 || this.keepalive) return;
+    let outstanding = 0;
+    this.keepalive = setInterval(() => {
+      if (outstanding >= maxMissed) {
+        this.transport.fail(new ConnectionError("KEEPALIVE_TIMEOUT", `no answer to ${maxMissed} keepalives in a row; the server is unreachable`));
+        return;
+      }
+      outstanding++;
+      this.globalRequest("keepalive@openssh.com", true).then(() => (outstanding = 0), () => {});
+    }, intervalMs);
+    // A keepalive timer alone must not keep a process alive (Node, Deno and Bun all have unref).
+    (this.keepalive as { unref?: () => void }).unref?.();
+  }
+
+  /** Closes every channel and the transport. */
+  async close(): Promise<void> {
+    await this.transport.disconnect(DISCONNECT_REASON.BY_APPLICATION);
+  }
+
+  private allocateId(): number {
+    while (this.channels.has(this.nextId) || this.opening.has(this.nextId)) this.nextId = (this.nextId + 1) >>> 0;
+    return this.nextId++;
+  }
+
+  private onGlobalRequest(r: SshReader): void {
+    r.ascii();
+    // Unknown requests (hostkeys-00@openssh.com, keepalive@openssh.com) get FAILURE when a
+    // reply is wanted; for keepalives that answer is what the server is waiting for.
+    if (r.boolean()) this.transport.send(new Uint8Array([MSG.REQUEST_FAILURE]));
+  }
+
+  private onChannelOpen(r: SshReader): void {
+    const type = r.ascii();
+    const sender = r.uint32();
+    // We never asked for forwarding, X11 or agent channels: refuse them (RFC 4254 §5.1).
+    this.transport.send(
+      new SshWriter(64).byte(MSG.CHANNEL_OPEN_FAILURE).uint32(sender).uint32(OPEN_ADMINISTRATIVELY_PROHIBITED)
+        .string(`${type} channels are not accepted`).string("").finish().slice(),
+    );
+  }
+
+  private onOpenConfirmation(r: SshReader): void {
+    const id = r.uint32();
+    const pending = this.opening.get(id);
+    if (!pending) throw new ProtocolError(`open confirmation for channel ${id} that was not being opened`);
+    this.opening.delete(id);
+    const channel = new Channel(
+      { send: (p) => this.transport.send(p), release: (lid) => this.channels.delete(lid) },
+      id,
+      r.uint32(),
+      r.uint32(),
+      Math.max(1, Math.min(r.uint32(), LOCAL_MAX_PACKET)),
+    );
+    this.channels.set(id, channel);
+    pending.resolve(channel);
+  }
+
+  private onOpenFailure(r: SshReader): void {
+    const id = r.uint32();
+    const pending = this.opening.get(id);
+    if (!pending) throw new ProtocolError(`open failure for channel ${id} that was not being opened`);
+    this.opening.delete(id);
+    const reason = r.uint32();
+    const text = r.utf8();
+    pending.reject(new ConnectionError("CHANNEL_OPEN_FAILED", `the server refused to open a channel (reason ${reason}): ${text}`, { reason }));
+  }
+
+  private onChannelRequest(channel: Channel, r: SshReader): void {
+    const type = r.ascii();
+    const wantReply = r.boolean();
+    if (type === "exit-status") channel.exitStatus = r.uint32();
+    else if (type === "exit-signal") channel.exitSignal = r.ascii();
+    if (wantReply) this.transport.send(new SshWriter(8).byte(MSG.CHANNEL_FAILURE).uint32(channel.remoteId).finish().slice());
+  }
+
+  private closedError(): SshError {
+    return this.closeError ?? new ConnectionError("CONNECTION_CLOSED", "the connection is closed");
+  }
+
+  private end(err: SshError | undefined): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.closeError = err;
+    if (this.keepalive) clearInterval(this.keepalive);
+    const e = this.closedError();
+    for (const p of this.opening.values()) p.reject(e);
+    this.opening.clear();
+    for (const g of this.globalReplies.splice(0)) g.reject(e);
+    for (const c of [...this.channels.values()]) c.finish(err ?? e);
+  }
+}
