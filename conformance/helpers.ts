@@ -1,0 +1,49 @@
+/** Shared pieces of the conformance suites: skip rules and running a command over our client. */
+import { describe } from "vitest";
+import { connectSsh, type SshConnectOptions, type SshConnection } from "../src/ssh/client.js";
+import { sshdAvailable, type SshdServer } from "./sshd.js";
+
+const avail = sshdAvailable();
+const inCI = process.env.CI === "true";
+if (!avail.ok && !inCI) console.warn(`skipping conformance against OpenSSH: ${avail.reason}`);
+
+/** A describe block that needs a real sshd: skipped locally without one, failing in CI. */
+export const describeSshd: typeof describe = (avail.ok || inCI ? describe : describe.skip) as typeof describe;
+
+/** Options that reach the test server with strict host-key checking against its known_hosts. */
+export function baseOptions(s: SshdServer, extra: Partial<SshConnectOptions> = {}): SshConnectOptions {
+  return {
+    host: s.host,
+    port: s.port,
+    username: s.username,
+    password: s.password,
+    hostKeys: { policy: "strict", knownHostsFile: s.knownHostsPath },
+    readyTimeoutMs: 30_000,
+    ...extra,
+  };
+}
+
+export async function connectTo(s: SshdServer, extra: Partial<SshConnectOptions> = {}): Promise<SshConnection> {
+  return connectSsh(baseOptions(s, extra));
+}
+
+/**
+ * Runs a command on the server (test fixture only: the library itself never runs commands),
+ * feeding `input` to its stdin, and collects stdout.
+ */
+export async function run(conn: SshConnection, command: string, input?: Uint8Array): Promise<{ stdout: Uint8Array; status: number | undefined }> {
+  const ch = await conn.openSession();
+  const parts: Uint8Array[] = [];
+  ch.onData = (d) => parts.push(d.slice());
+  await ch.exec(command);
+  if (input) await ch.write(input);
+  ch.eof();
+  await ch.whenClosed;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return { stdout: out, status: ch.exitStatus };
+}
