@@ -25,7 +25,7 @@ export interface TransportOptions {
   backend: CryptoBackend;
   /** Throws HostKeyError unless the key is trusted for this server. */
   verifyHostKey(key: PublicKey): Promise<void>;
-  /** Re-exchange keys after this many bytes in either direction (default 1 GiB). */
+  /** Re-exchange keys after this many bytes in one direction (default 1 GiB). */
   rekeyAfterBytes?: number;
   /** Re-exchange keys after this long (default 1 hour). */
   rekeyAfterMs?: number;
@@ -379,7 +379,7 @@ export class Transport {
     if (this.kex || !this.firstKexComplete) return;
     const limit = this.options.rekeyAfterBytes ?? GiB;
     const interval = this.options.rekeyAfterMs ?? 3600_000;
-    if (this.bytesSinceKex + this.decoder.bytes >= limit || Date.now() - this.lastKexAt >= interval
+    if (this.bytesSinceKex >= limit || this.decoder.bytes >= limit || Date.now() - this.lastKexAt >= interval
       || this.encoder.packets >= 2 ** 31 || this.decoder.packets >= 2 ** 31) {
       this.startKex();
     }
