@@ -36,4 +36,24 @@ describeSshd("rekey under load against OpenSSH", () => {
       await c.close();
     });
   }
+
+  it("follows re-exchanges the server starts (its RekeyLimit, our default limits)", { timeout: 120_000 }, async () => {
+    const c = await connectTo(s);
+    const data = crypto.getRandomValues(new Uint8Array(65536));
+    const big = new Uint8Array(8 * MiB);
+    for (let o = 0; o < big.length; o += data.length) big.set(data, o);
+    const down = await run(c, "cat", big);
+    expect(sha256(down.stdout)).toBe(sha256(big));
+    expect(c.keyExchanges).toBeGreaterThan(8);
+    await c.close();
+  });
+
+  it("re-exchanges after the time limit on the next packet", { timeout: 60_000 }, async () => {
+    const c = await connectTo(s, { rekeyAfterMs: 200 });
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await run(c, "echo hi");
+    expect(new TextDecoder().decode(r.stdout)).toBe("hi\n");
+    expect(c.keyExchanges).toBeGreaterThanOrEqual(2);
+    await c.close();
+  });
 });
