@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { ProtocolError } from "../../src/errors.js";
+import { DEFAULT_MAX_PACKET_LENGTH, SftpFramer } from "../../src/sftp/framing.js";
+import { encodeRequest } from "../../src/sftp/packet.js";
+import { concat } from "../../src/ssh/wire/writer.js";
+import { request, unframe } from "./arbitraries.js";
+
+const framed = (body: number[]) => {
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length);
+  out.set(body, 4);
+  return out;
+};
+
+describe("SftpFramer", () => {
+  const packets = [framed([1, 0, 0, 0, 3]), framed([101, 0, 0, 0, 1, 9, 9, 9, 9]), framed([4]), framed([200, 1])];
+  const stream = concat(...packets);
+  const bodies = packets.map(unframe);
+
+  it("reassembles packets split at every pair of boundaries", () => {
+    for (let i = 0; i <= stream.length; i++) {
+      for (let j = i; j <= stream.length; j++) {
+        const f = new SftpFramer();
+        const out = [stream.subarray(0, i), stream.subarray(i, j), stream.subarray(j)].flatMap((c) => f.feed(c));
+        expect(out).toEqual(bodies);
+        expect(f.buffered).toBe(0);
+      }
+    }
+  });
+
+  it("reassembles byte by byte", () => {
+    const f = new SftpFramer();
+    const out: Uint8Array[] = [];
+    for (const b of stream) out.push(...f.feed(Uint8Array.of(b)));
+    expect(out).toEqual(bodies);
+  });
+
+  it("reassembles random packets under random splits", () => {
+    fc.assert(
+      fc.property(fc.array(request, { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (reqs, cuts) => {
+        const encoded = reqs.map(encodeRequest);
+        const all = concat(...encoded);
+        const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
+        const f = new SftpFramer();
+        const out: Uint8Array[] = [];
+        let prev = 0;
+        for (const p of [...points, all.length]) {
+          out.push(...f.feed(all.subarray(prev, p)));
+          prev = p;
+        }
+        expect(out).toEqual(encoded.map(unframe));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("hands out a view, not a copy, when a packet lies inside one chunk", () => {
+    const f = new SftpFramer();
+    const [a, b] = f.feed(stream);
+    expect(a!.buffer).toBe(stream.buffer);
+    expect(b!.buffer).toBe(stream.buffer);
+  });
+
+  it("rejects an oversize length as soon as the length arrives, and stays failed", () => {
+    const f = new SftpFramer();
+    const head = new Uint8Array(4);
+    new DataView(head.buffer).setUint32(0, DEFAULT_MAX_PACKET_LENGTH + 1);
+    let err: unknown;
+    try {
+      f.feed(head);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect((err as ProtocolError).code).toBe("SFTP_PACKET_TOO_LARGE");
+    expect(f.buffered).toBe(0);
+    expect(() => f.push(new Uint8Array(10))).toThrow(err as Error);
+    expect(() => f.next()).toThrow(err as Error);
+  });
+
+  it("accepts exactly the limit and honours a custom one", () => {
+    const f = new SftpFramer(8);
+    expect(f.feed(framed([1, 2, 3, 4, 5, 6, 7, 8]))).toHaveLength(1);
+    expect(() => f.feed(framed([1, 2, 3, 4, 5, 6, 7, 8, 9]))).toThrow(/exceeds the 8-byte limit/);
+    expect(new SftpFramer().maxPacketLength).toBe(256 * 1024 + 1024);
+  });
+
+  it("rejects a zero length (a packet needs its type byte)", () => {
+    expect(() => new SftpFramer().feed(new Uint8Array(4))).toThrow(expect.objectContaining({ code: "SFTP_BAD_PACKET" }));
+  });
+});
