@@ -134,8 +134,6 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new ConnectionError("TIMEOUT", `not ready within ${timeoutMs} ms`)), timeoutMs);
   const onOuterAbort = () => abort.abort(options.signal!.reason);
-  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
-  if (options.signal?.aborted) onOuterAbort();
 
   let transport: Transport | undefined;
   const aborted = new Promise<never>((_, reject) => {
@@ -147,8 +145,13 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
     }, { once: true });
   });
   aborted.catch(() => {});
+  // Only now: an already-aborted signal must find the listener above in place.
+  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  if (options.signal?.aborted) onOuterAbort();
   try {
-    const socket: ByteChannel = options.stream ? fromWebStreams(options.stream) : await connectTcp(host, port, abort.signal);
+    const socket: ByteChannel = options.stream
+      ? fromWebStreams(options.stream)
+      : await Promise.race([connectTcp(host, port, abort.signal), aborted]);
     transport = new Transport(socket, {
       ...lists,
       backend: options.crypto ?? "auto",
@@ -156,7 +159,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
       rekeyAfterBytes: options.rekeyAfterBytes,
       rekeyAfterMs: options.rekeyAfterMs,
     });
-    if (abort.signal.aborted) transport.fail(abort.signal.reason);
+    if (abort.signal.aborted) await aborted; // rejects with the ConnectionError built above
     await Promise.race([transport.start(), aborted]);
     const connection = new Connection(transport);
     const t = transport;

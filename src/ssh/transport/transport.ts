@@ -41,6 +41,10 @@ interface KexRound {
   sentNewKeys: boolean;
   /** Drop the peer's next kex packet: its first_kex_packet_follows guess was wrong (§7). */
   skipGuessedPacket: boolean;
+  /** Kex messages queued for the method and not yet taken; negative while the method waits. */
+  backlog: number;
+  /** The peer sent NEWKEYS: it can send no further key-exchange message in this round (§7.3). */
+  theirNewKeys: boolean;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -146,7 +150,7 @@ export class Transport {
     const error = err instanceof SshError ? err : new ProtocolError(`internal error: ${(err as Error)?.message ?? err}`, "INTERNAL", { cause: err });
     if (error instanceof ProtocolError || error.code.startsWith("HOST_KEY")) {
       const reason = error.code.startsWith("HOST_KEY") ? DISCONNECT_REASON.HOST_KEY_NOT_VERIFIABLE
-        : error.code === "MAC_ERROR" ? DISCONNECT_REASON.MAC_ERROR : DISCONNECT_REASON.PROTOCOL_ERROR;
+        : error.code === "BAD_MAC" ? DISCONNECT_REASON.MAC_ERROR : DISCONNECT_REASON.PROTOCOL_ERROR;
       try {
         this.writePacket(new SshWriter(64).byte(MSG.DISCONNECT).uint32(reason).string(error.message.slice(0, 200)).string("").finish().slice());
         this.flush();
@@ -167,8 +171,10 @@ export class Transport {
       this.kex.incoming.fail(asError);
       this.kex.outcome.reject(asError);
     }
-    // Let a final DISCONNECT reach the socket before closing it.
-    void this.writeChain.finally(() => this.socket.close());
+    // Let a final DISCONNECT reach the socket before closing it, but never wait on a peer that
+    // stopped reading: the socket closes after a short grace period regardless.
+    const grace = new Promise<void>((r) => (setTimeout(r, 250) as { unref?: () => void }).unref?.());
+    void Promise.race([this.writeChain, grace]).finally(() => this.socket.close());
     for (const l of this.closeListeners.splice(0)) l(error);
   }
 
@@ -240,6 +246,7 @@ export class Transport {
         this.kex.skipGuessedPacket = false;
         return;
       }
+      this.kex.backlog++;
       this.kex.incoming.push(payload);
       return;
     }
@@ -286,6 +293,8 @@ export class Transport {
       outcome: deferred(),
       sentNewKeys: false,
       skipGuessedPacket: false,
+      backlog: 0,
+      theirNewKeys: false,
     };
     round.outcome.promise.catch(() => {});
     this.kex = round;
@@ -306,7 +315,14 @@ export class Transport {
       }
     }
     if (theirs.firstKexPacketFollows && guessWasWrong(round.ours, theirs)) round.skipGuessedPacket = true;
-    const io = { send: (p: Uint8Array) => this.writePacket(p), receive: () => round.incoming.shift() };
+    const io = {
+      send: (p: Uint8Array) => this.writePacket(p),
+      receive: () => {
+        if (round.theirNewKeys && round.backlog <= 0) return Promise.reject(newKeysTooEarly());
+        round.backlog--;
+        return round.incoming.shift();
+      },
+    };
     runClientKex(
       {
         clientVersion: CLIENT_VERSION,
@@ -345,6 +361,10 @@ export class Transport {
   private async onNewKeys(): Promise<void> {
     const round = this.kex;
     if (!round?.theirsPayload) throw new ProtocolError("NEWKEYS outside a key exchange");
+    // A method still waiting for the server's reply would wait forever: the read loop is parked
+    // here until the method finishes, and no kex message may follow NEWKEYS anyway.
+    round.theirNewKeys = true;
+    if (round.backlog < 0) round.incoming.fail(newKeysTooEarly());
     const outcome = await round.outcome.promise;
     this.decoder.opener = outcome.opener;
     if (this.strictKex) this.decoder.seq = 0;
@@ -405,4 +425,8 @@ export class Transport {
       await this.socket.write(parts.length === 1 ? parts[0]! : concat(...parts));
     }).catch((e) => this.fail(e));
   }
+}
+
+function newKeysTooEarly(): ProtocolError {
+  return new ProtocolError("the server sent NEWKEYS before completing the key exchange", "UNEXPECTED_MESSAGE");
 }
