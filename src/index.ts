@@ -3,4 +3,4 @@
  * accessor on top. Runs unchanged on Node, Deno and Bun.
  */
 export * from "./ssh/index.js";
-export { SftpError, type SftpErrorCode } from "./errors.js";
+export * from "./sftp/index.js";

@@ -50,11 +50,13 @@ export class SshConnection {
   private constructor(
     private readonly transport: Transport,
     private readonly connection: Connection,
+    /** The user this connection authenticated as. */
+    readonly username: string,
   ) {}
 
   /** @internal */
-  static create(transport: Transport, connection: Connection): SshConnection {
-    return new SshConnection(transport, connection);
+  static create(transport: Transport, connection: Connection, username: string): SshConnection {
+    return new SshConnection(transport, connection, username);
   }
 
   /** The negotiated algorithms of the current keys. */
@@ -163,9 +165,10 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
     await Promise.race([transport.start(), aborted]);
     const connection = new Connection(transport);
     const t = transport;
+    const username = options.username ?? localUsername();
     await Promise.race([
       authenticate(t, {
-        username: options.username ?? localUsername(),
+        username,
         password: options.password,
         privateKeys: keys,
         keyboardInteractive: options.keyboardInteractive,
@@ -174,7 +177,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
       aborted,
     ]);
     connection.startKeepalive(options.keepaliveIntervalMs ?? 0);
-    return SshConnection.create(transport, connection);
+    return SshConnection.create(transport, connection, username);
   } catch (e) {
     const err = e instanceof SshError ? e : new ConnectionError("CONNECTION_FAILED", `${(e as Error)?.message ?? e}`, { cause: e });
     transport?.fail(err);

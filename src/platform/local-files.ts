@@ -1,0 +1,89 @@
+/**
+ * Local files for uploads and downloads. node:fs/promises exists on Node, Deno and Bun; this
+ * module is the one place that touches it for transfers. Failures become SshError with code
+ * `LOCAL_<errno>` (LOCAL_ENOENT, LOCAL_ENOSPC, …) naming the path, so a full disk or a missing
+ * source reads as clearly as a server-side error.
+ */
+import { open, mkdir, readdir, rename, stat, unlink, utimes, type FileHandle } from "node:fs/promises";
+import { SshError } from "../errors.js";
+
+export interface LocalFile {
+  /** Reads into `buf` at file offset `position`; resolves with the bytes read (0 at EOF). */
+  read(buf: Uint8Array, position: number): Promise<number>;
+  /** Writes all of `data` at `position`. */
+  write(data: Uint8Array, position: number): Promise<void>;
+  size(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface LocalStat {
+  size: number;
+  mode: number;
+  isFile: boolean;
+  isDirectory: boolean;
+  atime: number;
+  mtime: number;
+}
+
+export function localError(e: unknown, path: string, action: string): SshError {
+  const code = (e as NodeJS.ErrnoException)?.code ?? "EIO";
+  return new SshError(`LOCAL_${code}`, `cannot ${action} local ${JSON.stringify(path)}: ${(e as Error)?.message ?? e}`, { cause: e });
+}
+
+async function local<T>(path: string, action: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw localError(e, path, action);
+  }
+}
+
+/** Opens for reading ("r"), or creates/truncates for writing ("w", with `mode`). */
+export async function openLocal(path: string, flags: "r" | "w", mode = 0o644): Promise<LocalFile> {
+  const fh: FileHandle = await local(path, flags === "r" ? "open" : "create", () => open(path, flags, mode));
+  return {
+    read: (buf, position) => local(path, "read", async () => (await fh.read(buf, 0, buf.length, position)).bytesRead),
+    write: (data, position) =>
+      local(path, "write", async () => {
+        let done = 0;
+        while (done < data.length) done += (await fh.write(data, done, data.length - done, position + done)).bytesWritten;
+      }),
+    size: () => local(path, "stat", async () => (await fh.stat()).size),
+    close: () => local(path, "close", () => fh.close()),
+  };
+}
+
+export function statLocal(path: string): Promise<LocalStat> {
+  return local(path, "stat", async () => {
+    const s = await stat(path);
+    return { size: s.size, mode: s.mode, isFile: s.isFile(), isDirectory: s.isDirectory(), atime: s.atimeMs / 1000, mtime: s.mtimeMs / 1000 };
+  });
+}
+
+export function renameLocal(from: string, to: string): Promise<void> {
+  return local(to, "rename into", () => rename(from, to));
+}
+
+/** Removes a file; a file that is already gone is not an error. */
+export async function removeLocal(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw localError(e, path, "remove");
+  }
+}
+
+export function mkdirLocal(path: string): Promise<void> {
+  return local(path, "create directory", async () => void (await mkdir(path, { recursive: true })));
+}
+
+/** Directory entries with their kind. */
+export function listLocal(path: string): Promise<{ name: string; isDirectory: boolean; isFile: boolean }[]> {
+  return local(path, "list", async () =>
+    (await readdir(path, { withFileTypes: true })).map((d) => ({ name: d.name, isDirectory: d.isDirectory(), isFile: d.isFile() })),
+  );
+}
+
+export function setLocalTimes(path: string, atime: number, mtime: number): Promise<void> {
+  return local(path, "set times of", () => utimes(path, atime, mtime));
+}

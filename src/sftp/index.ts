@@ -1,0 +1,9 @@
+/** The SFTP layer: the client, file handles, attributes and the v3 packet codecs. */
+export { SftpClient, type DirEntry } from "./client.js";
+export { SftpFile, type OpenMode } from "./file.js";
+export { Stats, type Attrs } from "./attrs.js";
+export type { Progress, UploadOptions, DownloadOptions } from "./transfers.js";
+export type { ReadStreamOptions, WriteStreamOptions } from "./streams.js";
+export type { StatvfsReply } from "./extensions/statvfs.js";
+export { connect, type ConnectOptions } from "../connect.js";
+export { SftpError, type SftpErrorCode } from "../errors.js";

@@ -1,0 +1,129 @@
+/**
+ * Pipelined reads and writes on an open handle: up to `maxInFlight` requests outstanding, so
+ * throughput is not capped at one request per round trip (measured 2.4x slower with 50 ms
+ * latency at 1 in flight vs 64). Reads come back in file order whatever order the server
+ * answers in; short reads are re-requested; writes may complete in any order.
+ */
+import { SftpError } from "../errors.js";
+import type { SftpResponse } from "./packet.js";
+import { encodeRead, encodeWrite } from "./packets/handle.js";
+import { expectData, expectOk, type SftpSession } from "./session.js";
+
+export const DEFAULT_MAX_IN_FLIGHT = 64;
+
+interface PendingRead {
+  offset: number;
+  length: number;
+  reply: Promise<SftpResponse>;
+}
+
+export class PipelinedReader {
+  private readonly queue: PendingRead[] = [];
+  private nextOffset: number;
+  private done = false;
+
+  /** Reads [start, end) — or to end of file when `end` is undefined. */
+  constructor(
+    private readonly session: SftpSession,
+    private readonly handle: Uint8Array,
+    private readonly path: string,
+    private readonly options: { start?: number; end?: number; maxInFlight?: number; chunkSize?: number } = {},
+  ) {
+    this.nextOffset = options.start ?? 0;
+  }
+
+  /** The next chunk in file order, or undefined at end of file (or of the range). */
+  async next(): Promise<{ offset: number; data: Uint8Array } | undefined> {
+    this.fill();
+    const head = this.queue.shift();
+    if (!head) return undefined;
+    let data: Uint8Array | undefined;
+    try {
+      data = expectData(await head.reply, this.path);
+    } catch (e) {
+      this.stop();
+      throw e;
+    }
+    // EOF (or an empty DATA, which would otherwise loop forever) ends the stream here: every
+    // byte before head.offset has been delivered, since replies are consumed in offset order.
+    if (data === undefined || data.length === 0) {
+      this.stop();
+      return undefined;
+    }
+    if (data.length > head.length) {
+      this.stop();
+      throw new SftpError("BAD_MESSAGE", `the server returned ${data.length} bytes for a ${head.length}-byte read`, this.path);
+    }
+    if (data.length < head.length) {
+      // A short read is not EOF (draft §6.4): ask for the rest, ahead of everything else.
+      this.queue.unshift(this.issue(head.offset + data.length, head.length - data.length));
+    }
+    return { offset: head.offset, data };
+  }
+
+  /** Stops issuing reads; replies still in flight are ignored. */
+  stop(): void {
+    this.done = true;
+    for (const r of this.queue.splice(0)) r.reply.catch(() => {});
+  }
+
+  private fill(): void {
+    const max = this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    const chunk = this.options.chunkSize ?? this.session.readSize;
+    const end = this.options.end;
+    while (!this.done && this.queue.length < max && (end === undefined || this.nextOffset < end)) {
+      const length = end === undefined ? chunk : Math.min(chunk, end - this.nextOffset);
+      this.queue.push(this.issue(this.nextOffset, length));
+      this.nextOffset += length;
+    }
+  }
+
+  private issue(offset: number, length: number): PendingRead {
+    const reply = this.session.request((id) => encodeRead(id, { handle: this.handle, offset, length }));
+    return { offset, length, reply };
+  }
+}
+
+export class PipelinedWriter {
+  private readonly inFlight: Promise<void>[] = [];
+  private failure: unknown;
+  /** The file offset of the next byte written. */
+  offset: number;
+
+  constructor(
+    private readonly session: SftpSession,
+    private readonly handle: Uint8Array,
+    private readonly path: string,
+    private readonly options: { offset?: number; maxInFlight?: number; chunkSize?: number } = {},
+  ) {
+    this.offset = options.offset ?? 0;
+  }
+
+  /**
+   * Queues `data` (copied before this resolves, so the caller may reuse its buffer) and resolves
+   * once the number of outstanding requests is under the limit again.
+   */
+  async write(data: Uint8Array): Promise<void> {
+    const max = this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    const chunk = this.options.chunkSize ?? this.session.writeSize;
+    for (let o = 0; o < data.length; o += chunk) {
+      while (this.inFlight.length >= max) await this.inFlight.shift();
+      if (this.failure) throw this.failure;
+      const piece = data.subarray(o, Math.min(o + chunk, data.length));
+      const offset = this.offset;
+      this.offset += piece.length;
+      const done = this.session
+        .request((id) => encodeWrite(id, { handle: this.handle, offset, data: piece }))
+        .then((r) => expectOk(r, this.path, "write"))
+        .catch((e) => void (this.failure ??= e));
+      this.inFlight.push(done);
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Waits for every outstanding write; throws the first failure. */
+  async flush(): Promise<void> {
+    await Promise.all(this.inFlight.splice(0));
+    if (this.failure) throw this.failure;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * One SFTP v3 session over an SSH channel: the INIT/VERSION handshake, request ids, replies
+ * matched to requests in any order, and failure of every waiter when the channel goes away.
+ * Typed helpers turn replies into values or SftpErrors, so the client reads straight through.
+ */
+import { SftpError, type SshError } from "../errors.js";
+import type { Channel } from "../ssh/connection/channel.js";
+import { PacketType, StatusCode, statusErrorCode } from "./constants.js";
+import { SftpFramer } from "./framing.js";
+import { decodeResponse, type SftpResponse } from "./packet.js";
+import { encodeInit, decodeVersion } from "./packets/init.js";
+import type { NameEntry } from "./packets/response.js";
+import type { Attrs } from "./attrs.js";
+import { deferred } from "../util/async-queue.js";
+import { LIMITS, decodeLimitsReply, encodeLimitsRequest, type LimitsReply } from "./extensions/limits.js";
+
+/** Without limits@openssh.com, the draft's guaranteed minimum is 32 KiB per read/write. */
+export const DEFAULT_IO_SIZE = 32 * 1024;
+/** OpenSSH's sftp-server accepts up to 256 KiB packets; 255 KiB of data leaves header room. */
+export const MAX_IO_SIZE = 255 * 1024;
+
+export class SftpSession {
+  /** Extension name → data from the server's VERSION packet. */
+  readonly extensions = new Map<string, string>();
+  /** Largest READ length and WRITE data length to use. */
+  readSize = DEFAULT_IO_SIZE;
+  writeSize = DEFAULT_IO_SIZE;
+  /** The server's open-handle limit, 0 when unknown. */
+  maxOpenHandles = 0;
+
+  private readonly framer = new SftpFramer();
+  private readonly pending = new Map<number, { resolve: (r: SftpResponse) => void; reject: (e: unknown) => void }>();
+  private nextId = 1;
+  /** The VERSION packet, until it has arrived; every later packet is a reply. */
+  private version: ReturnType<typeof deferred<Uint8Array>> | undefined = deferred();
+  private failure: SftpError | undefined;
+
+  private constructor(readonly channel: Channel) {
+    this.version!.promise.catch(() => {});
+    channel.onData = (chunk) => this.onData(chunk);
+    channel.onClose = (err) => this.fail(err);
+    channel.onEof = () => this.fail(undefined);
+  }
+
+  /** Starts the sftp subsystem on `channel` and completes the version exchange (draft §4). */
+  static async start(channel: Channel): Promise<SftpSession> {
+    const session = new SftpSession(channel);
+    const versionPacket = session.version!.promise;
+    await channel.subsystem("sftp");
+    await channel.write(encodeInit(3));
+    const v = decodeVersion((await versionPacket).subarray(1));
+    if (v.version !== 3) {
+      throw new SftpError("OP_UNSUPPORTED", `the server speaks SFTP version ${v.version}; this client needs version 3`);
+    }
+    for (const e of v.extensions) session.extensions.set(e.name, e.data);
+    await session.readLimits();
+    return session;
+  }
+
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Sends a request built for a fresh id and resolves with the reply packet. */
+  request(build: (id: number) => Uint8Array): Promise<SftpResponse> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.allocateId();
+    const reply = new Promise<SftpResponse>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    this.channel.write(build(id)).catch((e) => this.fail(e));
+    return reply;
+  }
+
+  /** Closes the channel; pending requests fail with CONNECTION_LOST. */
+  async close(): Promise<void> {
+    this.fail(undefined);
+    await this.channel.close();
+  }
+
+  private allocateId(): number {
+    while (this.pending.has(this.nextId)) this.nextId = (this.nextId + 1) >>> 0;
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) >>> 0;
+    return id;
+  }
+
+  private onData(chunk: Uint8Array): void {
+    try {
+      this.framer.push(chunk);
+      for (let packet = this.framer.next(); packet; packet = this.framer.next()) {
+        if (this.version) {
+          if (packet[0] !== PacketType.VERSION) throw new SftpError("BAD_MESSAGE", `expected SFTP VERSION, got packet type ${packet[0]}`);
+          this.version.resolve(packet);
+          this.version = undefined;
+          continue;
+        }
+        const reply = decodeResponse(packet);
+        const id = "id" in reply ? reply.id : undefined;
+        const waiter = id === undefined ? undefined : this.pending.get(id);
+        if (!waiter) throw new SftpError("BAD_MESSAGE", `the server answered request ${id} that is not pending`);
+        this.pending.delete(id!);
+        waiter.resolve(reply);
+      }
+    } catch (e) {
+      // A malformed reply leaves the stream unparseable: the session cannot continue.
+      this.fail(e);
+      void this.channel.close();
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.failure) return;
+    const cause = err as SshError | undefined;
+    this.failure = new SftpError("CONNECTION_LOST",
+      cause ? `the SFTP session ended: ${cause.message}` : "the SFTP session was closed", undefined, { cause });
+    for (const w of this.pending.values()) w.reject(this.failure);
+    this.pending.clear();
+    this.version?.reject(this.failure);
+  }
+
+  /** limits@openssh.com sizes reads and writes (OpenSSH PROTOCOL §4.8). */
+  private async readLimits(): Promise<void> {
+    if (!this.extensions.has(LIMITS)) return;
+    const limits: LimitsReply = decodeLimitsReply(expectExtendedReply(await this.request((id) => encodeLimitsRequest(id))));
+    const size = (n: number) => (n > 0 ? Math.min(n, MAX_IO_SIZE) : MAX_IO_SIZE);
+    // The packet limit bounds a WRITE's data too: leave room for its header (handle ≤ 256 bytes).
+    const byPacket = limits.maxPacketLength > 0 ? limits.maxPacketLength - 1024 : MAX_IO_SIZE;
+    this.readSize = Math.max(DEFAULT_IO_SIZE, Math.min(size(limits.maxReadLength), byPacket));
+    this.writeSize = Math.max(DEFAULT_IO_SIZE, Math.min(size(limits.maxWriteLength), byPacket));
+    this.maxOpenHandles = limits.maxOpenHandles;
+  }
+}
+
+// --- reply helpers: a value of the expected kind, or an SftpError naming the path ---------
+
+export function statusError(reply: SftpResponse, path?: string, what = "request"): SftpError {
+  if (reply.type === PacketType.STATUS) {
+    const code = statusErrorCode(reply.code);
+    const where = path === undefined ? "" : ` ${JSON.stringify(path)}`;
+    return new SftpError(code, `${what}${where} failed: ${reply.message || code}`, path);
+  }
+  return new SftpError("BAD_MESSAGE", `unexpected SFTP reply type ${reply.type} to ${what}`, path);
+}
+
+export function expectOk(reply: SftpResponse, path?: string, what?: string): void {
+  if (reply.type === PacketType.STATUS && reply.code === StatusCode.OK) return;
+  throw statusError(reply, path, what);
+}
+
+export function expectHandle(reply: SftpResponse, path?: string, what?: string): Uint8Array {
+  if (reply.type === PacketType.HANDLE) return reply.handle;
+  throw statusError(reply, path, what);
+}
+
+export function expectAttrs(reply: SftpResponse, path?: string, what?: string): Attrs {
+  if (reply.type === PacketType.ATTRS) return reply.attrs;
+  throw statusError(reply, path, what);
+}
+
+/** NAME entries, or undefined at end of directory (STATUS EOF). */
+export function expectNames(reply: SftpResponse, path?: string, what?: string): NameEntry[] | undefined {
+  if (reply.type === PacketType.NAME) return reply.entries;
+  if (reply.type === PacketType.STATUS && reply.code === StatusCode.EOF) return undefined;
+  throw statusError(reply, path, what);
+}
+
+/** DATA bytes, or undefined at end of file (STATUS EOF). */
+export function expectData(reply: SftpResponse, path?: string): Uint8Array | undefined {
+  if (reply.type === PacketType.DATA) return reply.data;
+  if (reply.type === PacketType.STATUS && reply.code === StatusCode.EOF) return undefined;
+  throw statusError(reply, path, "read");
+}
+
+export function expectExtendedReply(reply: SftpResponse, path?: string, what?: string): Uint8Array {
+  if (reply.type === PacketType.EXTENDED_REPLY) return reply.data;
+  throw statusError(reply, path, what);
+}
+
+/** The single name a REALPATH/READLINK/expand-path reply carries. */
+export function expectOneName(reply: SftpResponse, path?: string, what?: string): string {
+  const names = expectNames(reply, path, what);
+  if (!names || names.length !== 1) throw new SftpError("BAD_MESSAGE", `expected one name in the reply to ${what}`, path);
+  return names[0]!.filename;
+}
