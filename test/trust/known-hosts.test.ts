@@ -81,9 +81,19 @@ describe("host key policy", () => {
   it("accept-new appends unknown keys but still refuses changed ones", async () => {
     const f = await file("");
     await hostKeyVerifier("srv", 2222, { policy: "accept-new", knownHostsFile: f })(key);
-    expect(await readFile(f, "utf8")).toBe(line(key));
+    const written = await readFile(f, "utf8");
+    // Hashed like HashKnownHosts: the host name is not readable in the file, but still matches.
+    expect(written).toMatch(/^\|1\|[A-Za-z0-9+/=]+\|[A-Za-z0-9+/=]+ ssh-ed25519 [A-Za-z0-9+/=]+\n$/);
+    expect(written).not.toContain("srv");
+    const [entry] = parseKnownHosts(written);
+    expect(matchesHost(entry!.patterns, "[srv]:2222")).toBe(true);
+    await expect(hostKeyVerifier("srv", 2222, { knownHostsFile: f })(key)).resolves.toBeUndefined();
     const err = await hostKeyVerifier("srv", 2222, { policy: "accept-new", knownHostsFile: f })(other).catch((e) => e);
     expect(err.code).toBe("HOST_KEY_CHANGED");
+    // Both fingerprints are named, and the file is left byte-identical.
+    expect(err.message).toContain(other.fingerprint);
+    expect(err.message).toContain(key.fingerprint);
+    expect(await readFile(f, "utf8")).toBe(written);
   });
 
   it("pins and the verify callback decide when given", async () => {

@@ -8,9 +8,13 @@ import type { PublicKey } from "../keys/public-key.js";
 import { appendTextFile, readTextFile } from "../../platform/local.js";
 import { hostKeyName, knownHostsLine, matchesHost, parseKnownHosts, type KnownHostEntry } from "./known-hosts.js";
 import { bytesEqual } from "../../util/bytes.js";
+import { fingerprintSha256 } from "../keys/fingerprint.js";
 
 export interface HostKeyOptions {
-  /** strict: must be known; accept-new: unknown keys are added; insecure-accept-any: no check. */
+  /**
+   * strict: must be known; accept-new: unknown keys are appended (hashed) to the file, changed
+   * keys are still refused; insecure-accept-any: no check at all, with a warning on stderr.
+   */
   policy?: "strict" | "accept-new" | "insecure-accept-any";
   /** Default ~/.ssh/known_hosts. */
   knownHostsFile?: string;
@@ -54,11 +58,14 @@ export function hostKeyVerifier(host: string, port: number, options: HostKeyOpti
     }
     const plain = entries.filter((e) => e.marker === "");
     if (plain.some(same)) return;
-    if (policy === "insecure-accept-any") return;
+    if (policy === "insecure-accept-any") {
+      console.warn(`WARNING: host key checking is off (insecure-accept-any): accepted ${key.type} ${fp} for ${host} unverified`);
+      return;
+    }
     const changed = plain.find((e) => e.keyType === key.type);
     if (changed) {
       fail("HOST_KEY_CHANGED", `HOST KEY CHANGED for ${host}: the server sent ${key.type} ${fp}, but ${file} line ${changed.line} ` +
-        `lists a different key. This may be an attack; if the server was re-keyed, remove that line.`);
+        `lists ${fingerprintSha256(changed.keyBlob)}. This may be an attack; if the server was re-keyed, remove that line.`);
     }
     if (policy === "accept-new") {
       await appendTextFile(file, knownHostsLine(host, port, key.type, key.blob) + "\n");

@@ -74,7 +74,13 @@ function wildcard(pattern: string, s: string): boolean {
   return re.test(s);
 }
 
-/** A known_hosts line for a host and key, as ssh(1) appends for `accept-new`. */
-export function knownHostsLine(host: string, port: number, keyType: string, blob: Uint8Array): string {
-  return `${hostKeyName(host, port)} ${keyType} ${toBase64(blob)}`;
+/** A known_hosts line for a host and key; hashed (HashKnownHosts) unless `hashed` is false. */
+export function knownHostsLine(host: string, port: number, keyType: string, blob: Uint8Array, hashed = true): string {
+  const name = hostKeyName(host, port);
+  return `${hashed ? hashHostName(name) : name} ${keyType} ${toBase64(blob)}`;
+}
+
+/** `|1|salt|hash` as ssh-keygen -H writes it: HMAC-SHA1 keyed with a random 20-byte salt. */
+export function hashHostName(name: string, salt = crypto.getRandomValues(new Uint8Array(20))): string {
+  return `|1|${toBase64(salt)}|${toBase64(hmac(sha1, salt, new TextEncoder().encode(name)))}`;
 }
