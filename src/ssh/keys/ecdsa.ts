@@ -10,21 +10,33 @@ import { ProtocolError, SshError } from "../../errors.js";
 import { SshReader } from "../wire/reader.js";
 import { SshWriter } from "../wire/writer.js";
 import { bigIntToBytes, bytesEqual, bytesToBigInt } from "./bigint.js";
-import type { KeySigner } from "./private-key.js";
+import type { KeySigner } from "./key-common.js";
 import type { KeyVerifier } from "./public-key.js";
 
 interface Curve {
   readonly id: string;
   readonly impl: ECDSA;
+  /** The curve's object identifier (RFC 5480 §2.1.1.1 namedCurve), dotted. */
+  readonly oid: string;
 }
 
 const CURVES: Record<string, Curve> = {
-  "ecdsa-sha2-nistp256": { id: "nistp256", impl: p256 },
-  "ecdsa-sha2-nistp384": { id: "nistp384", impl: p384 },
-  "ecdsa-sha2-nistp521": { id: "nistp521", impl: p521 },
+  "ecdsa-sha2-nistp256": { id: "nistp256", impl: p256, oid: "1.2.840.10045.3.1.7" },
+  "ecdsa-sha2-nistp384": { id: "nistp384", impl: p384, oid: "1.3.132.0.34" },
+  "ecdsa-sha2-nistp521": { id: "nistp521", impl: p521, oid: "1.3.132.0.35" },
 };
 
 export const ECDSA_TYPES = Object.keys(CURVES);
+
+/** The ecdsa-sha2-* key type for a namedCurve OID (secp256r1/384r1/521r1), if supported. */
+export function ecdsaTypeForOid(oid: string): string | undefined {
+  return ECDSA_TYPES.find((t) => CURVES[t]!.oid === oid);
+}
+
+/** Bytes of a private scalar on the curve of `type` (32, 48, 66): SEC1's octet string length. */
+export function ecdsaScalarBytes(type: string): number {
+  return curveFor(type).impl.Point.Fn.BYTES;
+}
 
 function curveFor(type: string): Curve {
   const c = CURVES[type];
@@ -92,17 +104,32 @@ export function readEcdsaPublic(r: SshReader, type: string): KeyVerifier {
  * string Q, mpint d. Checks d·G = Q so a corrupted file is caught before it signs.
  */
 export function readEcdsaPrivate(r: SshReader, type: string): KeySigner {
-  const { curve, q } = readPoint(r, type);
-  const d = r.mpint();
+  const { q } = readPoint(r, type);
+  return ecdsaSignerFromScalar(type, r.mpint(), q);
+}
+
+/**
+ * A signer from the private scalar d. `q`, when the file stores the public point (in any SEC1
+ * encoding), must equal d·G; without it the point is derived. Throws KEY_FORMAT otherwise.
+ */
+export function ecdsaSignerFromScalar(type: string, d: bigint, q?: Uint8Array): KeySigner {
+  const curve = curveFor(type);
   const { Fn } = curve.impl.Point;
   if (d <= 0n || d >= Fn.ORDER) throw new SshError("KEY_FORMAT", `corrupt ${type} private key: scalar out of range`);
   const secret = bigIntToBytes(d, Fn.BYTES);
-  if (!bytesEqual(curve.impl.getPublicKey(secret, false), q)) {
-    throw new SshError("KEY_FORMAT", `corrupt ${type} private key: private scalar does not match public point`);
+  const derived = curve.impl.getPublicKey(secret, false);
+  if (q) {
+    let same = false;
+    try {
+      same = bytesEqual(curve.impl.Point.fromBytes(q).toBytes(false), derived);
+    } catch {
+      same = false;
+    }
+    if (!same) throw new SshError("KEY_FORMAT", `corrupt ${type} private key: private scalar does not match public point`);
   }
   return {
     algorithms: [type],
-    publicBlob: ecdsaPublicBlob(type, q),
+    publicBlob: ecdsaPublicBlob(type, derived),
     async sign(_algorithm, data) {
       // RFC 6979 deterministic k (noble's default without extraEntropy): no RNG failure can leak d.
       const compact = curve.impl.sign(data, secret);

@@ -7,7 +7,7 @@ import { ProtocolError, SshError } from "../../errors.js";
 import type { SshReader } from "../wire/reader.js";
 import { SshWriter } from "../wire/writer.js";
 import { bytesEqual } from "./bigint.js";
-import type { KeySigner } from "./private-key.js";
+import type { KeySigner } from "./key-common.js";
 import type { KeyVerifier } from "./public-key.js";
 
 export const ED25519 = "ssh-ed25519";
@@ -51,9 +51,22 @@ function signer(seed: Uint8Array, pub: Uint8Array): KeySigner {
 }
 
 /**
+ * A signer from the 32-byte RFC 8032 seed. When the file also stores the public key, `pub` must
+ * be what the seed derives, so a corrupted file can't sign with a wrong key.
+ */
+export function ed25519SignerFromSeed(seed: Uint8Array, pub?: Uint8Array): KeySigner {
+  if (seed.length !== 32) throw new SshError("KEY_FORMAT", `ssh-ed25519 private key is ${seed.length} bytes, not 32`);
+  const derived = ed25519.getPublicKey(seed);
+  if (pub && !bytesEqual(derived, pub)) {
+    throw new SshError("KEY_FORMAT", "corrupt ssh-ed25519 private key: public and private halves differ");
+  }
+  return signer(seed.slice(), derived);
+}
+
+/**
  * Reads the private fields of an openssh-key-v1 ed25519 key (PROTOCOL.key; OpenSSH's
  * sshkey_private_deserialize): string pub(32), string seed || pub (64). Checks the halves agree
- * and the seed really derives the public key, so a corrupted file can't sign with a wrong key.
+ * and the seed really derives the public key.
  */
 export function readEd25519Private(r: SshReader): KeySigner {
   const pub = r.string();
@@ -61,11 +74,10 @@ export function readEd25519Private(r: SshReader): KeySigner {
   if (pub.length !== 32 || priv.length !== 64) {
     throw new SshError("KEY_FORMAT", "malformed ssh-ed25519 private key: wrong field lengths");
   }
-  const seed = priv.slice(0, 32);
-  if (!bytesEqual(priv.subarray(32), pub) || !bytesEqual(ed25519.getPublicKey(seed), pub)) {
+  if (!bytesEqual(priv.subarray(32), pub)) {
     throw new SshError("KEY_FORMAT", "corrupt ssh-ed25519 private key: public and private halves differ");
   }
-  return signer(seed, pub.slice());
+  return ed25519SignerFromSeed(priv.subarray(0, 32), pub);
 }
 
 /** A fresh random ed25519 key (for tests and ephemeral use). */

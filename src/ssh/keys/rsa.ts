@@ -16,7 +16,7 @@ import { encodeBase64Url } from "../wire/base64.js";
 import type { SshReader } from "../wire/reader.js";
 import { SshWriter } from "../wire/writer.js";
 import { bigIntToBytes, bigIntToMinimalBytes, bitLength, bytesEqual, bytesToBigInt, byteLength } from "./bigint.js";
-import type { KeySigner } from "./private-key.js";
+import type { KeySigner } from "./key-common.js";
 import type { KeyVerifier } from "./public-key.js";
 
 export const RSA = "ssh-rsa";
@@ -142,6 +142,14 @@ export function readRsaPublic(r: SshReader): KeyVerifier {
  */
 export function readRsaPrivate(r: SshReader): KeySigner {
   const [n, e, d, iqmp, p, q] = [r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint(), r.mpint()];
+  return rsaSignerFromComponents(n, e, d, iqmp, p, q);
+}
+
+/**
+ * A signer from the RSA private components of any key format (PKCS#1 RSAPrivateKey, PuTTY,
+ * openssh-key-v1); iqmp = q⁻¹ mod p as everywhere. Throws KEY_FORMAT unless they are consistent.
+ */
+export function rsaSignerFromComponents(n: bigint, e: bigint, d: bigint, iqmp: bigint, p: bigint, q: bigint): KeySigner {
   try {
     checkPublic(e, n);
   } catch (err) {
