@@ -3,6 +3,7 @@
  * variables. node:fs/os/process work on Node, Deno and Bun; this is the only module besides the
  * TCP adapter that imports from node:, so another host only needs to replace these functions.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { homedir, userInfo } from "node:os";
 import { dirname } from "node:path";
@@ -22,6 +23,30 @@ export async function appendTextFile(path: string, text: string): Promise<void> 
   const p = expandHome(path);
   await mkdir(dirname(p), { recursive: true, mode: 0o700 });
   await appendFile(p, text, { mode: 0o600 });
+}
+
+/** Synchronous readTextFile, for ssh_config and its Includes; undefined when it does not exist. */
+export function readTextFileSync(path: string): string | undefined {
+  try {
+    return readFileSync(expandHome(path), "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return undefined;
+    throw e;
+  }
+}
+
+/** The names in a directory (unsorted, without . and ..); undefined when it cannot be listed. */
+export function listDirectorySync(path: string): string[] | undefined {
+  try {
+    return readdirSync(expandHome(path));
+  } catch {
+    return undefined;
+  }
+}
+
+export function homeDirectory(): string {
+  return homedir();
 }
 
 export function expandHome(path: string): string {

@@ -1,9 +1,10 @@
 /**
- * TCP through node:net, which Node, Deno and Bun all provide. This is the only module of the
- * library that touches a runtime socket API. Nagle is switched off: SSH sends many small
- * packets whose latency matters (window adjusts, SFTP requests), measured 2-3x slower with it on.
+ * TCP through node:net, which Node, Deno and Bun all provide. This module and unix.ts (which
+ * reuses connectSocket) are the only ones of the library that touch a runtime socket API.
+ * Nagle is switched off: SSH sends many small packets whose latency matters (window adjusts,
+ * SFTP requests), measured 2-3x slower with it on.
  */
-import { connect as netConnect, type Socket } from "node:net";
+import { connect as netConnect, type NetConnectOpts, type Socket } from "node:net";
 import { ConnectionError } from "../../errors.js";
 import type { ByteChannel } from "./byte-channel.js";
 
@@ -11,9 +12,17 @@ import type { ByteChannel } from "./byte-channel.js";
 const HIGH_WATER = 4 * 1024 * 1024;
 
 export function connectTcp(host: string, port: number, signal?: AbortSignal): Promise<ByteChannel> {
+  return connectSocket({ host, port, noDelay: true }, `${host}:${port}`, signal);
+}
+
+/**
+ * Opens a node:net stream (TCP, or a Unix-domain socket when `options.path` is set) and adapts it
+ * to a ByteChannel. `label` names the peer in error messages.
+ */
+export function connectSocket(options: NetConnectOpts, label: string, signal?: AbortSignal): Promise<ByteChannel> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
-    const socket = netConnect({ host, port, noDelay: true });
+    const socket = netConnect(options);
     const onAbort = () => {
       socket.destroy();
       reject(abortError(signal!));
@@ -22,12 +31,12 @@ export function connectTcp(host: string, port: number, signal?: AbortSignal): Pr
     socket.once("error", (e: NodeJS.ErrnoException) => {
       signal?.removeEventListener("abort", onAbort);
       reject(new ConnectionError(e.code === "ECONNREFUSED" ? "CONNECTION_REFUSED" : "CONNECTION_FAILED",
-        `cannot connect to ${host}:${port}: ${e.message}`, { cause: e }));
+        `cannot connect to ${label}: ${e.message}`, { cause: e }));
     });
     socket.once("connect", () => {
       signal?.removeEventListener("abort", onAbort);
       socket.removeAllListeners("error");
-      socket.setNoDelay(true);
+      socket.setNoDelay(true); // a no-op on Unix-domain sockets
       resolve(socketChannel(socket));
     });
   });
@@ -37,7 +46,8 @@ function abortError(signal: AbortSignal): ConnectionError {
   return new ConnectionError("ABORTED", `connect aborted: ${signal.reason?.message ?? signal.reason ?? "aborted"}`, { cause: signal.reason });
 }
 
-function socketChannel(socket: Socket): ByteChannel {
+/** Adapts a connected node:net socket (TCP or Unix-domain) to a ByteChannel. */
+export function socketChannel(socket: Socket): ByteChannel {
   const chunks: Uint8Array[] = [];
   let queued = 0;
   let ended = false;
