@@ -8,13 +8,12 @@ import { authenticate, type Prompt } from "./auth/userauth.js";
 import type { CryptoBackend } from "./crypto/cipher.js";
 import { Channel } from "./connection/channel.js";
 import { Connection } from "./connection/connection.js";
-import { parsePrivateKey, type PrivateKey } from "./keys/private-key.js";
 import { keyTypeForAlgorithm } from "./keys/public-key.js";
 import { fromWebStreams, type ByteChannel } from "./socket/byte-channel.js";
 import { connectTcp } from "./socket/tcp.js";
 import { DEFAULT_KNOWN_HOSTS, hostKeyVerifier, knownKeysFor, preferKnownAlgorithms, type HostKeyOptions } from "./trust/host-key-policy.js";
 import { Transport } from "./transport/transport.js";
-import { localUsername } from "../platform/local.js";
+import { resolveConnectOptions } from "./connect-options.js";
 
 export interface SshConnectOptions {
   host: string;
@@ -43,6 +42,15 @@ export interface SshConnectOptions {
   rekeyAfterBytes?: number;
   rekeyAfterMs?: number;
   onBanner?: (text: string) => void;
+  /** Use ssh-agent keys: true for $SSH_AUTH_SOCK, or the agent's socket path. */
+  agent?: boolean | string;
+  /**
+   * Read ssh_config: true for ~/.ssh/config, a path, or false. Default: true for TCP
+   * connections, false with a custom `stream`. Explicit options always win over the config.
+   */
+  sshConfig?: boolean | string;
+  /** Jump hosts (`[user@]host[:port]`, comma-separated), like ssh -J / ProxyJump. */
+  jumpHosts?: string;
 }
 
 /** An authenticated SSH connection. */
@@ -122,17 +130,19 @@ export class SshConnection {
 
 /** Connects, verifies the host key, authenticates and returns the connection. */
 export async function connectSsh(options: SshConnectOptions): Promise<SshConnection> {
-  const host = options.host;
-  const port = options.port ?? 22;
-  const lists = resolveAlgorithms(options.algorithms);
-  const keys = loadKeys(options);
-  const hostKeys = options.hostKeys ?? {};
-  if (hostKeys.policy !== "insecure-accept-any" && options.algorithms?.serverHostKey === undefined) {
+  const resolved = await resolveConnectOptions(options);
+  const { host, port, username, hostKeys } = resolved;
+  const lists = resolveAlgorithms(resolved.algorithms);
+  const keys = resolved.keys;
+  if (hostKeys.policy !== "insecure-accept-any" && resolved.algorithms.serverHostKey === undefined) {
     const known = await knownKeysFor(host, port, hostKeys.knownHostsFile ?? DEFAULT_KNOWN_HOSTS);
     lists.serverHostKey = preferKnownAlgorithms(lists.serverHostKey, known, (a) => keyTypeForAlgorithm(a) ?? "");
   }
 
-  const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  if (resolved.jumpHosts.length > 0) {
+    throw new SshError("UNSUPPORTED", `jump hosts (${resolved.jumpHosts.join(",")}) are not supported yet; connect without ProxyJump`);
+  }
+  const timeoutMs = resolved.readyTimeoutMs;
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(new ConnectionError("TIMEOUT", `not ready within ${timeoutMs} ms`)), timeoutMs);
   const onOuterAbort = () => abort.abort(options.signal!.reason);
@@ -158,14 +168,13 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
       ...lists,
       backend: options.crypto ?? "auto",
       verifyHostKey: hostKeyVerifier(host, port, hostKeys),
-      rekeyAfterBytes: options.rekeyAfterBytes,
-      rekeyAfterMs: options.rekeyAfterMs,
+      rekeyAfterBytes: options.rekeyAfterBytes ?? (resolved.config?.rekeyLimit.bytes || undefined),
+      rekeyAfterMs: options.rekeyAfterMs ?? (resolved.config?.rekeyLimit.seconds ? resolved.config.rekeyLimit.seconds * 1000 : undefined),
     });
     if (abort.signal.aborted) await aborted; // rejects with the ConnectionError built above
     await Promise.race([transport.start(), aborted]);
     const connection = new Connection(transport);
     const t = transport;
-    const username = options.username ?? localUsername();
     await Promise.race([
       authenticate(t, {
         username,
@@ -176,7 +185,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
       }, () => (t.onMessage = (m) => connection.handle(m))),
       aborted,
     ]);
-    connection.startKeepalive(options.keepaliveIntervalMs ?? 0);
+    connection.startKeepalive(resolved.keepaliveIntervalMs, resolved.keepaliveCountMax);
     return SshConnection.create(transport, connection, username);
   } catch (e) {
     const err = e instanceof SshError ? e : new ConnectionError("CONNECTION_FAILED", `${(e as Error)?.message ?? e}`, { cause: e });
@@ -186,9 +195,4 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onOuterAbort);
   }
-}
-
-function loadKeys(options: SshConnectOptions): PrivateKey[] {
-  const given = options.privateKey === undefined ? [] : Array.isArray(options.privateKey) ? options.privateKey : [options.privateKey];
-  return given.map((k) => parsePrivateKey(k, options.passphrase));
 }
