@@ -5,7 +5,7 @@
  *
  * Every binary is run with an argument array (execFile/spawn), never through a shell.
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as net from "node:net";
@@ -62,10 +62,106 @@ export interface StartSshdOptions {
   extraConfig?: string[];
   /** sshd LogLevel; default VERBOSE. */
   logLevel?: string;
+  /**
+   * Which OpenSSH to run: "system" (default: /usr/sbin/sshd, Debian's 9.2) or "10", the
+   * private OpenSSH 10 that conformance/openssh10-install.sh unpacks into OPENSSH10_PREFIX
+   * (default /opt/openssh10). See openssh10Available().
+   */
+  openssh?: OpensshVersion;
+  /**
+   * `Subsystem sftp`: "internal-sftp" (default) or "sftp-server", the sftp-server binary of the
+   * chosen OpenSSH (the private tree's for "10"). An extraConfig `Subsystem` line still wins.
+   */
+  sftp?: "internal-sftp" | "sftp-server";
+  /**
+   * Leave KexAlgorithms, Ciphers, MACs, HostKeyAlgorithms and PubkeyAcceptedAlgorithms out of
+   * the config, so the server offers its compiled-in defaults (for "what does a stock server
+   * negotiate" tests). extraConfig lines for those keywords are then written as given.
+   */
+  serverDefaultAlgorithms?: boolean;
 }
+
+/** "system": the distribution's sshd (9.2 on bookworm); "10": the private OpenSSH 10 tree. */
+export type OpensshVersion = "system" | "10";
 
 // ---------------------------------------------------------------------------------------------
 // Availability and algorithm discovery
+
+/** Where openssh10-install.sh unpacks OpenSSH 10 (its usr/sbin/sshd, usr/bin/ssh, ...). */
+export const OPENSSH10_PREFIX = process.env.OPENSSH10_PREFIX ?? "/opt/openssh10";
+
+/** Binaries of one OpenSSH install: sshd (absolute: it re-execs by argv[0]), ssh, sftp-server. */
+interface OpensshPaths {
+  sshd: string;
+  ssh: string;
+  sftpServer: string;
+  /** Config this build needs (OpenSSH 10's split sshd binaries live in the private tree). */
+  config: [string, string][];
+}
+
+function opensshPaths(version: OpensshVersion): OpensshPaths | undefined {
+  if (version === "system") {
+    const sshd = findSshd();
+    return sshd === undefined ? undefined : { sshd, ssh: "ssh", sftpServer: "/usr/lib/openssh/sftp-server", config: [] };
+  }
+  const lib = path.join(OPENSSH10_PREFIX, "usr/lib/openssh");
+  return {
+    sshd: path.join(OPENSSH10_PREFIX, "usr/sbin/sshd"),
+    ssh: path.join(OPENSSH10_PREFIX, "usr/bin/ssh"),
+    sftpServer: path.join(lib, "sftp-server"),
+    config: [
+      // sshd 10 execs these for each connection; the compiled-in /usr/lib/openssh ones are 9.2's
+      // (or absent).
+      ["SshdSessionPath", path.join(lib, "sshd-session")],
+      ["SshdAuthPath", path.join(lib, "sshd-auth")],
+      // 9.8+ penalises a source address for failed or unfinished logins by refusing its
+      // connections for a while; every test connects from 127.0.0.1, and several tests fail
+      // logins on purpose, so the penalties would make unrelated tests flaky.
+      ["PerSourcePenalties", "no"],
+    ],
+  };
+}
+
+/** The sftp-server binary of an OpenSSH install (for `Subsystem sftp`). */
+export function sftpServerPath(version: OpensshVersion = "system"): string {
+  const p = opensshPaths(version);
+  if (!p) throw new Error(`no OpenSSH ${version}`);
+  return p.sftpServer;
+}
+
+let openssh10Cache: { ok: true } | { ok: false; reason: string } | undefined;
+
+/**
+ * Whether the private OpenSSH 10 can run here, and if not why. Checks root, the unpacked tree,
+ * that its ssh and sshd start (shared libraries present: sshd 10 links libwrap0) and report
+ * 10.x, and the `sshd` privilege-separation user.
+ */
+export function openssh10Available(): { ok: true } | { ok: false; reason: string } {
+  return (openssh10Cache ??= (() => {
+    const install = "run `bash conformance/openssh10-install.sh` as root";
+    if (process.getuid?.() !== 0) {
+      return { ok: false as const, reason: "not root: conformance needs root to run sshd for a test user" };
+    }
+    const lib = path.join(OPENSSH10_PREFIX, "usr/lib/openssh");
+    const p = opensshPaths("10")!;
+    for (const f of [p.sshd, p.ssh, p.sftpServer, path.join(lib, "sshd-session"), path.join(lib, "sshd-auth")]) {
+      if (!existsSync(f)) return { ok: false as const, reason: `OpenSSH 10 not installed (${f} missing): ${install}` };
+    }
+    for (const bin of [p.ssh, p.sshd]) {
+      // Both print their version on stderr (sshd -V exists since 9.x). A missing shared
+      // library (sshd 10 links libwrap0) shows up here as a loader error.
+      const r = spawnSync(bin, ["-V"], { encoding: "utf8" });
+      const out = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim();
+      if (!/OpenSSH_10\./.test(out)) {
+        return { ok: false as const, reason: `${bin} -V does not report OpenSSH 10 (${out || r.error?.message}): ${install}` };
+      }
+    }
+    if (spawnSync("getent", ["passwd", "sshd"]).status !== 0) {
+      return { ok: false as const, reason: `no \`sshd\` privilege-separation user: ${install}` };
+    }
+    return { ok: true as const };
+  })());
+}
 
 function findSshd(): string | undefined {
   const candidates = ["/usr/sbin/sshd"];
@@ -97,14 +193,22 @@ export interface SupportedAlgorithms {
   sig: string[];
 }
 
-let supportedCache: SupportedAlgorithms | undefined;
+const supportedCache = new Map<OpensshVersion, SupportedAlgorithms>();
 
-/** What the installed OpenSSH supports, from `ssh -Q …` (cached). */
-export function supportedAlgorithms(): SupportedAlgorithms {
-  const q = (what: string): string[] =>
-    execFileSync("ssh", ["-Q", what], { encoding: "utf8" }).split("\n").filter(Boolean);
-  supportedCache ??= { kex: q("kex"), cipher: q("cipher"), mac: q("mac"), key: q("key"), sig: q("sig") };
-  return supportedCache;
+/**
+ * What an OpenSSH supports, from its own `ssh -Q …` (cached): the system's by default, the
+ * private OpenSSH 10 client for "10" (same build as its sshd, so the same algorithm tables).
+ */
+export function supportedAlgorithms(openssh: OpensshVersion = "system"): SupportedAlgorithms {
+  let sup = supportedCache.get(openssh);
+  if (!sup) {
+    const ssh = opensshPaths(openssh)?.ssh ?? "ssh";
+    const q = (what: string): string[] =>
+      execFileSync(ssh, ["-Q", what], { encoding: "utf8" }).split("\n").filter(Boolean);
+    sup = { kex: q("kex"), cipher: q("cipher"), mac: q("mac"), key: q("key"), sig: q("sig") };
+    supportedCache.set(openssh, sup);
+  }
+  return sup;
 }
 
 // Everything our client may test is enabled on the server, so a test picks an algorithm by
@@ -269,11 +373,11 @@ function editList(base: string, edit: string): string {
   return list.filter((i) => !patterns.some((re) => re.test(i))).join(",");
 }
 
-function buildConfig(dir: string, port: number, hostKeys: string[], options: StartSshdOptions): string {
-  const sup = supportedAlgorithms();
+function buildConfig(dir: string, port: number, hostKeys: string[], options: StartSshdOptions, paths: OpensshPaths): string {
+  const sup = supportedAlgorithms(options.openssh);
   const only = (wanted: string[], have: string[]) => wanted.filter((a) => have.includes(a)).join(",");
   const sigs = only(WANTED_SIGS, sup.sig);
-  const ours: [string, string][] = [
+  let ours: [string, string][] = [
     ["Port", String(port)],
     ["ListenAddress", "127.0.0.1"],
     ...hostKeys.map((k): [string, string] => ["HostKey", k]),
@@ -290,7 +394,7 @@ function buildConfig(dir: string, port: number, hostKeys: string[], options: Sta
     ["PermitRootLogin", "no"],
     // The temp dir and test home need not pass sshd's ownership checks.
     ["StrictModes", "no"],
-    ["Subsystem", "sftp internal-sftp"],
+    ["Subsystem", `sftp ${options.sftp === "sftp-server" ? paths.sftpServer : "internal-sftp"}`],
     ["LogLevel", options.logLevel ?? "VERBOSE"],
     // Tests open many connections and sessions at once; defaults (10:30:100, 10) drop some.
     ["MaxStartups", "100:30:200"],
@@ -301,7 +405,9 @@ function buildConfig(dir: string, port: number, hostKeys: string[], options: Sta
     ["MACs", only(WANTED_MACS, sup.mac)],
     ["HostKeyAlgorithms", sigs],
     ["PubkeyAcceptedAlgorithms", sigs],
+    ...paths.config.map(([k, v]): [string, string] => [k, v]),
   ];
+  ours = ours.filter(([k]) => !(options.serverDefaultAlgorithms && LIST_KEYWORDS.has(k.toLowerCase())));
   const extra = options.extraConfig ?? [];
   const matchAt = extra.findIndex((l) => /^\s*match\s/i.test(l));
   const head = matchAt < 0 ? extra : extra.slice(0, matchAt);
@@ -408,9 +514,11 @@ async function launch(sshd: string, dir: string, config: string, port: number): 
 
 /** Starts a private sshd for tests. Call stop() when done (afterAll). */
 export async function startSshd(options: StartSshdOptions = {}): Promise<SshdServer> {
-  const avail = sshdAvailable();
+  const openssh = options.openssh ?? "system";
+  const avail = openssh === "10" ? openssh10Available() : sshdAvailable();
   if (!avail.ok) throw new Error(avail.reason);
-  const sshd = findSshd()!;
+  const paths = opensshPaths(openssh)!;
+  const sshd = paths.sshd;
   installExitHook();
 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "puresftp-sshd-"));
@@ -443,7 +551,7 @@ export async function startSshd(options: StartSshdOptions = {}): Promise<SshdSer
     let port = 0;
     for (let attempt = 1; !child; attempt++) {
       port = await freePort();
-      await fs.writeFile(configPath, buildConfig(dir, port, hostKeyPaths, options));
+      await fs.writeFile(configPath, buildConfig(dir, port, hostKeyPaths, options, paths));
       const check = await run(sshd, ["-t", "-f", configPath]);
       if (check.code !== 0) {
         throw new Error(`sshd -t rejected the config:\n${check.stderr}\n--- ${configPath}:\n${await fs.readFile(configPath, "utf8")}`);
