@@ -13,6 +13,7 @@ export interface LocalFile {
   /** Writes all of `data` at `position`. */
   write(data: Uint8Array, position: number): Promise<void>;
   size(): Promise<number>;
+  truncate(length: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,9 +39,12 @@ async function local<T>(path: string, action: string, op: () => Promise<T>): Pro
   }
 }
 
-/** Opens for reading ("r"), or creates/truncates for writing ("w", with `mode`). */
-export async function openLocal(path: string, flags: "r" | "w", mode = 0o644): Promise<LocalFile> {
-  const fh: FileHandle = await local(path, flags === "r" ? "open" : "create", () => open(path, flags, mode));
+/**
+ * Opens for reading ("r"), for reading and writing an existing file ("r+"), or creates/truncates
+ * for writing ("w", with `mode`).
+ */
+export async function openLocal(path: string, flags: "r" | "r+" | "w", mode = 0o644): Promise<LocalFile> {
+  const fh: FileHandle = await local(path, flags === "w" ? "create" : "open", () => open(path, flags, mode));
   return {
     read: (buf, position) => local(path, "read", async () => (await fh.read(buf, 0, buf.length, position)).bytesRead),
     write: (data, position) =>
@@ -49,8 +53,19 @@ export async function openLocal(path: string, flags: "r" | "w", mode = 0o644): P
         while (done < data.length) done += (await fh.write(data, done, data.length - done, position + done)).bytesWritten;
       }),
     size: () => local(path, "stat", async () => (await fh.stat()).size),
+    truncate: (length) => local(path, "truncate", () => fh.truncate(length)),
     close: () => local(path, "close", () => fh.close()),
   };
+}
+
+/** Stat, or undefined when the path does not exist. */
+export async function statLocalIfExists(path: string): Promise<LocalStat | undefined> {
+  try {
+    return await statLocal(path);
+  } catch (e) {
+    if ((e as SshError).code === "LOCAL_ENOENT") return undefined;
+    throw e;
+  }
 }
 
 export function statLocal(path: string): Promise<LocalStat> {

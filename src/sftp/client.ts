@@ -23,6 +23,7 @@ import { expectAttrs, expectExtendedReply, expectHandle, expectNames, expectOk, 
 import { readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from "./streams.js";
 import { download, upload, type DownloadOptions, type UploadOptions } from "./transfers.js";
 import { joinPath, parentPath } from "./paths.js";
+import { downloadDir, uploadDir, type DirTransferOptions, type DirTransferResult } from "./transfers-dir.js";
 
 export interface DirEntry {
   name: string;
@@ -222,6 +223,16 @@ export class SftpClient {
   /** Downloads to a local temp file, renamed into place when complete. */
   download(remotePath: string, localPath: string, options: DownloadOptions = {}): Promise<void> {
     return download(this, remotePath, localPath, options);
+  }
+
+  /** Uploads a local directory tree, `concurrency` files at a time (default 4). */
+  uploadDir(localDir: string, remoteDir: string, options: DirTransferOptions = {}): Promise<DirTransferResult> {
+    return uploadDir(this, localDir, remoteDir, options);
+  }
+
+  /** Downloads a remote directory tree, `concurrency` files at a time (default 4). */
+  downloadDir(remoteDir: string, localDir: string, options: DirTransferOptions = {}): Promise<DirTransferResult> {
+    return downloadDir(this, remoteDir, localDir, options);
   }
 
   /** A Web ReadableStream over the file, bytes [start, end] inclusive like node:fs. */

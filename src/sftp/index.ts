@@ -3,6 +3,7 @@ export { SftpClient, type DirEntry } from "./client.js";
 export { SftpFile, type OpenMode } from "./file.js";
 export { Stats, type Attrs } from "./attrs.js";
 export type { Progress, UploadOptions, DownloadOptions } from "./transfers.js";
+export type { DirTransferOptions, DirTransferResult } from "./transfers-dir.js";
 export type { ReadStreamOptions, WriteStreamOptions } from "./streams.js";
 export type { StatvfsReply } from "./extensions/statvfs.js";
 export { connect, type ConnectOptions } from "../connect.js";

@@ -6,7 +6,8 @@
  * temporary file is removed.
  */
 import { SshError } from "../errors.js";
-import { openLocal, removeLocal, renameLocal, statLocal } from "../platform/local-files.js";
+import { openLocal, removeLocal, renameLocal, statLocal, statLocalIfExists, type LocalFile } from "../platform/local-files.js";
+import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
 import { baseName, joinPath, parentPath } from "./paths.js";
 
@@ -24,12 +25,20 @@ export interface UploadOptions {
   mode?: number;
   /** Requests in flight (default 64). */
   maxInFlight?: number;
+  /**
+   * Continue an earlier interrupted upload of the same file: its partial copy (a fixed temporary
+   * name beside the target, kept when a resumable upload fails) is reused after its last bytes
+   * are checked against the local file. Implies atomic.
+   */
+  resume?: boolean;
 }
 
 export interface DownloadOptions {
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
   maxInFlight?: number;
+  /** Continue an earlier interrupted download from its kept local partial file (checked first). */
+  resume?: boolean;
 }
 
 /** Local reads are this large; the pipeline splits them into SFTP-sized writes. */
@@ -47,18 +56,64 @@ function tempSuffix(): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
+/**
+ * Where a resumed transfer can continue: the partial copy's size, if its last bytes (up to
+ * RESUME_OVERLAP) equal the source's at the same offsets; otherwise 0 (start again). A partial
+ * copy longer than the source is never trusted.
+ */
+async function resumeOffset(
+  partialSize: number,
+  sourceSize: number,
+  readPartial: (offset: number, length: number) => Promise<Uint8Array>,
+  readSource: (offset: number, length: number) => Promise<Uint8Array>,
+): Promise<number> {
+  if (partialSize === 0 || partialSize > sourceSize) return 0;
+  const length = Math.min(partialSize, RESUME_OVERLAP);
+  const offset = partialSize - length;
+  const [a, b] = await Promise.all([readPartial(offset, length), readSource(offset, length)]);
+  return a.length === length && bytesEqual(a, b) ? partialSize : 0;
+}
+
+const RESUME_OVERLAP = 64 * 1024;
+
+async function readLocalRange(file: LocalFile, offset: number, length: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = await file.read(buf.subarray(got), offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
 export async function upload(client: SftpClient, localPath: string, remotePath: string, options: UploadOptions = {}): Promise<void> {
   checkAbort(options.signal);
   const info = await statLocal(localPath);
   const src = await openLocal(localPath, "r");
-  const atomic = options.atomic ?? true;
-  const target = atomic ? joinPath(parentPath(remotePath), `.${baseName(remotePath)}.${tempSuffix()}.part`) : remotePath;
+  const resume = options.resume ?? false;
+  // A resumable upload needs a name the next attempt can find; a plain one a unique name.
+  const atomic = resume || (options.atomic ?? true);
+  const temp = `.${baseName(remotePath)}.${resume ? "resume" : tempSuffix()}.part`;
+  const target = atomic ? joinPath(parentPath(remotePath), temp) : remotePath;
   try {
-    const file = await client.open(target, "w", { permissions: options.mode ?? info.mode & 0o7777 });
+    let start = 0;
+    if (resume) {
+      const partial = await client.stat(target).catch(() => undefined);
+      if (partial?.isFile()) {
+        const existing = await client.open(target, "r");
+        try {
+          start = await resumeOffset(partial.size ?? 0, info.size, (o, l) => existing.read(o, l), (o, l) => readLocalRange(src, o, l));
+        } finally {
+          await existing.close();
+        }
+      }
+    }
+    const file = start > 0 ? await client.open(target, "r+") : await client.open(target, "w", { permissions: options.mode ?? info.mode & 0o7777 });
     try {
-      const writer = file.writer({ maxInFlight: options.maxInFlight });
+      const writer = file.writer({ offset: start, maxInFlight: options.maxInFlight });
       const buf = new Uint8Array(LOCAL_CHUNK);
-      for (let position = 0; ; ) {
+      for (let position = start; ; ) {
         checkAbort(options.signal);
         const n = await src.read(buf, position);
         if (n === 0) break;
@@ -74,7 +129,8 @@ export async function upload(client: SftpClient, localPath: string, remotePath: 
     checkAbort(options.signal);
     if (atomic) await client.rename(target, remotePath, { overwrite: true });
   } catch (e) {
-    if (atomic) await client.remove(target).catch(() => {});
+    // A resumable upload keeps its partial file for the next attempt.
+    if (atomic && !resume) await client.remove(target).catch(() => {});
     throw e;
   } finally {
     await src.close();
@@ -84,13 +140,22 @@ export async function upload(client: SftpClient, localPath: string, remotePath: 
 export async function download(client: SftpClient, remotePath: string, localPath: string, options: DownloadOptions = {}): Promise<void> {
   checkAbort(options.signal);
   const file = await client.open(remotePath, "r");
-  const temp = `${localPath}.${tempSuffix()}.part`;
+  const resume = options.resume ?? false;
+  const temp = `${localPath}.${resume ? "resume" : tempSuffix()}.part`;
   try {
     const total = (await file.stat()).size ?? 0;
-    const dst = await openLocal(temp, "w");
+    let start = 0;
+    const partial = resume ? await statLocalIfExists(temp) : undefined;
+    let dst: LocalFile;
+    if (partial?.isFile) {
+      dst = await openLocal(temp, "r+");
+      start = await resumeOffset(partial.size, total, (o, l) => readLocalRange(dst, o, l), (o, l) => file.read(o, l));
+    } else {
+      dst = await openLocal(temp, "w");
+    }
     try {
-      const reader = file.reader({ maxInFlight: options.maxInFlight });
-      let transferred = 0;
+      const reader = file.reader({ start, maxInFlight: options.maxInFlight });
+      let transferred = start;
       try {
         for (let c = await reader.next(); c; c = await reader.next()) {
           checkAbort(options.signal);
@@ -101,12 +166,14 @@ export async function download(client: SftpClient, remotePath: string, localPath
       } finally {
         reader.stop();
       }
+      // A restarted resume may have left a longer stale tail; the file ends where the data does.
+      if (partial && transferred < partial.size) await dst.truncate(transferred);
     } finally {
       await dst.close();
     }
     await renameLocal(temp, localPath);
   } catch (e) {
-    await removeLocal(temp).catch(() => {});
+    if (!resume) await removeLocal(temp).catch(() => {});
     throw e;
   } finally {
     await file.close().catch(() => {});
