@@ -8,8 +8,7 @@
  * each packet (always whole blocks) moves the counter on by its number of blocks.
  */
 import { ctr } from "@noble/ciphers/aes.js";
-import { ctr as webCtr } from "@noble/ciphers/webcrypto.js";
-import { hasWebCrypto } from "./aes-gcm.js";
+import { hasWebCrypto, platformAes } from "./platform-aes.js";
 import type {
   CipherAlgorithm,
   CryptoBackend,
@@ -40,8 +39,9 @@ function macError(name: string): ProtocolError {
 }
 
 /** One direction's keystream: hands out counter positions in call order, encrypts at a position. */
-function keystream(key: Uint8Array, iv: Uint8Array, web: boolean) {
+function keystream(key: Uint8Array, iv: Uint8Array, useWeb: boolean) {
   const counter = iv.slice(0, BLOCK);
+  const web = useWeb ? platformAes("AES-CTR", key) : undefined;
   return {
     /** The counter for the next `blocks` blocks; advances now, so concurrent calls stay ordered. */
     take(blocks: number): Uint8Array {
@@ -62,7 +62,8 @@ function keystream(key: Uint8Array, iv: Uint8Array, web: boolean) {
     xor(start: Uint8Array, data: Uint8Array): Bytes {
       if (!web) return ctr(key, start).encrypt(data);
       // WebCrypto reads its input only after an await: pass a copy the caller cannot reuse.
-      return webCtr(key, start).encrypt(data.slice());
+      // The whole 128-bit block is the counter (RFC 4344 §4), so it wraps as SSH expects.
+      return web.encrypt({ name: "AES-CTR", counter: start, length: 128 }, data.slice());
     },
   };
 }

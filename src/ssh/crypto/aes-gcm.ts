@@ -9,17 +9,14 @@
  * padding aligns the bytes after packet_length to the 16-byte AES block.
  */
 import { gcm } from "@noble/ciphers/aes.js";
-import { gcm as webGcm } from "@noble/ciphers/webcrypto.js";
 import type { CipherAlgorithm, CryptoBackend, DirectionKeys, PacketOpener, PacketSealer } from "./cipher.js";
 import { ProtocolError } from "../../errors.js";
+import { hasWebCrypto, platformAes } from "./platform-aes.js";
+
+export { hasWebCrypto };
 
 const TAG = 16;
 const BLOCK = 16;
-
-/** Whether a WebCrypto implementation is present (Node ≥ 19, Deno, Bun and browsers have one). */
-export function hasWebCrypto(): boolean {
-  return typeof globalThis.crypto?.subtle?.encrypt === "function";
-}
 
 /** Yields the next nonce on each call: the caller's order of calls is the order of packets. */
 function nonceSequence(iv: Uint8Array): () => Uint8Array {
@@ -52,7 +49,8 @@ function gcmAlgorithm(name: string, keyLength: number): CipherAlgorithm {
       throw new ProtocolError(`${name} needs a ${keyLength}-byte key and 12-byte IV`, "KEY_LENGTH");
     }
     const key = keys.key.slice(0, keyLength);
-    return { key, nextNonce: nonceSequence(keys.iv), web: backend === "auto" && hasWebCrypto() };
+    const web = backend === "auto" && hasWebCrypto() ? platformAes("AES-GCM", key) : undefined;
+    return { key, nextNonce: nonceSequence(keys.iv), web };
   }
 
   function createSealer(keys: DirectionKeys, _mac: unknown, backend: CryptoBackend): PacketSealer {
@@ -71,8 +69,8 @@ function gcmAlgorithm(name: string, keyLength: number): CipherAlgorithm {
         const aad = packet.slice(0, 4);
         if (!web) return assemble(packet, gcm(key, nonce, aad).encrypt(packet.subarray(4)));
         // WebCrypto reads its input only after an await: pass a copy the caller cannot reuse.
-        return webGcm(key, nonce, aad)
-          .encrypt(packet.slice(4))
+        return web
+          .encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, packet.slice(4))
           .then((sealed) => assemble(packet, sealed));
       },
     };
@@ -98,8 +96,8 @@ function gcmAlgorithm(name: string, keyLength: number): CipherAlgorithm {
             throw tagError(e);
           }
         }
-        return webGcm(key, nonce, aad)
-          .decrypt(wire.slice(4))
+        return web
+          .decrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, wire.slice(4))
           .catch((e: unknown) => {
             throw tagError(e);
           });
