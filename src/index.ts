@@ -4,3 +4,4 @@
  */
 export * from "./ssh/index.js";
 export * from "./sftp/index.js";
+export * from "./accessor/index.js";

@@ -1,0 +1,28 @@
+/**
+ * The ftrack layer (`<package>/accessor`): accessors that store ftrack component data over SFTP
+ * or on the local disk, ftrack's StandardStructure, Locations on top of an @ftrack/api Session,
+ * the `studio.sftp` registration and the transfer-components action. @ftrack/api is never
+ * imported here: pass your Session in.
+ */
+export { AccessorError, isAccessorError, type Accessor, type AccessorData, type AccessorErrorCode, type MakeContainerOptions, type OpenMode } from "./accessor.js";
+export { SFTPAccessor, type SFTPAccessorOptions } from "./sftp-accessor.js";
+export { sftpOptionsFromEnv, ENV_PREFIX, type Env } from "./sftp-env.js";
+export { DiskAccessor, type DiskAccessorOptions } from "./disk-accessor.js";
+export { CHUNK_SIZE } from "./data.js";
+export { childId, containerId, normaliseId } from "./resource-id.js";
+export { formatFrame, memberPath, parseSequencePath, sequenceExpression, sequenceTemplate, type SequencePath } from "./sequence.js";
+export {
+  StandardStructure, StructureError, formatVersion, type StandardStructureOptions, type StructureContext, type StructureErrorCode,
+} from "./standard-structure.js";
+export { quote, quoteList, type EventHubLike, type FtrackEntity, type FtrackEvent, type QuerySession, type SessionLike } from "./ftrack.js";
+export { Location, type LocationOptions, type RemoveComponentsOptions } from "./location.js";
+export { LocationError, type LocationErrorCode } from "./location-error.js";
+export type { AddComponentsOptions, AddProgress, LocationSource, Source, Structure } from "./location-transfer.js";
+export { createComponent, fileExtension, type CreateComponentOptions } from "./components.js";
+export { registerSftpLocation, SFTP_LOCATION_NAME, SFTP_LOCATION_PRIORITY, type RegisterSftpLocationOptions } from "./plugin.js";
+export {
+  componentQueries, createTransferAction, describeResult, EXCLUDED_LOCATIONS, findComponents, isValidSelection, parseTransferValues,
+  runTransferJob, SUPPORTED_ENTITY_TYPES, TRANSFER_ACTION_IDENTIFIER, TRANSFER_ACTION_LABEL, transferComponents, transferForm,
+  translateSelection, type LocationChoice, type SelectedEntity, type TransferAction, type TransferActionOptions, type TransferJobOptions,
+  type TransferJobResult, type TransferOptions, type TransferResult, type TransferValues,
+} from "./transfer-action.js";

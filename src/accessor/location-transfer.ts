@@ -1,0 +1,272 @@
+/**
+ * Location.addComponents, the way ftrack's Python `Location.add_components` works — refuse
+ * components already present, copy data through the accessors (`open` "rb" → `open` "wb"),
+ * make a directory for a ContainerComponent, treat a SequenceComponent as its members' files,
+ * never overwrite existing data, then record one ComponentLocation per component, members
+ * first — but all or nothing: if a copy or a ComponentLocation create fails, the records
+ * created and the data copied by this call are removed again before the error is thrown
+ * (Python left that to the caller). Files are copied a few at a time; progress is reported
+ * per chunk.
+ */
+import type { Accessor } from "./accessor.js";
+import { isAccessorError } from "./accessor.js";
+import { componentLocations, loadMembers } from "./component-tree.js";
+import { CHUNK_SIZE } from "./data.js";
+import { DiskAccessor } from "./disk-accessor.js";
+import { describeEntity, entityId, entityType, isContainerType, type FtrackEntity, type SessionLike } from "./ftrack.js";
+import { LocationError } from "./location-error.js";
+import { memberPath, parseSequencePath, sequenceTemplate } from "./sequence.js";
+import type { StructureContext } from "./standard-structure.js";
+
+/** What computes resource identifiers (StandardStructure, or your own). */
+export interface Structure {
+  getResourceIdentifier(entity: FtrackEntity, context?: StructureContext): Promise<string>;
+}
+
+/** Where data comes from: another location, or a local file path (Python's origin location). */
+export interface LocationSource {
+  readonly name: string;
+  readonly accessor: Accessor | undefined;
+  getResourceIdentifiers(components: FtrackEntity[]): Promise<string[]>;
+}
+export type Source = LocationSource | string;
+
+export interface AddProgress {
+  /** The file component being copied. */
+  component: FtrackEntity;
+  /** 1-based position among the files of this call, and their number. */
+  index: number;
+  count: number;
+  /** Bytes of this file copied so far, and its size when known. */
+  transferred: number;
+  total: number | undefined;
+  /** Bytes copied by this call so far. */
+  bytesDone: number;
+}
+
+export interface AddComponentsOptions {
+  /** Also add the members of container components (default true, as in Python). */
+  recursive?: boolean;
+  onProgress?: (progress: AddProgress) => void;
+  signal?: AbortSignal;
+  /** Files copied at the same time (default 4). */
+  concurrency?: number;
+}
+
+/** The target side: the Location's id, session, accessor and structure. */
+export interface TargetLocation {
+  readonly id: string;
+  readonly name: string;
+  readonly session: SessionLike;
+  readonly accessor: Accessor | undefined;
+  readonly structure: Structure | undefined;
+}
+
+interface Item {
+  component: FtrackEntity;
+  kind: "file" | "sequence" | "container";
+  source: Source;
+  /** The container this member belongs to, and the source path given for it. */
+  parent?: Item;
+  sourceId?: string;
+  targetId?: string;
+}
+
+const originAccessor = new DiskAccessor();
+const errText = (e: unknown) => (e as Error)?.message ?? String(e);
+
+function itemKind(component: FtrackEntity): Item["kind"] {
+  const type = entityType(component);
+  return type === "SequenceComponent" ? "sequence" : isContainerType(type) ? "container" : "file";
+}
+
+/** The local path of a component when the source is a path (file, sequence or directory). */
+function pathFor(item: Item): string {
+  const top = item.parent ?? item;
+  const path = top.source as string;
+  if (!item.parent) return path;
+  const name = String(item.component.name ?? "");
+  if (item.parent.kind === "sequence") {
+    const parsed = parseSequencePath(path);
+    return memberPath(parsed ? sequenceTemplate(parsed) : path, name);
+  }
+  return `${path.replace(/\/+$/, "")}/${name}${String(item.component.file_type ?? "")}`;
+}
+
+export async function addComponentsTo(
+  target: TargetLocation,
+  components: FtrackEntity[],
+  sources: Source | Source[],
+  options: AddComponentsOptions = {},
+): Promise<{ component: FtrackEntity; resourceIdentifier: string }[]> {
+  const list = Array.isArray(sources) ? sources : [sources];
+  if (list.length !== 1 && list.length !== components.length) {
+    throw new TypeError("sources must be one source or one per component");
+  }
+  const { accessor, structure } = target;
+  if (!structure) throw new LocationError("LOCATION_NOT_CONFIGURED", `no structure is set for location ${target.name}`);
+  if (!accessor) throw new LocationError("LOCATION_NOT_CONFIGURED", `no accessor is set for location ${target.name}`);
+  if (components.length === 0) return [];
+  const session = target.session;
+
+  // 1. The plan: each container before its members.
+  const items: Item[] = [];
+  for (const [i, component] of components.entries()) {
+    const source = list.length === 1 ? list[0]! : list[i]!;
+    if (typeof source !== "string" && !source.accessor) {
+      throw new LocationError("LOCATION_NOT_CONFIGURED", `no accessor is set for source location ${source.name}`, { components: [component] });
+    }
+    const item: Item = { component, kind: itemKind(component), source };
+    items.push(item);
+    if (item.kind !== "file" && (options.recursive ?? true)) {
+      for (const member of await loadMembers(session, component)) items.push({ component: member, kind: itemKind(member), source, parent: item });
+    }
+  }
+
+  // 2. Nothing may be in the target already (Python: ComponentInLocationError).
+  const ids = items.map((it) => entityId(it.component, describeEntity(it.component)));
+  const present = await componentLocations(session, target.id, ids);
+  if (present.size > 0) {
+    const already = items.filter((it) => present.has(it.component.id as string)).map((it) => it.component);
+    throw new LocationError("LOCATION_COMPONENT_IN_LOCATION",
+      `${already.map(describeEntity).join(", ")} ${already.length === 1 ? "is" : "are"} already in location ${target.name}`, { components: already });
+  }
+
+  // 3. Source and target identifiers.
+  const files = items.filter((it) => it.kind === "file");
+  const bySource = new Map<LocationSource, Item[]>();
+  for (const it of files) {
+    const src = it.source;
+    if (typeof src === "string") it.sourceId = pathFor(it);
+    else bySource.set(src, [...(bySource.get(src) ?? []), it]);
+  }
+  for (const [src, its] of bySource) {
+    const rids = await src.getResourceIdentifiers(its.map((it) => it.component));
+    its.forEach((it, i) => (it.sourceId = rids[i]));
+  }
+  for (const it of items) {
+    const context: StructureContext = { session };
+    if (it.sourceId !== undefined) context.sourceResourceIdentifier = it.sourceId;
+    try {
+      it.targetId = await structure.getResourceIdentifier(it.component, context);
+    } catch (e) {
+      throw new LocationError("LOCATION_TRANSFER_FAILED",
+        `cannot compute the resource identifier of ${describeEntity(it.component)} in location ${target.name}: ${errText(e)}`, { components: [it.component], cause: e });
+    }
+  }
+
+  // 4. Copy.
+  const written: string[] = [];
+  const madeContainers: string[] = [];
+  const rollback = async (): Promise<string[]> => {
+    const left: string[] = [];
+    for (const id of [...written].reverse()) await accessor.remove(id).catch((e) => (isAccessorError(e, "ACCESSOR_RESOURCE_NOT_FOUND") ? undefined : left.push(id)));
+    for (const id of [...madeContainers].reverse()) await accessor.remove(id).catch(() => {});
+    return left;
+  };
+  try {
+    for (const it of items) {
+      if (it.kind === "container" && !(await accessor.isContainer(it.targetId!))) {
+        await accessor.makeContainer(it.targetId!);
+        madeContainers.push(it.targetId!);
+      }
+    }
+    await copyFiles(target, accessor, files, written, options);
+  } catch (e) {
+    const leftBehind = await rollback();
+    if (e instanceof LocationError) throw new LocationError(e.code, e.message, { components: e.components, leftBehind, cause: e.cause });
+    const failed = (e as { component?: FtrackEntity }).component;
+    throw new LocationError("LOCATION_TRANSFER_FAILED",
+      `failed to transfer ${failed ? describeEntity(failed) : "component data"} to location ${target.name}: ${errText((e as { error?: unknown }).error ?? e)}`,
+      { components: failed ? [failed] : [], leftBehind, cause: (e as { error?: unknown }).error ?? e });
+  }
+
+  // 5. Record: one ComponentLocation per component, members first.
+  const ordered = [...items.filter((it) => it.parent), ...items.filter((it) => !it.parent)];
+  try {
+    for (const it of ordered) {
+      await session.create("ComponentLocation", { component_id: it.component.id, location_id: target.id, resource_identifier: it.targetId });
+    }
+  } catch (e) {
+    const recorded = await componentLocations(session, target.id, ids).catch(() => new Map<string, { id: string }>());
+    for (const { id } of recorded.values()) await session.delete("ComponentLocation", [id]).catch(() => {});
+    const leftBehind = await rollback();
+    throw new LocationError("LOCATION_REGISTER_FAILED",
+      `copied the data to location ${target.name} but recording it in ftrack failed, so the copy was removed again: ${errText(e)}`,
+      { components: components, leftBehind, cause: e });
+  }
+  return ordered.map((it) => ({ component: it.component, resourceIdentifier: it.targetId! }));
+}
+
+/** Copies the file items, a few at a time; on the first failure the others stop. */
+async function copyFiles(target: TargetLocation, accessor: Accessor, files: Item[], written: string[], options: AddComponentsOptions): Promise<void> {
+  const made = new Map<string, Promise<void>>();
+  const ensureContainer = async (id: string) => {
+    let container: string;
+    try {
+      container = await accessor.getContainer(id);
+    } catch (e) {
+      if (isAccessorError(e, "ACCESSOR_PARENT_NOT_FOUND")) return;
+      throw e;
+    }
+    let p = made.get(container);
+    if (!p) made.set(container, (p = accessor.makeContainer(container)));
+    await p;
+  };
+  let next = 0;
+  let bytesDone = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (failure === undefined && next < files.length) {
+      const index = next++;
+      const it = files[index]!;
+      try {
+        if (options.signal?.aborted) throw new LocationError("LOCATION_ABORTED", `adding components to ${target.name} was aborted`);
+        await ensureContainer(it.targetId!);
+        if (await accessor.exists(it.targetId!)) {
+          throw new LocationError("LOCATION_DATA_EXISTS",
+            `cannot add ${describeEntity(it.component)}: data already exists at ${JSON.stringify(it.targetId)} in location ${target.name}, and overwriting it could lose data`,
+            { components: [it.component] });
+        }
+        const sourceAccessor = typeof it.source === "string" ? originAccessor : it.source.accessor!;
+        const total = typeof it.component.size === "number" ? it.component.size : undefined;
+        await copyOne(sourceAccessor, it.sourceId!, accessor, it.targetId!, options.signal, (n, transferred) => {
+          bytesDone += n;
+          options.onProgress?.({ component: it.component, index: index + 1, count: files.length, transferred, total, bytesDone });
+        }, () => written.push(it.targetId!));
+      } catch (e) {
+        failure ??= e instanceof LocationError ? e : { component: it.component, error: e };
+      }
+    }
+  };
+  const n = Math.max(1, Math.min(options.concurrency ?? 4, files.length));
+  await Promise.all(Array.from({ length: n }, worker));
+  if (failure !== undefined) throw failure;
+}
+
+async function copyOne(from: Accessor, fromId: string, to: Accessor, toId: string, signal: AbortSignal | undefined,
+  progress: (n: number, transferred: number) => void, committed: () => void): Promise<void> {
+  const src = await from.open(fromId, "rb");
+  try {
+    const dst = await to.open(toId, "wb");
+    try {
+      let transferred = 0;
+      for (;;) {
+        if (signal?.aborted) throw new LocationError("LOCATION_ABORTED", `copying ${JSON.stringify(fromId)} was aborted`);
+        const chunk = await src.read(CHUNK_SIZE);
+        if (chunk.length === 0) break;
+        await dst.write(chunk);
+        transferred += chunk.length;
+        progress(chunk.length, transferred);
+      }
+      if (transferred === 0) progress(0, 0);
+      await dst.close();
+      committed();
+    } catch (e) {
+      await dst.abort().catch(() => {});
+      throw e;
+    }
+  } finally {
+    await src.close().catch(() => {});
+  }
+}
