@@ -47,7 +47,7 @@ export class AccessorError extends SshError {
   }
 }
 
-export type OpenMode = "rb" | "wb";
+export type AccessorOpenMode = "rb" | "wb";
 
 /**
  * An open resource, like Python's `ftrack_api.data.Data`. A "rb" handle reads; a "wb" handle
@@ -55,7 +55,7 @@ export type OpenMode = "rb" | "wb";
  * a partial file) and `abort()` discards.
  */
 export interface AccessorData {
-  readonly mode: OpenMode;
+  readonly mode: AccessorOpenMode;
   /**
    * The next bytes: up to `size` of them, or everything left when `size` is omitted. An empty
    * array means end of file. ("rb" only.)
@@ -100,7 +100,7 @@ export interface Accessor {
   makeContainer(id: string, options?: MakeContainerOptions): Promise<void>;
   /** Removes a file or an empty container (ACCESSOR_CONTAINER_NOT_EMPTY otherwise). */
   remove(id: string): Promise<void>;
-  open(id: string, mode?: OpenMode): Promise<AccessorData>;
+  open(id: string, mode?: AccessorOpenMode): Promise<AccessorData>;
   /** The identifier of the container of `id` (ACCESSOR_PARENT_NOT_FOUND for the root). */
   getContainer(id: string): Promise<string>;
   /** A URL for `id`, without secrets. */

@@ -14,7 +14,7 @@ import {
 } from "../platform/accessor-fs.js";
 import { openLocal, removeLocal, renameLocal, type LocalFile } from "../platform/local-files.js";
 import { SshError } from "../errors.js";
-import { AccessorError, type Accessor, type AccessorData, type MakeContainerOptions, type OpenMode } from "./accessor.js";
+import { AccessorError, type Accessor, type AccessorData, type MakeContainerOptions, type AccessorOpenMode } from "./accessor.js";
 import { CHUNK_SIZE, ReadData, WriteData } from "./data.js";
 import { childId, containerId, idSegments, normaliseId, tempSuffix } from "./resource-id.js";
 import { memberMatcher } from "./sequence.js";
@@ -103,7 +103,7 @@ export class DiskAccessor implements Accessor {
     }
   }
 
-  async open(id: string, mode: OpenMode = "rb"): Promise<AccessorData> {
+  async open(id: string, mode: AccessorOpenMode = "rb"): Promise<AccessorData> {
     if (mode !== "rb" && mode !== "wb") {
       throw new AccessorError("ACCESSOR_UNSUPPORTED", `open mode must be "rb" or "wb", got ${JSON.stringify(mode)}`, { resourceIdentifier: id, operation: "open" });
     }

@@ -18,7 +18,7 @@ import { ConnectionError, SftpError, SshError } from "../errors.js";
 import { localUsername } from "../platform/local.js";
 import type { SftpClient } from "../sftp/client.js";
 import type { HostKeyOptions } from "../ssh/trust/host-key-policy.js";
-import { AccessorError, type Accessor, type AccessorData, type MakeContainerOptions, type OpenMode } from "./accessor.js";
+import { AccessorError, type Accessor, type AccessorData, type MakeContainerOptions, type AccessorOpenMode } from "./accessor.js";
 import { childId, containerId, idSegments, normaliseId, tempIdFor } from "./resource-id.js";
 import { memberMatcher } from "./sequence.js";
 import { SftpReadData, SftpWriteData } from "./sftp-data.js";
@@ -184,7 +184,7 @@ export class SFTPAccessor implements Accessor {
     }, false);
   }
 
-  async open(id: string, mode: OpenMode = "rb"): Promise<AccessorData> {
+  async open(id: string, mode: AccessorOpenMode = "rb"): Promise<AccessorData> {
     if (mode !== "rb" && mode !== "wb") {
       throw new AccessorError("ACCESSOR_UNSUPPORTED", `open mode must be "rb" or "wb", got ${JSON.stringify(mode)}`, { resourceIdentifier: id, operation: "open" });
     }
