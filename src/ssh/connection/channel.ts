@@ -4,6 +4,7 @@
  */
 import { ConnectionError, SshError } from "../../errors.js";
 import { MSG } from "../messages.js";
+import type { SshReader } from "../wire/reader.js";
 import { SshWriter } from "../wire/writer.js";
 import { deferred } from "../../util/async-queue.js";
 
@@ -11,6 +12,8 @@ import { deferred } from "../../util/async-queue.js";
 export interface ChannelHost {
   send(payload: Uint8Array): void;
   release(localId: number): void;
+  /** Resolves when what was sent so far has reached the socket (its backpressure included). */
+  drain?(): Promise<void>;
 }
 
 /** Our receive window (RFC 4254 §5.2). Large enough to keep 64 SFTP reads of 32-255 KiB moving. */
@@ -29,8 +32,21 @@ export class Channel {
   /** The command's exit status, when the server sent "exit-status" (RFC 4254 §6.10). */
   exitStatus: number | undefined;
   exitSignal: string | undefined;
+  /**
+   * Answers a channel request from the peer (RFC 4254 §5.4) other than exit-status/exit-signal;
+   * `r` is positioned after want-reply. True sends CHANNEL_SUCCESS. By default every request is
+   * refused, as a client must refuse what a server asks of it.
+   */
+  onRequest: (type: string, r: SshReader) => boolean = () => false;
+  /**
+   * When true, received data is credited back to the peer's window only as `consumed(n)` is
+   * called, so a slow consumer holds back the sender (bounded memory); when false (default) the
+   * window is replenished on receipt.
+   */
+  manualWindow = false;
 
-  private localWindow = LOCAL_WINDOW;
+  private localWindow: number;
+  private credit = 0;
   private readonly pendingRequests: ReturnType<typeof deferred<boolean>>[] = [];
   private readonly sendQueue: { data: Uint8Array; done: ReturnType<typeof deferred<void>> }[] = [];
   private eofRequested = false;
@@ -46,7 +62,11 @@ export class Channel {
     readonly remoteId: number,
     private remoteWindow: number,
     readonly remoteMaxPacket: number,
-  ) {}
+    /** Our receive window size (RFC 4254 §5.2). */
+    private readonly windowSize: number = LOCAL_WINDOW,
+  ) {
+    this.localWindow = windowSize;
+  }
 
   get isClosed(): boolean {
     return this.closed;
@@ -68,6 +88,15 @@ export class Channel {
     this.sendQueue.push({ data, done });
     this.pump();
     return done.promise;
+  }
+
+  /**
+   * Resolves when everything handed to the connection so far has been written to the socket.
+   * `write` only waits for the peer's window; a producer that must not outrun a peer that
+   * stopped reading its socket awaits this too.
+   */
+  flushed(): Promise<void> {
+    return this.host.drain?.() ?? Promise.resolve();
   }
 
   /** Sends a channel request (RFC 4254 §5.4); resolves with the server's answer when `wantReply`. */
@@ -120,14 +149,21 @@ export class Channel {
       throw new ConnectionError("WINDOW_EXCEEDED", `the server sent ${data.length} bytes with ${this.localWindow} left in the window`);
     }
     this.localWindow -= data.length;
+    if (!this.manualWindow) this.consumed(data.length);
+    if (extendedType === undefined) this.onData(data);
+    else this.onExtendedData(extendedType, data);
+  }
+
+  /** Returns `n` received bytes to the peer's window (see `manualWindow`). */
+  consumed(n: number): void {
+    this.credit += n;
     // Replenish once half is used: fewer WINDOW_ADJUST messages, never a stall (§5.2).
-    if (this.localWindow < LOCAL_WINDOW / 2 && !this.sentClose) {
-      const add = LOCAL_WINDOW - this.localWindow;
+    if (this.localWindow < this.windowSize / 2 && this.credit > 0 && !this.sentClose) {
+      const add = this.credit;
+      this.credit = 0;
       this.localWindow += add;
       this.host.send(this.header(MSG.CHANNEL_WINDOW_ADJUST).uint32(add).finish().slice());
     }
-    if (extendedType === undefined) this.onData(data);
-    else this.onExtendedData(extendedType, data);
   }
 
   /** @internal */

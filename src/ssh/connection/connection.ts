@@ -13,7 +13,18 @@ import { Channel, LOCAL_MAX_PACKET, LOCAL_WINDOW } from "./channel.js";
 /** RFC 4254 §5.1 channel open failure reason codes. */
 const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
 
+/** What to do with a channel the peer opened: its receive window, and a callback once open. */
+export interface ChannelAcceptance {
+  windowSize?: number;
+  onOpen(channel: Channel): void;
+}
+
 export class Connection {
+  /**
+   * Decides on a CHANNEL_OPEN from the peer (RFC 4254 §5.1): return how to accept it, or
+   * undefined to refuse. By default every channel is refused, as a client never accepts one.
+   */
+  acceptChannel: (type: string, r: SshReader) => ChannelAcceptance | undefined = () => undefined;
   private readonly channels = new Map<number, Channel>();
   private readonly opening = new Map<number, ReturnType<typeof deferred<Channel>>>();
   private readonly globalReplies: ReturnType<typeof deferred<Uint8Array | undefined>>[] = [];
@@ -136,7 +147,21 @@ export class Connection {
   private onChannelOpen(r: SshReader): void {
     const type = r.ascii();
     const sender = r.uint32();
-    // We never asked for forwarding, X11 or agent channels: refuse them (RFC 4254 §5.1).
+    const window = r.uint32();
+    const maxPacket = r.uint32();
+    const accepted = this.acceptChannel(type, r);
+    if (accepted) {
+      const id = this.allocateId();
+      const windowSize = accepted.windowSize ?? LOCAL_WINDOW;
+      const host = { send: (p: Uint8Array) => this.transport.send(p), release: (lid: number) => this.channels.delete(lid), drain: () => this.transport.drain() };
+      const channel = new Channel(host, id, sender, window, Math.max(1, Math.min(maxPacket, LOCAL_MAX_PACKET)), windowSize);
+      this.channels.set(id, channel);
+      this.transport.send(new SshWriter(32).byte(MSG.CHANNEL_OPEN_CONFIRMATION).uint32(sender).uint32(id)
+        .uint32(windowSize).uint32(LOCAL_MAX_PACKET).finish().slice());
+      accepted.onOpen(channel);
+      return;
+    }
+    // Channels nobody asked for (forwarding, X11, agent) are refused (RFC 4254 §5.1).
     this.transport.send(
       new SshWriter(64).byte(MSG.CHANNEL_OPEN_FAILURE).uint32(sender).uint32(OPEN_ADMINISTRATIVELY_PROHIBITED)
         .string(`${type} channels are not accepted`).string("").finish().slice(),
@@ -172,9 +197,11 @@ export class Connection {
   private onChannelRequest(channel: Channel, r: SshReader): void {
     const type = r.ascii();
     const wantReply = r.boolean();
+    let ok = false;
     if (type === "exit-status") channel.exitStatus = r.uint32();
     else if (type === "exit-signal") channel.exitSignal = r.ascii();
-    if (wantReply) this.transport.send(new SshWriter(8).byte(MSG.CHANNEL_FAILURE).uint32(channel.remoteId).finish().slice());
+    else ok = channel.onRequest(type, r);
+    if (wantReply) this.transport.send(new SshWriter(8).byte(ok ? MSG.CHANNEL_SUCCESS : MSG.CHANNEL_FAILURE).uint32(channel.remoteId).finish().slice());
   }
 
   private closedError(): SshError {

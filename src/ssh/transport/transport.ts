@@ -1,8 +1,10 @@
 /**
- * The client side of the SSH transport layer (RFC 4253): version exchange, the packet read
- * loop, key exchange and re-exchange, strict kex (OpenSSH PROTOCOL §1.10, CVE-2023-48795),
- * ext-info (RFC 8308) and disconnects. Upper layers send payloads with `send` and receive
- * every message numbered 5..7 (service/ext-info are partly handled here) or 50+ via `onMessage`.
+ * The SSH transport layer (RFC 4253), for the client or the server role: version exchange, the
+ * packet read loop, key exchange and re-exchange (either side may start one), strict kex
+ * (OpenSSH PROTOCOL §1.10, CVE-2023-48795), ext-info (RFC 8308) and disconnects. Upper layers
+ * send payloads with `send` and receive every message numbered 5..6 or 50+ via `onMessage`.
+ * What differs between the roles (which KEXINIT is the client's, who signs H, which key letters
+ * seal) lives in key-exchange.ts; here only the markers we offer and EXT_INFO differ.
  */
 import { ConnectionError, ProtocolError, SshError } from "../../errors.js";
 import type { CryptoBackend } from "../crypto/cipher.js";
@@ -13,23 +15,40 @@ import { SshReader } from "../wire/reader.js";
 import { SshWriter, concat } from "../wire/writer.js";
 import { AsyncQueue, deferred } from "../../util/async-queue.js";
 import { PacketDecoder, PacketEncoder } from "./framing.js";
-import { runClientKex, type KexOutcome } from "./key-exchange.js";
-import { EXT_INFO_C, STRICT_KEX_C, STRICT_KEX_S, decodeKexInit, encodeKexInit, guessWasWrong, type KexInit, type Negotiated } from "./kexinit.js";
-import { CLIENT_VERSION, scanVersion, type ParsedVersion } from "./version.js";
+import type { PrivateKey } from "../keys/private-key.js";
+import { SERVER_SIG_ALGS, decodeExtInfo, encodeExtInfo } from "./ext-info.js";
+import { runKex, type KexInput, type KexOutcome } from "./key-exchange.js";
+import { EXT_INFO_C, EXT_INFO_S, STRICT_KEX_C, STRICT_KEX_S, decodeKexInit, encodeKexInit, guessWasWrong, type KexInit, type Negotiated } from "./kexinit.js";
+import { CLIENT_VERSION, SERVER_VERSION, scanVersion, type ParsedVersion } from "./version.js";
 
-export interface TransportOptions {
+interface CommonTransportOptions {
   kex: string[];
+  /** Host key algorithms we offer (a server: those its host keys can sign with). */
   serverHostKey: string[];
   cipher: string[];
   mac: string[];
   backend: CryptoBackend;
-  /** Throws HostKeyError unless the key is trusted for this server. */
-  verifyHostKey(key: PublicKey): Promise<void>;
   /** Re-exchange keys after this many bytes in one direction (default 1 GiB). */
   rekeyAfterBytes?: number;
   /** Re-exchange keys after this long (default 1 hour). */
   rekeyAfterMs?: number;
 }
+
+export interface ClientTransportOptions extends CommonTransportOptions {
+  role?: "client";
+  /** Throws HostKeyError unless the key is trusted for this server. */
+  verifyHostKey(key: PublicKey): Promise<void>;
+}
+
+export interface ServerTransportOptions extends CommonTransportOptions {
+  role: "server";
+  /** The keys that sign H; one per key type. */
+  hostKeys: readonly PrivateKey[];
+  /** Sent as server-sig-algs in EXT_INFO (RFC 8308 §3.1) when the client offers ext-info-c. */
+  serverSigAlgs: readonly string[];
+}
+
+export type TransportOptions = ClientTransportOptions | ServerTransportOptions;
 
 /** State of one key exchange, from the first KEXINIT (either side) to both NEWKEYS. */
 interface KexRound {
@@ -52,12 +71,15 @@ const GiB = 1024 * 1024 * 1024;
 export class Transport {
   /** Receives every message the transport does not consume itself. */
   onMessage: (payload: Uint8Array) => void = () => {};
-  serverVersion: ParsedVersion | undefined;
+  /** The peer's identification string, once received. */
+  peerVersion: ParsedVersion | undefined;
   sessionId: Uint8Array | undefined;
   hostKey: PublicKey | undefined;
   algorithms: Negotiated | undefined;
   /** Signature algorithms the server accepts for user auth (RFC 8308 §3.1), when it said so. */
   serverSigAlgs: string[] | undefined;
+  /** Server role: the client offered ext-info-c in its first KEXINIT. */
+  private peerWantsExtInfo = false;
   strictKex = false;
   /** Completed key exchanges, the first included. */
   kexCount = 0;
@@ -88,10 +110,28 @@ export class Transport {
     return this.closedFlag;
   }
 
+  get isServer(): boolean {
+    return this.options.role === "server";
+  }
+
+  /** Client role: the server's identification string (undefined for the server role). */
+  get serverVersion(): ParsedVersion | undefined {
+    return this.isServer ? undefined : this.peerVersion;
+  }
+
+  private get localVersion(): string {
+    return this.isServer ? SERVER_VERSION : CLIENT_VERSION;
+  }
+
+  /** Names the other side in messages. */
+  private get peer(): string {
+    return this.isServer ? "client" : "server";
+  }
+
   /** Exchanges versions and completes the first key exchange. */
   async start(): Promise<void> {
     try {
-      const pending = this.socket.write(new TextEncoder().encode(CLIENT_VERSION + "\r\n"));
+      const pending = this.socket.write(new TextEncoder().encode(this.localVersion + "\r\n"));
       await this.readVersion();
       await pending;
     } catch (e) {
@@ -127,7 +167,7 @@ export class Transport {
     else this.closeListeners.push(listener);
   }
 
-  /** Starts a key re-exchange now (the server may also start one at any time). */
+  /** Starts a key re-exchange now (the peer may also start one at any time). */
   rekey(): void {
     if (!this.closedFlag) this.startKex();
   }
@@ -183,12 +223,12 @@ export class Transport {
     for (;;) {
       const found = scanVersion(buf);
       if (found) {
-        this.serverVersion = found.version;
+        this.peerVersion = found.version;
         if (found.consumed < buf.length) this.decoder.push(buf.slice(found.consumed));
         return;
       }
       const chunk = await this.socket.read();
-      if (!chunk) throw new ConnectionError("CONNECTION_LOST", "the server closed the connection before sending its version");
+      if (!chunk) throw new ConnectionError("CONNECTION_LOST", `the ${this.peer} closed the connection before sending its version`);
       buf = concat(buf, chunk);
     }
   }
@@ -200,7 +240,7 @@ export class Transport {
         while (next === undefined) {
           const chunk = await this.socket.read();
           if (this.closedFlag) return;
-          if (!chunk) throw new ConnectionError("CONNECTION_LOST", "the server closed the connection");
+          if (!chunk) throw new ConnectionError("CONNECTION_LOST", `the ${this.peer} closed the connection`);
           this.decoder.push(chunk);
           next = this.decoder.next();
         }
@@ -230,7 +270,7 @@ export class Transport {
       case MSG.DEBUG:
         return;
       case MSG.UNIMPLEMENTED:
-        // The server did not understand something we sent; upper layers time out or fail on
+        // The peer did not understand something we sent; upper layers time out or fail on
         // their own requests, so there is nothing to recover here.
         return;
       case MSG.KEXINIT:
@@ -264,16 +304,17 @@ export class Transport {
     r.byte();
     const reason = r.uint32();
     const description = r.utf8();
-    this.shutdown(new ConnectionError("DISCONNECTED", `the server disconnected (reason ${reason}): ${description}`, { reason }));
+    this.shutdown(new ConnectionError("DISCONNECTED", `the ${this.peer} disconnected (reason ${reason}): ${description}`, { reason }));
   }
 
   private startKex(): void {
     if (this.kex) return;
     const first = this.sessionId === undefined;
+    const markers = this.isServer ? [EXT_INFO_S, STRICT_KEX_S] : [EXT_INFO_C, STRICT_KEX_C];
     const ours: KexInit = {
       cookie: crypto.getRandomValues(new Uint8Array(16)),
       // The markers are only sent in the first KEXINIT (RFC 8308 §2.1, PROTOCOL §1.10).
-      kex: first ? [...this.options.kex, EXT_INFO_C, STRICT_KEX_C] : [...this.options.kex],
+      kex: first ? [...this.options.kex, ...markers] : [...this.options.kex],
       serverHostKey: this.options.serverHostKey,
       cipherC2S: this.options.cipher,
       cipherS2C: this.options.cipher,
@@ -305,36 +346,42 @@ export class Transport {
     const isFirstPacket = this.decoder.packets === 1;
     if (!this.kex) this.startKex();
     const round = this.kex!;
-    if (round.theirsPayload) throw new ProtocolError("the server sent a second KEXINIT during a key exchange");
+    if (round.theirsPayload) throw new ProtocolError(`the ${this.peer} sent a second KEXINIT during a key exchange`);
     round.theirsPayload = payload.slice();
     const theirs = decodeKexInit(round.theirsPayload);
     if (this.sessionId === undefined) {
-      this.strictKex = theirs.kex.includes(STRICT_KEX_S);
+      // We always offer our strict marker in the first KEXINIT: the peer's decides.
+      this.strictKex = theirs.kex.includes(this.isServer ? STRICT_KEX_C : STRICT_KEX_S);
       if (this.strictKex && !isFirstPacket) {
-        throw new ProtocolError("strict kex: the server's KEXINIT was not its first packet", "STRICT_KEX_VIOLATION");
+        throw new ProtocolError(`strict kex: the ${this.peer}'s KEXINIT was not its first packet`, "STRICT_KEX_VIOLATION");
       }
+      this.peerWantsExtInfo = this.isServer && theirs.kex.includes(EXT_INFO_C);
     }
     if (theirs.firstKexPacketFollows && guessWasWrong(round.ours, theirs)) round.skipGuessedPacket = true;
     const io = {
       send: (p: Uint8Array) => this.writePacket(p),
       receive: () => {
-        if (round.theirNewKeys && round.backlog <= 0) return Promise.reject(newKeysTooEarly());
+        if (round.theirNewKeys && round.backlog <= 0) return Promise.reject(newKeysTooEarly(this.peer));
         round.backlog--;
         return round.incoming.shift();
       },
     };
-    runClientKex(
+    const o = this.options;
+    const side: KexInput["side"] = o.role === "server"
+      ? { role: "server", hostKeys: o.hostKeys }
+      : { role: "client", previousHostKey: this.hostKey?.blob, verifyHostKey: (k) => o.verifyHostKey(k) };
+    const peerLine = this.peerVersion!.line;
+    runKex(
       {
-        clientVersion: CLIENT_VERSION,
-        serverVersion: this.serverVersion!.line,
+        clientVersion: this.isServer ? peerLine : this.localVersion,
+        serverVersion: this.isServer ? this.localVersion : peerLine,
         ours: round.ours,
         oursPayload: round.oursPayload,
         theirsPayload: round.theirsPayload,
         io,
         backend: this.options.backend,
         sessionId: this.sessionId,
-        previousHostKey: this.hostKey?.blob,
-        verifyHostKey: (k) => this.options.verifyHostKey(k),
+        side,
       },
       theirs,
     ).then(
@@ -352,19 +399,23 @@ export class Transport {
     this.writePacket(new Uint8Array([MSG.NEWKEYS]));
     this.encoder.sealer = outcome.sealer;
     if (this.strictKex) this.encoder.seq = 0;
+    // RFC 8308 §2.4: the server's EXT_INFO is the next packet after its first NEWKEYS.
+    if (this.options.role === "server" && this.peerWantsExtInfo && this.sessionId === undefined) {
+      this.writePacket(encodeExtInfo(new Map([[SERVER_SIG_ALGS, this.options.serverSigAlgs.join(",")]])));
+    }
     round.sentNewKeys = true;
     round.outcome.resolve(outcome);
     for (const p of this.heldBack.splice(0)) this.writePacket(p);
   }
 
-  /** The server's NEWKEYS: everything after it uses the new incoming keys (§7.3). */
+  /** The peer's NEWKEYS: everything after it uses the new incoming keys (§7.3). */
   private async onNewKeys(): Promise<void> {
     const round = this.kex;
     if (!round?.theirsPayload) throw new ProtocolError("NEWKEYS outside a key exchange");
-    // A method still waiting for the server's reply would wait forever: the read loop is parked
+    // A method still waiting for the peer's reply would wait forever: the read loop is parked
     // here until the method finishes, and no kex message may follow NEWKEYS anyway.
     round.theirNewKeys = true;
-    if (round.backlog < 0) round.incoming.fail(newKeysTooEarly());
+    if (round.backlog < 0) round.incoming.fail(newKeysTooEarly(this.peer));
     const outcome = await round.outcome.promise;
     this.decoder.opener = outcome.opener;
     if (this.strictKex) this.decoder.seq = 0;
@@ -385,14 +436,9 @@ export class Transport {
   }
 
   private onExtInfo(payload: Uint8Array): void {
-    const r = new SshReader(payload, "EXT_INFO");
-    r.byte();
-    const n = r.uint32();
-    for (let i = 0; i < n; i++) {
-      const name = r.ascii();
-      const value = r.string();
-      if (name === "server-sig-algs") this.serverSigAlgs = new TextDecoder().decode(value).split(",").filter((a) => a.length > 0);
-    }
+    const value = decodeExtInfo(payload).get(SERVER_SIG_ALGS);
+    // A client's EXT_INFO carries nothing a server acts on (server-sig-algs is the server's).
+    if (value && !this.isServer) this.serverSigAlgs = new TextDecoder().decode(value).split(",").filter((a) => a.length > 0);
   }
 
   private maybeRekey(): void {
@@ -427,6 +473,6 @@ export class Transport {
   }
 }
 
-function newKeysTooEarly(): ProtocolError {
-  return new ProtocolError("the server sent NEWKEYS before completing the key exchange", "UNEXPECTED_MESSAGE");
+function newKeysTooEarly(peer: string): ProtocolError {
+  return new ProtocolError(`the ${peer} sent NEWKEYS before completing the key exchange`, "UNEXPECTED_MESSAGE");
 }

@@ -8,6 +8,8 @@ import { ProtocolError } from "../../errors.js";
 
 export const SOFTWARE_VERSION = "puresftp_0.1.0";
 export const CLIENT_VERSION = `SSH-2.0-${SOFTWARE_VERSION}`;
+/** The server role sends the same software version. */
+export const SERVER_VERSION = CLIENT_VERSION;
 
 const MAX_LINE = 255;
 /** Pre-banner lines and bytes are bounded so a hostile server cannot feed us forever. */

@@ -1,0 +1,69 @@
+/**
+ * The server side of the requests on an open handle (draft §6.3-§6.8): CLOSE, READ, WRITE,
+ * FSTAT, FSETSTAT, READDIR. READ lengths are capped and READDIR batches bounded, so one request
+ * never costs more than a packet's worth of memory.
+ */
+import * as fs from "../../platform/server-fs.js";
+import { StatusCode } from "../constants.js";
+import type * as h from "../packets/handle.js";
+import { encodeData, encodeName, encodeStatus, type NameEntry } from "../packets/response.js";
+import { type ServerContext, attrsReply, ok } from "./context.js";
+import { attrsOf, longname } from "./listing.js";
+import { applyAttrs } from "./set-attrs.js";
+
+/** Stop adding READDIR entries past this many bytes of reply. */
+const READDIR_MAX_BYTES = 64 * 1024;
+
+function eof(id: number): Uint8Array {
+  return encodeStatus(id, { code: StatusCode.EOF, message: "End of file", lang: "en" });
+}
+
+export async function close(ctx: ServerContext, r: h.ClosePacket): Promise<Uint8Array> {
+  await ctx.handles.close(r.handle);
+  return ok(r.id);
+}
+
+export async function read(ctx: ServerContext, r: h.ReadPacket): Promise<Uint8Array> {
+  const { file } = ctx.handles.file(r.handle);
+  const buf = new Uint8Array(Math.min(r.length, ctx.limits.maxReadLength));
+  const n = buf.length === 0 ? 0 : await file.read(buf, r.offset);
+  return n === 0 ? eof(r.id) : encodeData(r.id, { data: buf.subarray(0, n) });
+}
+
+export async function write(ctx: ServerContext, r: h.WritePacket): Promise<Uint8Array> {
+  await ctx.handles.file(r.handle).file.write(r.data, r.offset);
+  return ok(r.id);
+}
+
+export async function fstat(ctx: ServerContext, r: h.FstatPacket): Promise<Uint8Array> {
+  const handle = ctx.handles.get(r.handle);
+  return attrsReply(r.id, attrsOf(await (handle.kind === "file" ? handle.file : handle.fd).stat()));
+}
+
+export async function fsetstat(ctx: ServerContext, r: h.FsetstatPacket): Promise<Uint8Array> {
+  const handle = ctx.handles.get(r.handle);
+  await applyAttrs(handle.kind === "file" ? handle.file : handle.fd, r.attrs);
+  return ok(r.id);
+}
+
+/** Up to `readdirBatch` entries (and about 64 KiB), each with lstat attributes and a longname. */
+export async function readdir(ctx: ServerContext, r: h.ReaddirPacket): Promise<Uint8Array> {
+  const d = ctx.handles.dir(r.handle);
+  const entries: NameEntry[] = [];
+  let bytes = 0;
+  while (entries.length < ctx.limits.readdirBatch && bytes < READDIR_MAX_BYTES) {
+    const name = d.held ?? (await d.dir.read());
+    d.held = undefined;
+    if (name === null) break;
+    let st: fs.FsStat;
+    try {
+      st = await fs.lstat(d.host === "/" ? `/${name}` : `${d.host}/${name}`);
+    } catch {
+      continue; // removed since it was listed
+    }
+    const entry: NameEntry = { filename: name, longname: longname(name, st), attrs: attrsOf(st) };
+    bytes += entry.filename.length * 3 + entry.longname.length * 3 + 64;
+    entries.push(entry);
+  }
+  return entries.length === 0 ? eof(r.id) : encodeName(r.id, { entries });
+}

@@ -1,0 +1,183 @@
+/**
+ * The embedded SSH server: accepts TCP connections, runs the transport in its server role,
+ * authenticates, and serves session channels with the subsystems it is given. It knows nothing
+ * of SFTP; src/sftp/server/index.ts plugs the sftp subsystem in.
+ *
+ * Defences, all per server: a connection must authenticate within `authTimeoutMs` (version,
+ * key exchange and auth together, like sshd's LoginGraceTime); at most `maxUnauthenticated`
+ * connections may be in that phase at once — a new one then evicts the oldest that has not even
+ * finished its key exchange (idle or half-open sockets), and is refused only when all of them
+ * have; at most `maxConnections` in total.
+ */
+import { ConnectionError, SshError } from "../../errors.js";
+import { resolveAlgorithms, type AlgorithmOptions } from "../algorithms.js";
+import type { CryptoBackend } from "../crypto/cipher.js";
+import { Connection } from "../connection/connection.js";
+import { HOST_KEY_ALGORITHMS, type PublicKey } from "../keys/public-key.js";
+import { DISCONNECT_REASON } from "../messages.js";
+import type { AcceptedConnection } from "../socket/tcp-server.js";
+import { listenTcp } from "../socket/tcp-server.js";
+import { Transport } from "../transport/transport.js";
+import { serveAuthentication, type AuthMethod, type Authenticate } from "./auth.js";
+import { parseAuthorizedKeys } from "./authorized-keys.js";
+import { hostKeyAlgorithms, loadHostKeys, type HostKeyInput } from "./host-keys.js";
+import { serveSessions, type SubsystemHandler } from "./sessions.js";
+
+export interface SshServerLimits {
+  /** Failed authentication attempts per connection before it is dropped (default 6). */
+  maxAuthAttempts?: number;
+  /** Delay after each failed attempt (default 300 ms). */
+  authFailureDelayMs?: number;
+  /** From accept to authenticated (default 30 s). */
+  authTimeoutMs?: number;
+  /** Connections not yet authenticated, at once (default 32). */
+  maxUnauthenticated?: number;
+  /** Connections in total (default 256). */
+  maxConnections?: number;
+  /** Session channels per connection (default 8). */
+  maxSessions?: number;
+  /** Re-exchange keys after this many bytes in one direction (default 1 GiB) or this long (1 h). */
+  rekeyAfterBytes?: number;
+  rekeyAfterMs?: number;
+}
+
+export interface SshServerOptions {
+  hostKeys: HostKeyInput | readonly HostKeyInput[];
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: a free port (see the returned `port`). */
+  port?: number;
+  authenticate?: Authenticate;
+  /** authorized_keys text for every user, or per user name. */
+  authorizedKeys?: string | Readonly<Record<string, string>>;
+  /** Methods offered; default publickey and password (keyboard-interactive only when listed). */
+  authMethods?: readonly AuthMethod[];
+  subsystems: Readonly<Record<string, SubsystemHandler>>;
+  /** kex, cipher and mac lists (host key algorithms follow from the keys). */
+  algorithms?: Omit<AlgorithmOptions, "serverHostKey">;
+  crypto?: CryptoBackend;
+  limits?: SshServerLimits;
+}
+
+export interface SshServer {
+  readonly host: string;
+  readonly port: number;
+  /** `SHA256:…` of each host key, as ssh-keygen -lf prints them. */
+  readonly hostKeyFingerprints: string[];
+  /** Connections open now. */
+  readonly connectionCount: number;
+  /** Stops listening and disconnects every client. */
+  close(): Promise<void>;
+}
+
+/** Signature algorithms accepted for publickey auth (announced as server-sig-algs). */
+const USER_SIG_ALGS = HOST_KEY_ALGORITHMS;
+
+interface Live {
+  transport: Transport;
+  authenticated: boolean;
+  kexDone: boolean;
+  acceptedAt: number;
+}
+
+export async function startSshServer(options: SshServerOptions): Promise<SshServer> {
+  const hostKeys = loadHostKeys(options.hostKeys);
+  const lists = resolveAlgorithms(options.algorithms);
+  const serverHostKey = hostKeyAlgorithms(hostKeys);
+  const l = options.limits ?? {};
+  const limits = {
+    maxAuthAttempts: l.maxAuthAttempts ?? 6,
+    authFailureDelayMs: l.authFailureDelayMs ?? 300,
+    authTimeoutMs: l.authTimeoutMs ?? 30_000,
+    maxUnauthenticated: l.maxUnauthenticated ?? 32,
+    maxConnections: l.maxConnections ?? 256,
+    maxSessions: l.maxSessions ?? 8,
+  };
+  const authorized = authorizedKeysLookup(options.authorizedKeys);
+  const methods = options.authMethods ?? (["publickey", "password"] as const);
+  const live = new Set<Live>();
+
+  const admit = (): boolean => {
+    if (live.size >= limits.maxConnections) return false;
+    const pending = [...live].filter((c) => !c.authenticated);
+    if (pending.length < limits.maxUnauthenticated) return true;
+    const idle = pending.filter((c) => !c.kexDone).sort((a, b) => a.acceptedAt - b.acceptedAt)[0];
+    if (!idle) return false;
+    live.delete(idle);
+    idle.transport.fail(new ConnectionError("EVICTED", "too many unauthenticated connections"));
+    return true;
+  };
+
+  const serve = async (accepted: AcceptedConnection): Promise<void> => {
+    if (!admit()) return accepted.channel.close();
+    const transport = new Transport(accepted.channel, {
+      role: "server",
+      ...lists,
+      serverHostKey,
+      hostKeys,
+      serverSigAlgs: USER_SIG_ALGS,
+      backend: options.crypto ?? "auto",
+      rekeyAfterBytes: l.rekeyAfterBytes,
+      rekeyAfterMs: l.rekeyAfterMs,
+    });
+    const entry: Live = { transport, authenticated: false, kexDone: false, acceptedAt: performance.now() };
+    live.add(entry);
+    transport.onClose(() => live.delete(entry));
+    const timer = setTimeout(() => {
+      void transport.disconnect(DISCONNECT_REASON.BY_APPLICATION, `not authenticated within ${limits.authTimeoutMs} ms`);
+    }, limits.authTimeoutMs);
+    (timer as { unref?: () => void }).unref?.();
+    try {
+      await transport.start();
+      entry.kexDone = true;
+      const connection = new Connection(transport);
+      const username = await serveAuthentication(transport, {
+        methods,
+        authenticate: options.authenticate,
+        authorizedKeys: authorized,
+        signatureAlgorithms: USER_SIG_ALGS,
+        maxAttempts: limits.maxAuthAttempts,
+        failureDelayMs: limits.authFailureDelayMs,
+        remoteAddress: accepted.remoteAddress,
+      }, () => {
+        entry.authenticated = true;
+        clearTimeout(timer);
+        transport.onMessage = (m) => connection.handle(m);
+      });
+      serveSessions(connection, { username, remoteAddress: accepted.remoteAddress }, {
+        subsystems: options.subsystems,
+        maxSessions: limits.maxSessions,
+        windowSize: 4 * 1024 * 1024,
+      });
+    } catch (e) {
+      clearTimeout(timer);
+      transport.fail(e instanceof SshError ? e : new ConnectionError("SERVER_ERROR", String(e), { cause: e }));
+    }
+  };
+
+  const listener = await listenTcp(options.host ?? "127.0.0.1", options.port ?? 0, (c) => void serve(c));
+  return {
+    host: listener.host,
+    port: listener.port,
+    hostKeyFingerprints: hostKeys.map((k) => k.publicKey.fingerprint),
+    get connectionCount() {
+      return live.size;
+    },
+    async close() {
+      const closing = listener.close();
+      await Promise.all([...live].map((c) => c.transport.disconnect(DISCONNECT_REASON.BY_APPLICATION, "server shutting down")));
+      live.clear();
+      await closing;
+    },
+  };
+}
+
+function authorizedKeysLookup(given: SshServerOptions["authorizedKeys"]): ((username: string) => readonly PublicKey[]) | undefined {
+  if (given === undefined) return undefined;
+  if (typeof given === "string") {
+    const keys = parseAuthorizedKeys(given);
+    return () => keys;
+  }
+  const byUser = new Map(Object.entries(given).map(([u, text]) => [u, parseAuthorizedKeys(text)]));
+  return (username) => byUser.get(username) ?? [];
+}
