@@ -8,3 +8,7 @@ export type { ReadStreamOptions, WriteStreamOptions } from "./streams.js";
 export type { StatvfsReply } from "./extensions/statvfs.js";
 export { connect, type ConnectOptions } from "../connect.js";
 export { SftpError, type SftpErrorCode } from "../errors.js";
+export {
+  createSftpServer, type SftpServer, type SftpServerOptions, type AuthRequest, type Authenticate, type AuthMethod, type HostKeyInput,
+  type SftpServerLimits, type SshServerLimits,
+} from "./server/index.js";
