@@ -14,6 +14,8 @@ import { connectTcp } from "./socket/tcp.js";
 import { DEFAULT_KNOWN_HOSTS, hostKeyVerifier, knownKeysFor, preferKnownAlgorithms, type HostKeyOptions } from "./trust/host-key-policy.js";
 import { Transport } from "./transport/transport.js";
 import { resolveConnectOptions } from "./connect-options.js";
+import { channelByteStream } from "./connection/channel-stream.js";
+import { connectThroughJumps, parseHop } from "./jump.js";
 
 export interface SshConnectOptions {
   host: string;
@@ -49,8 +51,13 @@ export interface SshConnectOptions {
    * connections, false with a custom `stream`. Explicit options always win over the config.
    */
   sshConfig?: boolean | string;
-  /** Jump hosts (`[user@]host[:port]`, comma-separated), like ssh -J / ProxyJump. */
+  /**
+   * Jump hosts (`[user@]host[:port]`, comma-separated), like ssh -J / ProxyJump. Each hop is
+   * checked and authenticated like the final host, with the same credentials and trust options.
+   */
   jumpHosts?: string;
+  /** An already connected byte channel to use instead of TCP (e.g. a forwarded channel). */
+  sock?: ByteChannel;
 }
 
 /** An authenticated SSH connection. */
@@ -109,6 +116,14 @@ export class SshConnection {
     return this.connection.openSession();
   }
 
+  /**
+   * Asks the server to open a TCP connection to host:port and returns it as a byte channel
+   * (RFC 4254 §7.2 direct-tcpip), e.g. to run another SSH connection through this one.
+   */
+  async forwardOut(host: string, port: number): Promise<ByteChannel> {
+    return channelByteStream(await this.connection.openDirectTcpip(host, port));
+  }
+
   /** Starts a key re-exchange. */
   rekey(): void {
     this.transport.rekey();
@@ -139,8 +154,8 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
     lists.serverHostKey = preferKnownAlgorithms(lists.serverHostKey, known, (a) => keyTypeForAlgorithm(a) ?? "");
   }
 
-  if (resolved.jumpHosts.length > 0) {
-    throw new SshError("UNSUPPORTED", `jump hosts (${resolved.jumpHosts.join(",")}) are not supported yet; connect without ProxyJump`);
+  if (resolved.jumpHosts.length > 0 && !options.sock && !options.stream) {
+    return connectThroughJumps(resolved.jumpHosts.map(parseHop), options, connectSsh);
   }
   const timeoutMs = resolved.readyTimeoutMs;
   const abort = new AbortController();
@@ -161,9 +176,8 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();
   try {
-    const socket: ByteChannel = options.stream
-      ? fromWebStreams(options.stream)
-      : await Promise.race([connectTcp(host, port, abort.signal), aborted]);
+    const socket: ByteChannel = options.sock
+      ?? (options.stream ? fromWebStreams(options.stream) : await Promise.race([connectTcp(host, port, abort.signal), aborted]));
     transport = new Transport(socket, {
       ...lists,
       backend: options.crypto ?? "auto",

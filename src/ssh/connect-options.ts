@@ -41,6 +41,12 @@ async function loadConfig(options: SshConnectOptions): Promise<HostConfig | unde
   return resolveHostConfig(text, options.host, { user: options.username, port: options.port, fileName: path });
 }
 
+/** Where a connection goes after ssh_config's HostName and Port (for forwarding to a hop). */
+export async function resolveAddress(options: SshConnectOptions): Promise<{ host: string; port: number }> {
+  const cfg = await loadConfig(options);
+  return { host: cfg?.hostname ?? options.host, port: options.port ?? cfg?.port ?? 22 };
+}
+
 export async function resolveConnectOptions(options: SshConnectOptions): Promise<ResolvedConnectOptions> {
   const cfg = await loadConfig(options);
   const hostKeys: HostKeyOptions = { ...options.hostKeys };

@@ -86,13 +86,25 @@ export class Connection {
 
   /** Opens a "session" channel (RFC 4254 §6.1). */
   openSession(): Promise<Channel> {
+    return this.openChannel("session");
+  }
+
+  /**
+   * Opens a "direct-tcpip" channel (RFC 4254 §7.2): the server connects to host:port and the
+   * channel carries that TCP stream. This is how jump hosts (ProxyJump) reach the next hop.
+   */
+  openDirectTcpip(host: string, port: number, originatorHost = "127.0.0.1", originatorPort = 0): Promise<Channel> {
+    return this.openChannel("direct-tcpip", (w) => w.string(host).uint32(port).string(originatorHost).uint32(originatorPort));
+  }
+
+  private openChannel(type: string, extra?: (w: SshWriter) => void): Promise<Channel> {
     if (this.ended) return Promise.reject(this.closedError());
     const id = this.allocateId();
     const pending = deferred<Channel>();
     this.opening.set(id, pending);
-    this.transport.send(
-      new SshWriter(64).byte(MSG.CHANNEL_OPEN).string("session").uint32(id).uint32(LOCAL_WINDOW).uint32(LOCAL_MAX_PACKET).finish().slice(),
-    );
+    const w = new SshWriter(64).byte(MSG.CHANNEL_OPEN).string(type).uint32(id).uint32(LOCAL_WINDOW).uint32(LOCAL_MAX_PACKET);
+    extra?.(w);
+    this.transport.send(w.finish().slice());
     return pending.promise;
   }
 
