@@ -67,6 +67,8 @@ interface KexRound {
 }
 
 const GiB = 1024 * 1024 * 1024;
+/** Packets opened concurrently by an asynchronous cipher (see readLoop). */
+const MAX_OPEN_AHEAD = 32;
 
 export class Transport {
   /** Receives every message the transport does not consume itself. */
@@ -233,18 +235,34 @@ export class Transport {
     }
   }
 
+  /**
+   * Reads, opens and dispatches packets in order. With an asynchronous cipher (platform AES),
+   * the packets already buffered are opened concurrently and dispatched in order. That is only
+   * done outside a key exchange: the peer's NEWKEYS (after which the old keys no longer apply)
+   * can only follow our own kex messages, which we send only after dispatching its KEXINIT.
+   */
   private async readLoop(): Promise<void> {
+    const opened: Promise<Uint8Array>[] = [];
     try {
       for (;;) {
-        let next = this.decoder.next();
-        while (next === undefined) {
+        while (opened.length < MAX_OPEN_AHEAD && (opened.length === 0 || !this.kex)) {
+          const next = this.decoder.next();
+          if (next === undefined) break;
+          if (!(next instanceof Promise)) {
+            opened.push(Promise.resolve(next));
+            break;
+          }
+          next.catch(() => {}); // awaited below, in order; never left unhandled
+          opened.push(next);
+        }
+        if (opened.length === 0) {
           const chunk = await this.socket.read();
           if (this.closedFlag) return;
           if (!chunk) throw new ConnectionError("CONNECTION_LOST", `the ${this.peer} closed the connection`);
           this.decoder.push(chunk);
-          next = this.decoder.next();
+          continue;
         }
-        const payload = next instanceof Promise ? await next : next;
+        const payload = await opened.shift()!;
         if (this.closedFlag) return;
         await this.dispatch(payload);
       }
