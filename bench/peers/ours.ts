@@ -1,0 +1,98 @@
+/** This project's client as a bench peer: through the public `connect()` only. */
+import * as fs from "node:fs/promises";
+import { connect, type ConnectOptions } from "../../src/connect.js";
+import type { SftpClient } from "../../src/sftp/client.js";
+import { type BenchServer, type CipherCase, type Direction, timed, withTimeout } from "../common.js";
+
+export type Backend = "auto" | "pure";
+
+export function oursOptions(s: BenchServer, extra: Partial<ConnectOptions> = {}): ConnectOptions {
+  return {
+    host: s.host,
+    port: s.port,
+    username: s.username,
+    privateKey: s.keyText,
+    hostKeys: { policy: "strict", knownHostsFile: s.knownHostsPath },
+    // The bench must not depend on the machine's ~/.ssh/config.
+    sshConfig: false,
+    readyTimeoutMs: 120_000,
+    ...extra,
+  };
+}
+
+export function cipherOptions(cc: CipherCase, backend: Backend): Partial<ConnectOptions> {
+  return { crypto: backend, algorithms: { cipher: [cc.cipher], ...(cc.mac ? { mac: [cc.mac] } : {}) } };
+}
+
+/** Closes without letting a hung close stall the run. */
+export async function closeQuietly(c: SftpClient | undefined): Promise<void> {
+  if (!c) return;
+  await withTimeout(c.close(), 10_000, "close").catch(() => {});
+}
+
+export interface TransferTiming {
+  seconds: number;
+  cpuSeconds: number;
+  negotiated: string;
+}
+
+/** One timed transfer on a fresh connection (connect and close are not timed). */
+export async function oursTransfer(
+  s: BenchServer, backend: Backend, cc: CipherCase, direction: Direction,
+  local: string, remote: string, timeoutMs: number,
+): Promise<TransferTiming> {
+  const c = await withTimeout(connect(oursOptions(s, cipherOptions(cc, backend))), 120_000, "connect");
+  try {
+    const a = c.ssh.algorithms;
+    const negotiated = `${a.cipherServerToClient}${cc.mac ? ` + ${a.macServerToClient}` : ""}`;
+    if (a.cipherServerToClient !== cc.cipher || a.cipherClientToServer !== cc.cipher) {
+      throw new Error(`negotiated ${a.cipherClientToServer}/${a.cipherServerToClient}, wanted ${cc.cipher}`);
+    }
+    const abort = new AbortController();
+    const t = await withTimeout(
+      timed(() => (direction === "download" ? c.download(remote, local, { signal: abort.signal }) : c.upload(local, remote, { signal: abort.signal }))),
+      timeoutMs, `ours ${backend} ${direction}`, () => abort.abort(new Error("bench timeout")),
+    );
+    return { seconds: t.seconds, cpuSeconds: t.cpuSeconds, negotiated };
+  } finally {
+    await closeQuietly(c);
+  }
+}
+
+/** Milliseconds from calling connect() to a ready SftpClient (closed afterwards, untimed). */
+export async function oursConnectMs(s: BenchServer): Promise<{ ms: number; negotiated: string }> {
+  const t0 = performance.now();
+  const c = await withTimeout(connect(oursOptions(s)), 60_000, "connect");
+  const ms = performance.now() - t0;
+  const a = c.ssh.algorithms;
+  await closeQuietly(c);
+  return { ms, negotiated: `${a.kex}, ${a.serverHostKey}, ${a.cipherClientToServer}` };
+}
+
+/**
+ * Uploads every local file to its remote path with `concurrency` writeFile calls in flight,
+ * each reading its local file first (as a real uploader would). Timed from the first read to
+ * the last close; the connection and the mkdir are not.
+ */
+export async function oursSmallFiles(
+  s: BenchServer, files: readonly { local: string; remote: string }[], remoteDir: string, concurrency: number, timeoutMs: number,
+): Promise<{ seconds: number; cpuSeconds: number }> {
+  const c = await withTimeout(connect(oursOptions(s)), 60_000, "connect");
+  try {
+    await c.mkdir(remoteDir, { recursive: true });
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < files.length; i = next++) {
+        const f = files[i]!;
+        await c.writeFile(f.remote, await fs.readFile(f.local));
+      }
+    };
+    const t = await withTimeout(
+      timed(() => Promise.all(Array.from({ length: concurrency }, worker))),
+      timeoutMs, "ours small files", () => void c.close().catch(() => {}),
+    );
+    return { seconds: t.seconds, cpuSeconds: t.cpuSeconds };
+  } finally {
+    await closeQuietly(c);
+  }
+}
