@@ -10,6 +10,11 @@ export interface ByteChannel {
   read(): Promise<Uint8Array | null>;
   /** Queues bytes; resolves when the channel can take more (backpressure). */
   write(data: Uint8Array): Promise<void>;
+  /**
+   * Optional: queues several buffers as one write (one writev system call on TCP), so a batch
+   * of packets goes out together without first being copied into one buffer.
+   */
+  writev?(chunks: Uint8Array[]): Promise<void>;
   /** Closes both directions; pending reads resolve null. Idempotent. */
   close(): void;
 }

@@ -77,6 +77,26 @@ export function socketChannel(socket: Socket): ByteChannel {
     failure ??= new ConnectionError("CONNECTION_LOST", `connection lost: ${e.message}`, { cause: e });
     wake();
   });
+  // cork/uncork turns the writes into one writev: one system call, no concatenation copy.
+  const writev = (parts: Uint8Array[]): Promise<void> => {
+    if (failure) return Promise.reject(failure);
+    if (socket.destroyed) return Promise.reject(new ConnectionError("CONNECTION_LOST", "socket is closed"));
+    socket.cork();
+    let room = true;
+    for (const p of parts) room = socket.write(p);
+    socket.uncork();
+    if (room) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        if (socket.destroyed && socket.writableLength > 0) reject(new ConnectionError("CONNECTION_LOST", "socket closed while writing"));
+        else resolve();
+      };
+      socket.on("drain", done);
+      socket.on("close", done);
+    });
+  };
   return {
     async read() {
       for (;;) {
@@ -91,21 +111,8 @@ export function socketChannel(socket: Socket): ByteChannel {
         await new Promise<void>((r) => (waiter = r));
       }
     },
-    write(data) {
-      if (failure) return Promise.reject(failure);
-      if (socket.destroyed) return Promise.reject(new ConnectionError("CONNECTION_LOST", "socket is closed"));
-      if (socket.write(data)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const done = () => {
-          socket.off("drain", done);
-          socket.off("close", done);
-          if (socket.destroyed && socket.writableLength > 0) reject(new ConnectionError("CONNECTION_LOST", "socket closed while writing"));
-          else resolve();
-        };
-        socket.on("drain", done);
-        socket.on("close", done);
-      });
-    },
+    write: (data) => writev([data]),
+    writev,
     close() {
       ended = true;
       socket.destroy();

@@ -486,7 +486,9 @@ export class Transport {
     this.outbox = [];
     this.writeChain = this.writeChain.then(async () => {
       const parts = batch.some((p) => p instanceof Promise) ? await Promise.all(batch) : (batch as Uint8Array[]);
-      await this.socket.write(parts.length === 1 ? parts[0]! : concat(...parts));
+      if (parts.length === 1) await this.socket.write(parts[0]!);
+      else if (this.socket.writev) await this.socket.writev(parts);
+      else await this.socket.write(concat(...parts));
     }).catch((e) => this.fail(e));
   }
 }
