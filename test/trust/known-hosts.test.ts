@@ -109,3 +109,32 @@ describe("host key policy", () => {
     await expect(hostKeyVerifier("srv", 22, { policy: "insecure-accept-any", knownHostsFile: "/nonexistent" })(key)).resolves.toBeUndefined();
   });
 });
+
+describe("known_hosts parser properties", () => {
+  it("never throws on arbitrary text, and keeps only well-formed entries", async () => {
+    const fc = (await import("fast-check")).default;
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (text) => {
+        for (const e of parseKnownHosts(text)) {
+          expect(e.patterns.length).toBeGreaterThan(0);
+          expect(e.keyType.length).toBeGreaterThan(0);
+          expect(matchesHost(e.patterns, "example.com")).toBeTypeOf("boolean");
+        }
+      }),
+    );
+  });
+
+  it("round-trips the lines it writes, hashed or not", async () => {
+    const fc = (await import("fast-check")).default;
+    const { knownHostsLine } = await import("../../src/ssh/trust/known-hosts.js");
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z0-9.-]{1,30}$/), fc.integer({ min: 1, max: 65535 }), fc.uint8Array({ minLength: 1, maxLength: 80 }), fc.boolean(),
+        (host, port, blob, hashed) => {
+          const [e] = parseKnownHosts(knownHostsLine(host, port, "ssh-ed25519", blob, hashed) + "\n");
+          expect(e!.keyBlob).toEqual(blob);
+          expect(matchesHost(e!.patterns, hostKeyName(host, port))).toBe(true);
+          expect(matchesHost(e!.patterns, hostKeyName(host + "x", port))).toBe(false);
+        }),
+    );
+  });
+});
