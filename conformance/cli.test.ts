@@ -1,0 +1,591 @@
+/**
+ * The puresftp CLI as a subprocess (tsx src/cli/main.ts …, argument arrays, no shell)
+ * against a real OpenSSH sshd: every command, --json output parsed, exit codes (missing file 3,
+ * permission 4, wrong password 5, unknown host key 6, refused connection 7), ~/.ssh/config,
+ * -o options, -J, the ftrack commands against a fake ftrack server, and the progress display
+ * and password prompt in a real pseudo-terminal (util-linux `script`, else tmux; skipped when
+ * neither exists).
+ *
+ * Each run gets HOME set to a private directory, so the user's own ~/.ssh is never read.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { createHash, randomBytes as nodeRandomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect } from "../src/connect.js";
+import type { SftpClient } from "../src/sftp/client.js";
+import { startFtrackServer, type FtrackServer } from "../test/accessor/support/fake-session.js";
+import { baseOptions, describeSshd } from "./helpers.js";
+import { startSshd, type SshdServer } from "./sshd.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const MAIN = join(ROOT, "src/cli/main.ts");
+/** `npx tsx`, resolved once: npx itself only finds the project's tsx when run inside the project, and runs happen in a scratch dir. */
+const TSX = join(ROOT, "node_modules/.bin/tsx");
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+const randomBytes = (n: number) => new Uint8Array(nodeRandomBytes(n));
+
+function has(tool: string): boolean {
+  return spawnSync("which", [tool], { stdio: "ignore" }).status === 0;
+}
+
+/** Quotes a word for sh (only used on fixed test paths). */
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+describeSshd("puresftp CLI against OpenSSH", () => {
+  let s: SshdServer;
+  let admin: SftpClient;
+  let home: string; // HOME of the CLI runs
+  let local: string; // local scratch
+  let base: string; // remote scratch, relative to the login directory
+  let emptyKnownHosts: string;
+
+  const env = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
+    const e: NodeJS.ProcessEnv = { ...process.env, HOME: home, ...extra };
+    for (const k of ["PURESFTP_PASSWORD", "PURESFTP_PASSPHRASE", "SSH_AUTH_SOCK"]) if (!(k in extra)) delete e[k];
+    for (const k of Object.keys(e)) if (k.startsWith("FTRACK_") && !(k in extra)) delete e[k];
+    return e;
+  };
+
+  /** Runs the CLI with stdin closed (not a terminal). */
+  const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<Run> =>
+    new Promise((done, fail) => {
+      const child = spawn(TSX, [MAIN, ...args], { cwd: local, env: env(extraEnv), stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+      child.on("error", fail);
+      child.on("close", (code) => done({ code, stdout, stderr }));
+    });
+
+  /** Connection options: the test key, the server's known_hosts, strict checking (the default). */
+  const conn = (portFlag = "-p") => [portFlag, String(s.port), "-i", s.clientKeyPaths.ed25519, "-o", `UserKnownHostsFile=${s.knownHostsPath}`];
+  const R = (path: string) => `${s.username}@127.0.0.1:${path}`;
+  const json = (r: Run) => {
+    expect(r.stderr, r.stderr).toBe("");
+    expect(r.code, r.stderr).toBe(0);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return JSON.parse(r.stdout) as Record<string, any>;
+  };
+  const jsonError = (r: Run) => JSON.parse(r.stderr) as { error: { code: string; exitCode: number; message: string; [k: string]: unknown } };
+
+  beforeAll(async () => {
+    s = await startSshd();
+    admin = await connect(baseOptions(s));
+    home = await mkdtemp(join(tmpdir(), "cli-home-"));
+    local = await mkdtemp(join(tmpdir(), "cli-local-"));
+    emptyKnownHosts = join(local, "empty_known_hosts");
+    await writeFile(emptyKnownHosts, "");
+    base = `cli-${process.pid}-${Date.now()}`;
+    await admin.mkdir(base);
+  }, 120_000);
+
+  afterAll(async () => {
+    await admin?.rmdir(base, { recursive: true }).catch(() => {});
+    await admin?.close();
+    await s?.stop();
+    for (const d of [home, local]) if (d) await rm(d, { recursive: true, force: true });
+  });
+
+  describe("file commands", () => {
+    it("mkdir -p, then put a file and read it back with get", async () => {
+      const made = json(await cli(["--json", "mkdir", "-p", ...conn("-P"), R(`${base}/a/b`), R(`${base}/c`)]));
+      expect(made).toEqual({ created: [`${base}/a/b`, `${base}/c`] });
+      expect((await admin.stat(`${base}/a/b`)).isDirectory()).toBe(true);
+
+      const data = randomBytes(300_000);
+      await writeFile(join(local, "one.bin"), data);
+      const put = json(await cli(["--json", "put", ...conn(), join(local, "one.bin"), R(`${base}/a/`)]));
+      expect(put).toMatchObject({ files: [{ from: join(local, "one.bin"), to: `${base}/a/one.bin`, size: 300_000 }], bytes: 300_000, skipped: [] });
+      expect(sha256(await admin.readFile(`${base}/a/one.bin`))).toBe(sha256(data));
+
+      const got = json(await cli(["--json", "get", ...conn(), R(`${base}/a/one.bin`), join(local, "copy.bin")]));
+      expect(got).toMatchObject({ files: [{ from: `${base}/a/one.bin`, to: join(local, "copy.bin"), size: 300_000 }], bytes: 300_000 });
+      expect(sha256(await readFile(join(local, "copy.bin")))).toBe(sha256(data));
+
+      // Human mode prints nothing on success (no progress on a pipe either).
+      const quiet = await cli(["get", ...conn(), R(`${base}/a/one.bin`)]);
+      expect(quiet).toEqual({ code: 0, stdout: "", stderr: "" });
+      expect(sha256(await readFile(join(local, "one.bin")))).toBe(sha256(data));
+    });
+
+    it("put -r and get -r copy trees; without -r a directory is refused", async () => {
+      const tree = join(local, "tree");
+      await mkdir(join(tree, "sub", "deeper"), { recursive: true });
+      await writeFile(join(tree, "top.txt"), "top");
+      await writeFile(join(tree, "sub", "mid.txt"), "mid");
+      await writeFile(join(tree, "sub", "deeper", "low.txt"), "low");
+      await symlink("top.txt", join(tree, "link"));
+
+      const noR = await cli(["put", ...conn(), tree, R(base)]);
+      expect(noR.code).toBe(1);
+      expect(noR.stderr).toContain("is a directory (use put -r)");
+
+      const up = json(await cli(["--json", "put", "-r", ...conn(), tree, R(base)]));
+      expect((up.files as unknown[]).length).toBe(3);
+      expect(up.skipped).toEqual([join(tree, "link")]);
+      expect(new TextDecoder().decode(await admin.readFile(`${base}/tree/sub/deeper/low.txt`))).toBe("low");
+
+      const down = json(await cli(["--json", "get", "-r", ...conn(), R(`${base}/tree`), join(local, "back")]));
+      expect(down.bytes).toBe(9);
+      expect(await readFile(join(local, "back", "sub", "mid.txt"), "utf8")).toBe("mid");
+      expect((await readdir(join(local, "back"))).sort()).toEqual(["sub", "top.txt"]);
+
+      const getDir = await cli(["get", ...conn(), R(`${base}/tree`)]);
+      expect(getDir.code).toBe(1);
+      expect(getDir.stderr).toContain("is a directory (use get -r)");
+    });
+
+    it("ls, ls -l, ls -a and --json", async () => {
+      await admin.mkdir(`${base}/ls`);
+      await admin.writeFile(`${base}/ls/b.txt`, "bbbb");
+      await admin.writeFile(`${base}/ls/a.txt`, "a", { mode: 0o640 });
+      await admin.writeFile(`${base}/ls/.hidden`, "");
+      await admin.symlink("a.txt", `${base}/ls/to-a`);
+
+      const plain = await cli(["ls", ...conn(), R(`${base}/ls`)]);
+      expect(plain.code).toBe(0);
+      expect(plain.stdout).toBe("a.txt\nb.txt\nto-a\n");
+      expect((await cli(["ls", "-a", ...conn(), R(`${base}/ls`)])).stdout).toBe(".hidden\na.txt\nb.txt\nto-a\n");
+
+      const long = await cli(["ls", "-l", ...conn(), R(`${base}/ls`)]);
+      const lines = long.stdout.trim().split("\n");
+      expect(lines[0]).toMatch(new RegExp(`^-rw-r----- ${s.username} \\S+ +1 \\w{3} [ \\d]\\d [\\d:]{4,5} +a\\.txt$`));
+      expect(lines[2]).toMatch(/^lrwxrwxrwx .* to-a -> a\.txt$/);
+
+      const listed = json(await cli(["--json", "ls", "-l", ...conn(), R(`${base}/ls`)]));
+      expect(listed.path).toBe(`${base}/ls`);
+      const entries = listed.entries as { name: string; type: string; size: number; permissions: string; owner: string; target?: string }[];
+      expect(entries.map((e) => e.name)).toEqual(["a.txt", "b.txt", "to-a"]);
+      expect(entries[0]).toMatchObject({ type: "file", size: 1, permissions: "-rw-r-----", owner: s.username });
+      expect(entries[2]).toMatchObject({ type: "symlink", target: "a.txt" });
+
+      // A file operand lists just the file; an empty path is the login directory.
+      const one = json(await cli(["--json", "ls", ...conn(), R(`${base}/ls/b.txt`)]));
+      expect(one.entries).toMatchObject([{ name: `${base}/ls/b.txt`, size: 4 }]);
+      const top = await cli(["ls", ...conn(), R("")]);
+      expect(top.stdout.split("\n")).toContain(base);
+    });
+
+    it("stat, stat -L and ln -s, hard ln", async () => {
+      await admin.writeFile(`${base}/st.txt`, "12345", { mode: 0o600 });
+      const st = json(await cli(["--json", "stat", ...conn(), R(`${base}/st.txt`)]));
+      expect(st).toMatchObject({ path: `${base}/st.txt`, name: "st.txt", type: "file", size: 5, permissions: "-rw-------", mode: 0o100600 });
+      expect(typeof st.mtime).toBe("number");
+
+      const made = json(await cli(["--json", "ln", "-s", ...conn(), "st.txt", R(`${base}/st-link`)]));
+      expect(made).toEqual({ target: "st.txt", link: `${base}/st-link`, symbolic: true });
+      expect(await admin.readlink(`${base}/st-link`)).toBe("st.txt");
+
+      const lst = json(await cli(["--json", "stat", ...conn(), R(`${base}/st-link`)]));
+      expect(lst).toMatchObject({ type: "symlink", target: "st.txt" });
+      const followed = json(await cli(["--json", "stat", "-L", ...conn(), R(`${base}/st-link`)]));
+      expect(followed).toMatchObject({ type: "file", size: 5 });
+
+      const several = json(await cli(["--json", "stat", ...conn(), R(`${base}/st.txt`), R(`${base}/st-link`)]));
+      expect(Array.isArray(several)).toBe(true);
+
+      const human = await cli(["stat", ...conn(), R(`${base}/st.txt`)]);
+      expect(human.stdout).toContain(`  File: ${base}/st.txt`);
+      expect(human.stdout).toContain("Access: (0600/-rw-------)");
+
+      json(await cli(["--json", "ln", ...conn(), R(`${base}/st.txt`), `${base}/st-hard`]));
+      expect(new TextDecoder().decode(await admin.readFile(`${base}/st-hard`))).toBe("12345");
+    });
+
+    it("mv renames, moves into a directory, and -f replaces", async () => {
+      await admin.writeFile(`${base}/mv1.txt`, "one");
+      await admin.writeFile(`${base}/mv2.txt`, "two");
+      await admin.mkdir(`${base}/mvdir`);
+      expect(json(await cli(["--json", "mv", ...conn(), R(`${base}/mv1.txt`), `${base}/moved.txt`]))).toEqual({ from: `${base}/mv1.txt`, to: `${base}/moved.txt` });
+      expect(await admin.exists(`${base}/moved.txt`)).toBe(true);
+      expect(json(await cli(["--json", "mv", ...conn(), R(`${base}/moved.txt`), R(`${base}/mvdir`)])).to).toBe(`${base}/mvdir/moved.txt`);
+      const clash = await cli(["mv", ...conn(), R(`${base}/mv2.txt`), R(`${base}/mvdir/moved.txt`)]);
+      expect(clash.code).not.toBe(0);
+      json(await cli(["--json", "mv", "-f", ...conn(), R(`${base}/mv2.txt`), R(`${base}/mvdir/moved.txt`)]));
+      expect(new TextDecoder().decode(await admin.readFile(`${base}/mvdir/moved.txt`))).toBe("two");
+    });
+
+    it("rm, rm -r, rm -f, rmdir", async () => {
+      await admin.mkdir(`${base}/rm/full`, { recursive: true });
+      await admin.writeFile(`${base}/rm/full/x`, "x");
+      await admin.writeFile(`${base}/rm/f.txt`, "f");
+      await admin.mkdir(`${base}/rm/empty`);
+
+      expect(json(await cli(["--json", "rm", ...conn(), R(`${base}/rm/f.txt`)]))).toEqual({ removed: [`${base}/rm/f.txt`] });
+      const dir = await cli(["rm", ...conn(), R(`${base}/rm/full`)]);
+      expect(dir.code).toBe(1);
+      expect(dir.stderr).toContain("is a directory");
+      const notEmpty = await cli(["rmdir", ...conn(), R(`${base}/rm/full`)]);
+      expect(notEmpty.code).toBe(1);
+      json(await cli(["--json", "rm", "-r", ...conn(), R(`${base}/rm/full`)]));
+      expect(await admin.exists(`${base}/rm/full`)).toBe(false);
+      expect(json(await cli(["--json", "rmdir", ...conn(), R(`${base}/rm/empty`)]))).toEqual({ removed: [`${base}/rm/empty`] });
+      expect(json(await cli(["--json", "rm", "-f", ...conn(), R(`${base}/rm/never-was`)]))).toEqual({ removed: [] });
+    });
+
+    it("df reports the file system (statvfs)", async () => {
+      const d = json(await cli(["--json", "df", ...conn(), R(base)]));
+      expect(d).toMatchObject({ path: base, readOnly: false });
+      expect(d.size).toBeGreaterThan(0);
+      expect(d.available).toBeLessThanOrEqual(d.size as number);
+      const human = await cli(["df", "-h", ...conn(), R(base)]);
+      expect(human.stdout).toMatch(/^Size\s+Used\s+Avail\s+Use%\s+Path\n\S+\s+\S+\s+\S+\s+\d+%\s+/);
+    });
+  });
+
+  describe("exit codes", () => {
+    it("3 for a missing remote file, with the JSON error on stderr", async () => {
+      for (const args of [["get", R(`${base}/missing.bin`), join(local, "x")], ["ls", R(`${base}/missing`)], ["stat", R(`${base}/missing`)], ["rm", R(`${base}/missing`)]]) {
+        const r = await cli(["--json", args[0]!, ...conn(), ...args.slice(1)]);
+        expect(r.code, args.join(" ")).toBe(3);
+        expect(r.stdout).toBe("");
+        expect(jsonError(r).error).toMatchObject({ code: "NO_SUCH_FILE", exitCode: 3 });
+      }
+      const human = await cli(["get", ...conn(), R(`${base}/missing.bin`)]);
+      expect(human.code).toBe(3);
+      expect(human.stderr).toMatch(/^puresftp: .*No such file/);
+    });
+
+    it("4 for permission denied", async () => {
+      const r = await cli(["--json", "get", ...conn(), R("/etc/shadow"), join(local, "shadow")]);
+      expect(r.code).toBe(4);
+      expect(jsonError(r).error).toMatchObject({ code: "PERMISSION_DENIED", exitCode: 4 });
+    });
+
+    it("5 for a wrong password; the right one from PURESFTP_PASSWORD works", async () => {
+      const noKey = ["-p", String(s.port), "-o", `UserKnownHostsFile=${s.knownHostsPath}`];
+      const wrong = await cli(["--json", "ls", ...noKey, R("")], { PURESFTP_PASSWORD: "not the password" });
+      expect(wrong.code).toBe(5);
+      const e = jsonError(wrong).error;
+      expect(e).toMatchObject({ code: "AUTH_FAILED", exitCode: 5 });
+      expect(e.methodsTried).toContain("password");
+      expect(e.message).not.toContain("not the password");
+
+      const right = await cli(["ls", ...noKey, R(base)], { PURESFTP_PASSWORD: s.password });
+      expect(right.code, right.stderr).toBe(0);
+
+      // No credentials and no terminal to ask on: exit 5 with advice, no hanging prompt.
+      const none = await cli(["ls", ...noKey, R("")]);
+      expect(none.code).toBe(5);
+      expect(none.stderr).toContain("PURESFTP_PASSWORD");
+    });
+
+    it("6 for an unknown host key (strict by default); accept-new records it", async () => {
+      const unknown = await cli(["--json", "ls", "-p", String(s.port), "-i", s.clientKeyPaths.ed25519, "-o", `UserKnownHostsFile=${emptyKnownHosts}`, R("")]);
+      expect(unknown.code).toBe(6);
+      const e = jsonError(unknown).error;
+      expect(e).toMatchObject({ code: "HOST_KEY_UNKNOWN", exitCode: 6 });
+      expect(s.hostKeys.map((k) => k.fingerprint)).toContain(e.fingerprint);
+      expect(e.message).toContain("StrictHostKeyChecking=accept-new");
+      // The default known_hosts (~/.ssh/known_hosts of the private HOME) does not exist either.
+      const noFile = await cli(["ls", "-p", String(s.port), "-i", s.clientKeyPaths.ed25519, R("")]);
+      expect(noFile.code).toBe(6);
+
+      const fresh = join(local, "fresh_known_hosts");
+      const first = await cli(["ls", "-p", String(s.port), "-i", s.clientKeyPaths.ed25519, "-o", `UserKnownHostsFile=${fresh}`, "-o", "StrictHostKeyChecking=accept-new", R(base)]);
+      expect(first.code, first.stderr).toBe(0);
+      expect(await readFile(fresh, "utf8")).toMatch(/^\|1\|/); // hashed entry
+      const again = await cli(["ls", "-p", String(s.port), "-i", s.clientKeyPaths.ed25519, "-o", `UserKnownHostsFile=${fresh}`, R(base)]);
+      expect(again.code, again.stderr).toBe(0);
+    });
+
+    it("7 when the connection fails", async () => {
+      const port = await freePort();
+      const r = await cli(["--json", "ls", "-p", String(port), "-i", s.clientKeyPaths.ed25519, R("")]);
+      expect(r.code).toBe(7);
+      expect(jsonError(r).error).toMatchObject({ code: "CONNECTION_REFUSED", exitCode: 7 });
+    });
+  });
+
+  describe("connection options", () => {
+    it("-o Ciphers / KexAlgorithms / MACs / HostKeyAlgorithms are used (-v shows what was negotiated)", async () => {
+      const r = await cli(["-v", "ls", ...conn(), "-o", "Ciphers=aes256-ctr", "-o", "MACs=hmac-sha2-256-etm@openssh.com", "-o", "KexAlgorithms=ecdh-sha2-nistp256",
+        "-o", "HostKeyAlgorithms=ssh-ed25519", R(base)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain("kex ecdh-sha2-nistp256");
+      expect(r.stderr).toContain("client->server cipher aes256-ctr");
+      expect(r.stderr).toContain("mac hmac-sha2-256-etm@openssh.com");
+      expect(r.stderr).toMatch(/host key ssh-ed25519 SHA256:/);
+      const plus = await cli(["-v", "ls", ...conn(), "-o", "Ciphers=^aes128-ctr", R(base)]);
+      expect(plus.stderr).toContain("client->server cipher aes128-ctr");
+      const bad = await cli(["ls", ...conn(), "-o", "Ciphers=3des-cbc", R(base)]);
+      expect(bad.code).toBe(2);
+    });
+
+    it("~/.ssh/config is honoured: Host alias, HostName, Port, User, IdentityFile, UserKnownHostsFile", async () => {
+      await mkdir(join(home, ".ssh"), { recursive: true });
+      await writeFile(join(home, ".ssh", "config"), [
+        "Host testbox",
+        "  HostName 127.0.0.1",
+        `  Port ${s.port}`,
+        `  User ${s.username}`,
+        `  IdentityFile ${s.clientKeyPaths.ed25519}`,
+        `  UserKnownHostsFile ${s.knownHostsPath}`,
+        "",
+      ].join("\n"));
+      try {
+        const r = await cli(["--json", "ls", `testbox:${base}`]);
+        expect(r.code, r.stderr).toBe(0);
+        // -F none ignores it: "testbox" is then an unknown host name.
+        const none = await cli(["ls", "-F", "none", "-o", "ConnectTimeout=5", `testbox:${base}`]);
+        expect(none.code).toBe(7);
+      } finally {
+        await rm(join(home, ".ssh", "config"));
+      }
+    });
+
+    it("uses ssh-agent keys from SSH_AUTH_SOCK", async () => {
+      const sock = join(local, "agent.sock");
+      const agent = spawn("ssh-agent", ["-D", "-a", sock], { stdio: "ignore" });
+      try {
+        for (let i = 0; i < 100 && !(await readdir(local)).includes("agent.sock"); i++) await new Promise((r) => setTimeout(r, 50));
+        const add = spawnSync("ssh-add", [s.clientKeyPaths.rsa], { env: { ...process.env, SSH_AUTH_SOCK: sock }, encoding: "utf8" });
+        expect(add.status, add.stderr).toBe(0);
+        const noKey = ["-p", String(s.port), "-o", `UserKnownHostsFile=${s.knownHostsPath}`, R(base)];
+        const r = await cli(["ls", ...noKey], { SSH_AUTH_SOCK: sock });
+        expect(r.code, r.stderr).toBe(0);
+        // A stale SSH_AUTH_SOCK is ignored, not an error: then there is no key (exit 5).
+        const stale = await cli(["ls", ...noKey], { SSH_AUTH_SOCK: join(local, "no-such.sock") });
+        expect(stale.code).toBe(5);
+      } finally {
+        agent.kill();
+      }
+    });
+
+    it("-J connects through a jump host", async () => {
+      const r = await cli(["--json", "ls", ...conn(), "-J", `${s.username}@127.0.0.1:${s.port}`, R(base)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).path).toBe(base);
+    });
+  });
+
+  describe("ftrack commands", () => {
+    let ftrack: FtrackServer;
+    let ftrackEnv: Record<string, string>;
+    beforeAll(async () => {
+      ftrack = await startFtrackServer();
+      ftrackEnv = {
+        FTRACK_SERVER: ftrack.url,
+        FTRACK_API_USER: "api.user",
+        FTRACK_API_KEY: "secret",
+        FTRACK_SFTP_ACCESSOR_HOSTNAME: "127.0.0.1",
+        FTRACK_SFTP_ACCESSOR_PORT: String(s.port),
+        FTRACK_SFTP_ACCESSOR_USERNAME: s.username,
+        FTRACK_SFTP_ACCESSOR_PRIVATE_KEY: s.clientKeyPaths.ed25519,
+        FTRACK_SFTP_ACCESSOR_KNOWN_HOSTS: s.knownHostsPath,
+        FTRACK_SFTP_ACCESSOR_FOLDER: `${base}/studio`,
+      };
+    });
+    afterAll(async () => {
+      await ftrack?.close();
+    });
+
+    it("upload puts a sequence into studio.sftp; transfer copies it to a disk location", async () => {
+      const m = ftrack.memory;
+      m.add("User", { username: "api.user" });
+      const { version } = m.seedVersion({ project: "show", contexts: [["Sequence", "sq01"], ["Shot", "sh010"]], asset: "comp", version: 4 });
+      const frames = join(local, "frames");
+      await mkdir(frames);
+      for (let i = 1001; i <= 1003; i++) await writeFile(join(frames, `comp.${i}.exr`), `frame ${i}`);
+
+      const up = json(await cli(["--json", "ftrack", "upload", version.id as string, `${frames}/comp.%04d.exr [1001-1003]`], ftrackEnv));
+      expect(up).toMatchObject({ location: "studio.sftp", resourceIdentifier: "show/sq01/sh010/comp/v004/main.%04d.exr", files: 3 });
+      const componentId = (up.component as { id: string; type: string }).id;
+      expect((up.component as { type: string }).type).toBe("SequenceComponent");
+      expect(new TextDecoder().decode(await admin.readFile(`${base}/studio/show/sq01/sh010/comp/v004/main.1002.exr`))).toBe("frame 1002");
+
+      const disk = join(local, "disk");
+      const moved = json(await cli(["--json", "ftrack", "transfer", componentId, "--from", "studio.sftp", "--to", `local.disk=${disk}`], ftrackEnv));
+      expect(moved).toMatchObject({ from: "studio.sftp", to: "local.disk", components: [{ id: componentId, status: "transferred" }] });
+      expect(await readFile(join(disk, "show/sq01/sh010/comp/v004/main.1003.exr"), "utf8")).toBe("frame 1003");
+
+      const again = json(await cli(["--json", "ftrack", "transfer", componentId, "--from", "studio.sftp", "--to", `local.disk=${disk}`], ftrackEnv));
+      expect(again).toMatchObject({ components: [{ status: "already-present" }] });
+
+      const missing = await cli(["--json", "ftrack", "transfer", "no-such-id", "--from", "studio.sftp", "--to", `local.disk=${disk}`], ftrackEnv);
+      expect(missing.code).toBe(3);
+      const noVersion = await cli(["ftrack", "upload", "no-such-version", join(frames, "comp.1001.exr")], ftrackEnv);
+      expect(noVersion.code).toBe(3);
+    });
+
+    it("a studio.sftp whose host key is not trusted fails with exit 6", async () => {
+      const m = ftrack.memory;
+      const { version } = m.seedVersion({ project: "show2", asset: "plate", version: 1 });
+      await writeFile(join(local, "plate.mov"), "movie");
+      const r = await cli(["--json", "ftrack", "upload", version.id as string, join(local, "plate.mov")], { ...ftrackEnv, FTRACK_SFTP_ACCESSOR_KNOWN_HOSTS: emptyKnownHosts });
+      expect(r.code).toBe(6);
+    });
+  });
+
+  describe("in a pseudo-terminal", () => {
+    // CLI_TEST_PTY=script|tmux picks one (to check both); by default script, else tmux, else skip.
+    const wanted = process.env.CLI_TEST_PTY;
+    const pty = wanted === "script" || wanted === "tmux" ? (has(wanted) ? wanted : undefined) : has("script") ? "script" : has("tmux") ? "tmux" : undefined;
+    const itPty = pty ? it : it.skip;
+
+    /** Runs a shell command line in a PTY; resolves with everything the terminal showed. */
+    const inPty = (command: string, onOutput?: (text: string, write: (s: string) => void) => void): Promise<{ code: number | null; screen: string }> => {
+      if (pty === "script") {
+        return new Promise((done, fail) => {
+          const child = spawn("script", ["-q", "-e", "-c", command, "/dev/null"], { cwd: local, env: env({ COLUMNS: "100", LINES: "30" }), stdio: ["pipe", "pipe", "pipe"] });
+          let screen = "";
+          child.stdout.on("data", (d: Buffer) => {
+            screen += d.toString("utf8");
+            onOutput?.(screen, (t) => child.stdin.write(t));
+          });
+          child.stderr.on("data", (d: Buffer) => (screen += d.toString("utf8")));
+          child.on("error", fail);
+          child.on("close", (code) => done({ code, screen }));
+        });
+      }
+      // tmux: run detached with the pane's output piped to a file (the raw stream, as `script`
+      // gives it), poll that file, send keys when asked.
+      return (async () => {
+        const name = `cli-${process.pid}-${Date.now()}`;
+        const out = join(local, `${name}.out`);
+        await writeFile(out, "");
+        const tmux = (...a: string[]) => spawnSync("tmux", a, { encoding: "utf8", env: env() });
+        tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", `sleep 0.5; ${command}; echo "EXIT=$?"; sleep 60`);
+        tmux("pipe-pane", "-t", name, "-o", `cat >> ${shq(out)}`);
+        try {
+          for (let i = 0; i < 600; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            const screen = await readFile(out, "utf8");
+            onOutput?.(screen, (t) => {
+              tmux("send-keys", "-t", name, "-l", t.replace(/\r$/, ""));
+              tmux("send-keys", "-t", name, "Enter");
+            });
+            const m = /EXIT=(\d+)/.exec(screen);
+            if (m) return { code: Number(m[1]), screen };
+          }
+          throw new Error("the command did not finish in the terminal");
+        } finally {
+          tmux("kill-session", "-t", name);
+        }
+      })();
+    };
+
+    const cmdLine = (args: string[], envVars: Record<string, string> = {}) =>
+      [...Object.entries(envVars).map(([k, v]) => `${k}=${shq(v)}`), shq(TSX), shq(MAIN), ...args.map(shq)].join(" ");
+
+    itPty("draws per-file and total bars on a terminal, nothing when piped", async () => {
+      const dir = join(local, "bars");
+      await mkdir(dir);
+      await writeFile(join(dir, "big1.bin"), new Uint8Array(8 * 1024 * 1024));
+      await writeFile(join(dir, "big2.bin"), new Uint8Array(8 * 1024 * 1024));
+      const args = ["put", "-r", ...conn(), dir, R(base)];
+
+      const tty = await inPty(cmdLine(args));
+      expect(tty.code, tty.screen).toBe(0);
+      expect(tty.screen).toContain("total (");
+      expect(tty.screen).toMatch(/big[12]\.bin/);
+      expect(tty.screen).toMatch(/100%/);
+      expect(tty.screen).toMatch(/[█░]/); // the bar itself
+
+      // Same command with stderr on a pipe: nothing at all on stderr.
+      const piped = await cli(args);
+      expect(piped).toEqual({ code: 0, stdout: "", stderr: "" });
+
+      // --json and -q switch the display off on a terminal too.
+      const quiet = await inPty(cmdLine(["-q", ...args]));
+      expect(quiet.code).toBe(0);
+      expect(quiet.screen).not.toMatch(/[█░]|total \(/);
+      const asJson = await inPty(cmdLine(["--json", ...args]));
+      expect(asJson.code).toBe(0);
+      expect(asJson.screen).not.toMatch(/[█░]|total \(/);
+      expect(asJson.screen).toContain('"bytes":16777216');
+    });
+
+    itPty("asks for the password on a terminal without echoing it, and retries", async () => {
+      let step = 0;
+      const r = await inPty(cmdLine(["ls", "-p", String(s.port), "-o", `UserKnownHostsFile=${s.knownHostsPath}`, R(base)]), (screen, write) => {
+        const prompts = screen.split("password:").length - 1;
+        if (prompts === 1 && step === 0) {
+          step = 1;
+          write("wrong secret\r");
+        } else if (prompts === 2 && step === 1) {
+          step = 2;
+          write(`${s.password}\r`);
+        }
+      });
+      expect(r.code, r.screen).toBe(0);
+      expect(r.screen).toContain(`${s.username}@127.0.0.1's password:`);
+      expect(r.screen).toContain("Permission denied, please try again.");
+      expect(r.screen).not.toContain("wrong secret");
+      expect(r.screen).not.toContain(s.password);
+    });
+
+    itPty("asks for an encrypted key's passphrase on a terminal; PURESFTP_PASSPHRASE without one", async () => {
+      // The test key, re-encrypted: same public key, so the server already accepts it.
+      const enc = join(local, "encrypted_key");
+      await writeFile(enc, await readFile(s.clientKeyPaths.ed25519), { mode: 0o600 });
+      const kg = spawnSync("ssh-keygen", ["-q", "-p", "-f", enc, "-P", "", "-N", "key secret 7"], { encoding: "utf8" });
+      expect(kg.status, kg.stderr).toBe(0);
+      const args = ["ls", "-p", String(s.port), "-i", enc, "-o", `UserKnownHostsFile=${s.knownHostsPath}`, R(base)];
+
+      const noTty = await cli(args);
+      expect(noTty.code).toBe(5);
+      expect(noTty.stderr).toContain("PURESFTP_PASSPHRASE");
+      expect((await cli(args, { PURESFTP_PASSPHRASE: "key secret 7" })).code).toBe(0);
+      expect((await cli(args, { PURESFTP_PASSPHRASE: "wrong" })).code).toBe(5);
+
+      let sent = false;
+      const r = await inPty(cmdLine(args), (screen, write) => {
+        if (!sent && screen.includes(`Enter passphrase for key '${enc}':`)) {
+          sent = true;
+          write("key secret 7\r");
+        }
+      });
+      expect(r.code, r.screen).toBe(0);
+      expect(r.screen).not.toContain("key secret 7");
+    });
+
+    describe("with PAM keyboard-interactive only", () => {
+      let pam: SshdServer;
+      beforeAll(async () => {
+        pam = await startSshd({ extraConfig: ["UsePAM yes", "PasswordAuthentication no"] });
+      }, 120_000);
+      afterAll(async () => {
+        await pam?.stop();
+      });
+
+      itPty("answers the server's prompts at the terminal without echo", async () => {
+        let sent = false;
+        const r = await inPty(cmdLine(["--json", "ls", "-p", String(pam.port), "-o", `UserKnownHostsFile=${pam.knownHostsPath}`, `${pam.username}@127.0.0.1:`]), (screen, write) => {
+          if (!sent && /password:\s*$/i.test(screen)) {
+            sent = true;
+            write(`${pam.password}\r`);
+          }
+        });
+        expect(r.code, r.screen).toBe(0);
+        expect(r.screen).toMatch(/Password: ?/i);
+        expect(r.screen).not.toContain(pam.password);
+        expect(r.screen).toContain('"entries":');
+
+        // No terminal: nothing can answer, exit 5.
+        const piped = await cli(["ls", "-p", String(pam.port), "-o", `UserKnownHostsFile=${pam.knownHostsPath}`, `${pam.username}@127.0.0.1:`]);
+        expect(piped.code).toBe(5);
+      });
+    });
+  });
+});
