@@ -4,6 +4,7 @@
  * cycle (temporary file renamed on close, removed on abort or failure). Calls on one handle
  * are serialised, so overlapping `read()`s or `write()`s cannot interleave bytes.
  */
+import { concat } from "../ssh/wire/writer.js";
 import { AccessorError, type AccessorData } from "./accessor.js";
 
 /** Bytes per `read()` of a ReadableStream and per chunk Location copies: 1 MiB. */
@@ -78,7 +79,7 @@ export abstract class ReadData implements AccessorData {
         this.buffered = this.buffered.subarray(take);
         have += take;
       }
-      return concat(parts, have);
+      return concat(...parts);
     });
   }
 
@@ -199,15 +200,4 @@ export abstract class WriteData implements AccessorData {
     this.failure = e;
     await this.discard().catch(() => {});
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!.slice();
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
