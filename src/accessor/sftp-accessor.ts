@@ -214,10 +214,13 @@ export class SFTPAccessor implements Accessor {
         file = await c.open(tempPath, "wx", { permissions: 0o644 });
       } catch (e) {
         if (e instanceof SftpError && e.code === "NO_SUCH_FILE") throw this.error("ACCESSOR_PARENT_NOT_FOUND", "open", id, "the container does not exist for", e);
+        // The server may have created the file before the connection went: clean it up (and free
+        // its name for a retry) on the next connection.
+        if (isConnectionLoss(e)) this.addOrphan(tempPath);
         throw e;
       }
       const data: SftpWriteData = new SftpWriteData(id, c, file, tempPath, path, (e, op) => this.mapError(e, op, id), () => this.handles.delete(data),
-        (orphan, e) => void (isConnectionLoss(e) && this.orphans.add(orphan)));
+        (orphan, e) => void (isConnectionLoss(e) && this.addOrphan(orphan)));
       this.handles.add(data);
       return data;
     });
@@ -309,6 +312,22 @@ export class SFTPAccessor implements Accessor {
 
   private async connectNow(): Promise<SftpClient> {
     const c = await (this.options.connect ?? defaultConnect)(this.connectOptions());
+    await this.removeOrphans(c);
+    return c;
+  }
+
+  /**
+   * Records a temporary file a lost connection kept us from removing. Another operation may
+   * already have reconnected (transfers run in parallel), so try the current client right away;
+   * whatever still fails is retried on the next connection.
+   */
+  private addOrphan(path: string): void {
+    this.orphans.add(path);
+    const current = this.clientPromise;
+    if (current) void current.then((c) => this.removeOrphans(c), () => {});
+  }
+
+  private async removeOrphans(c: SftpClient): Promise<void> {
     for (const orphan of [...this.orphans]) {
       try {
         await c.remove(orphan);
@@ -317,7 +336,6 @@ export class SFTPAccessor implements Accessor {
         if (e instanceof SftpError && e.code === "NO_SUCH_FILE") this.orphans.delete(orphan);
       }
     }
-    return c;
   }
 
   private forget(c: SftpClient, p?: Promise<SftpClient>): void {
