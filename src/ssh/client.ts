@@ -11,7 +11,10 @@ import { Connection } from "./connection/connection.js";
 import { keyTypeForAlgorithm } from "./keys/public-key.js";
 import { fromWebStreams, type ByteChannel } from "./socket/byte-channel.js";
 import { connectTcp } from "./socket/tcp.js";
-import { DEFAULT_KNOWN_HOSTS, hostKeyVerifier, knownKeysFor, preferKnownAlgorithms, type HostKeyOptions } from "./trust/host-key-policy.js";
+import {
+  DEFAULT_KNOWN_HOSTS, certificateEntriesFor, hostKeyVerifier, knownKeysFor, preferCertificateAlgorithms, preferKnownAlgorithms,
+  type HostKeyOptions,
+} from "./trust/host-key-policy.js";
 import { Transport } from "./transport/transport.js";
 import { resolveConnectOptions } from "./connect-options.js";
 import { channelByteStream } from "./connection/channel-stream.js";
@@ -26,6 +29,13 @@ export interface SshConnectOptions {
   password?: string;
   /** A private key (OpenSSH format text or bytes), or several. */
   privateKey?: string | Uint8Array | (string | Uint8Array)[];
+  /**
+   * OpenSSH user certificates (the text of `id_ed25519-cert.pub`, or its bytes), or several.
+   * Each is paired with the `privateKey` (or agent key) it certifies and offered before that
+   * plain key; SshError CERT_MISMATCH when it certifies none of them. Without this option,
+   * IdentityFile keys from ssh_config pick up `<file>-cert.pub` automatically, as ssh does.
+   */
+  certificate?: string | Uint8Array | (string | Uint8Array)[];
   passphrase?: string;
   keyboardInteractive?: (prompts: Prompt[], info: { name: string; instructions: string }) => Promise<string[]> | string[];
   /** How the server is trusted; default `{ policy: "strict" }` with ~/.ssh/known_hosts. */
@@ -152,6 +162,8 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
   if (hostKeys.policy !== "insecure-accept-any" && resolved.algorithms.serverHostKey === undefined) {
     const known = await knownKeysFor(host, port, hostKeys.knownHostsFile ?? DEFAULT_KNOWN_HOSTS);
     lists.serverHostKey = preferKnownAlgorithms(lists.serverHostKey, known, (a) => keyTypeForAlgorithm(a) ?? "");
+    const authorities = await certificateEntriesFor(host, port, hostKeys.knownHostsFile ?? DEFAULT_KNOWN_HOSTS);
+    lists.serverHostKey = preferCertificateAlgorithms(lists.serverHostKey, authorities);
   }
 
   if (resolved.jumpHosts.length > 0 && !options.sock && !options.stream) {

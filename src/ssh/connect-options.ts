@@ -8,7 +8,11 @@ import { env, expandHome, localUsername, readTextFile } from "../platform/local.
 import type { AlgorithmOptions } from "./algorithms.js";
 import { agentKeys, agentSocketPath } from "./auth/agent.js";
 import { resolveHostConfig, type HostConfig } from "./config/ssh-config.js";
+import { certifyPrivateKey, parseCertificateFile } from "./keys/certificate.js";
 import { parsePrivateKey, type PrivateKey } from "./keys/private-key.js";
+import type { PublicKey } from "./keys/public-key.js";
+import { encodeBase64 } from "./wire/base64.js";
+import { bytesEqual } from "../util/bytes.js";
 import type { SshConnectOptions } from "./client.js";
 import type { HostKeyOptions } from "./trust/host-key-policy.js";
 
@@ -83,6 +87,11 @@ export async function resolveConnectOptions(options: SshConnectOptions): Promise
  * from the config (or the default ~/.ssh/id_* list) are used when the caller gave no key; files
  * that are missing, encrypted without a matching passphrase, or unreadable are skipped, as ssh
  * skips them without a terminal to prompt on.
+ *
+ * Certificates: each `certificate` option is paired with the key it certifies (SshError
+ * CERT_MISMATCH when none); without that option an identity file's `<file>-cert.pub` is
+ * picked up when it certifies that file's key (ssh does the same; a mismatched or unreadable
+ * one is skipped). A certificate is offered just before its plain key.
  */
 async function collectKeys(options: SshConnectOptions, cfg: HostConfig | undefined): Promise<PrivateKey[]> {
   const keys: PrivateKey[] = [];
@@ -94,18 +103,50 @@ async function collectKeys(options: SshConnectOptions, cfg: HostConfig | undefin
   const given = options.privateKey === undefined ? [] : Array.isArray(options.privateKey) ? options.privateKey : [options.privateKey];
   for (const k of given) keys.push(parsePrivateKey(k, options.passphrase));
 
+  const certInputs = options.certificate === undefined ? [] : Array.isArray(options.certificate) ? options.certificate : [options.certificate];
+  const certs: PublicKey[] = certInputs.map((c) => parseCertificateFile(c));
+
   if (given.length === 0 && cfg?.pubkeyAuthentication) {
     for (const file of cfg.identityFiles) {
       const text = await readTextFile(file).catch(() => undefined);
       if (text === undefined) continue;
+      let key: PrivateKey;
       try {
-        keys.push(parsePrivateKey(text, options.passphrase));
+        key = parsePrivateKey(text, options.passphrase);
       } catch {
         // Encrypted with another passphrase, or not a key we can read: ssh would prompt or warn.
+        continue;
+      }
+      keys.push(key);
+      if (certInputs.length > 0) continue;
+      const certText = await readTextFile(`${file}-cert.pub`).catch(() => undefined);
+      if (certText === undefined) continue;
+      try {
+        const cert = parseCertificateFile(certText);
+        if (bytesEqual(cert.certificate.key.blob, key.publicKey.blob)) certs.push(cert);
+      } catch {
+        // Not a certificate we can read: ssh warns and carries on with the plain key.
       }
     }
   }
   // The same key from the agent and a file is offered once.
   const seen = new Set<string>();
-  return keys.filter((k) => !seen.has(k.publicKey.fingerprint) && !!seen.add(k.publicKey.fingerprint));
+  const unique = keys.filter((k) => {
+    const id = encodeBase64(k.publicKey.blob);
+    return !seen.has(id) && !!seen.add(id);
+  });
+  const certified = new Map<PrivateKey, PrivateKey[]>();
+  for (const cert of certs) {
+    const base = unique.find((k) => bytesEqual(k.publicKey.blob, cert.certificate!.key.blob));
+    if (!base) {
+      const c = cert.certificate!;
+      throw new SshError("CERT_MISMATCH", `certificate "${c.keyId}" (${cert.type}) certifies key ${c.key.fingerprint}, ` +
+        `which is not among the private keys given (${unique.map((k) => k.publicKey.fingerprint).join(", ") || "none"})`);
+    }
+    const id = encodeBase64(cert.blob);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    certified.set(base, [...(certified.get(base) ?? []), certifyPrivateKey(base, cert)]);
+  }
+  return unique.flatMap((k) => [...(certified.get(k) ?? []), k]);
 }

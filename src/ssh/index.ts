@@ -9,6 +9,11 @@ export type { CryptoBackend } from "./crypto/cipher.js";
 export { parsePrivateKey, generateEd25519Key, type PrivateKey } from "./keys/private-key.js";
 export { parsePublicKey, parsePublicKeyLine, publicKeyLine, type PublicKey } from "./keys/public-key.js";
 export { fingerprintSha256 } from "./keys/fingerprint.js";
+export { parsePublicKeyFile } from "./keys/public-key-file.js";
+export {
+  parseCertificate, parseCertificateFile, certifyPrivateKey, checkCertificate, type Certificate, type CertificatePublicKey,
+} from "./keys/certificate.js";
+export type { ParsePrivateKeyOptions, Passphrase } from "./keys/key-common.js";
 export { DEFAULT_CIPHERS, DEFAULT_MACS, CIPHERS, MACS } from "./crypto/algorithms.js";
 export { DEFAULT_KEX, LEGACY_KEX, KEX_METHODS } from "./kex/methods.js";
 export { HOST_KEY_ALGORITHMS, LEGACY_HOST_KEY_ALGORITHMS } from "./keys/public-key.js";

@@ -13,6 +13,7 @@ import { ConnectionError, ProtocolError, SshError } from "../../errors.js";
 import { env as platformEnv } from "../../platform/local.js";
 import { fingerprintSha256 } from "../keys/fingerprint.js";
 import type { PrivateKey } from "../keys/private-key.js";
+import { isCertificateBlob } from "../keys/certificate.js";
 import { parsePublicKey, type PublicKey } from "../keys/public-key.js";
 import type { ByteChannel } from "../socket/byte-channel.js";
 import { connectUnix } from "../socket/unix.js";
@@ -79,6 +80,8 @@ export class AgentClient {
     for (let i = 0; i < count; i++) {
       const blob = r.string();
       const comment = lenientUtf8.decode(r.string());
+      // Certificates are left out (see above): signing through the agent takes the plain key.
+      if (isCertificateBlob(blob)) continue;
       try {
         identities.push({ publicKey: parsePublicKey(blob), comment });
       } catch (e) {

@@ -4,6 +4,7 @@
  * server lists it; partial success (multi-factor) carries on with what the server still allows.
  */
 import { AuthError, ProtocolError } from "../../errors.js";
+import { certificateAlgorithm, certificatePlainKeyType, plainSignatureAlgorithm } from "../keys/certificate.js";
 import type { PrivateKey } from "../keys/private-key.js";
 import { MSG } from "../messages.js";
 import type { Transport } from "../transport/transport.js";
@@ -185,9 +186,16 @@ async function answer(prompts: Prompt[], name: string, instructions: string, opt
 /**
  * The signature algorithm for a key: RSA keys use rsa-sha2-512/256 when the server lists them in
  * server-sig-algs (RFC 8332 §3.3); when the server sent no list, rsa-sha2-512 is assumed, as
- * every server that supports ext-info but omits the list is modern OpenSSH.
+ * every server that supports ext-info but omits the list is modern OpenSSH. Certificates
+ * (…-cert-v01@openssh.com) use the certificate variant of their plain key's choice, e.g.
+ * rsa-sha2-512-cert-v01@openssh.com, as ssh(1) does (server-sig-algs names plain algorithms).
  */
 export function signatureAlgorithm(keyType: string, serverSigAlgs: string[] | undefined): string {
+  const plainType = certificatePlainKeyType(keyType);
+  if (plainType !== undefined) {
+    const listed = serverSigAlgs?.map((a) => plainSignatureAlgorithm(a) ?? a);
+    return certificateAlgorithm(signatureAlgorithm(plainType, listed))!;
+  }
   if (keyType !== "ssh-rsa") return keyType;
   if (!serverSigAlgs) return "rsa-sha2-512";
   return ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"].find((a) => serverSigAlgs.includes(a)) ?? "rsa-sha2-512";

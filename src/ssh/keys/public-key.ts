@@ -11,6 +11,7 @@ import type { CryptoBackend } from "../crypto/cipher.js";
 import { decodeBase64, encodeBase64 } from "../wire/base64.js";
 import { SshReader } from "../wire/reader.js";
 import { SshWriter } from "../wire/writer.js";
+import { certificateKeyTypeForAlgorithm, isCertificateType, parseCertificate, type Certificate } from "./certificate.js";
 import { ECDSA_TYPES, readEcdsaPublic } from "./ecdsa.js";
 import { ED25519, readEd25519Public } from "./ed25519.js";
 import { fingerprintSha256 } from "./fingerprint.js";
@@ -29,6 +30,12 @@ export interface PublicKey {
    * signature is wrong; ProtocolError when the blob itself is malformed.
    */
   verify(algorithm: string, signature: Uint8Array, data: Uint8Array, backend?: CryptoBackend): Promise<boolean>;
+  /**
+   * Set when this is an OpenSSH certificate (type …-cert-v01@openssh.com; certificate.ts): its
+   * fields, the certified key that verify() delegates to, and the CA. `fingerprint` is then the
+   * certified key's, as ssh-keygen -l prints it.
+   */
+  readonly certificate?: Certificate;
 }
 
 /** What one key type module provides for its public half. */
@@ -54,12 +61,13 @@ export const LEGACY_HOST_KEY_ALGORITHMS: readonly string[] = ["ssh-rsa"];
 
 /**
  * The key type that signs with signature algorithm `alg` (RFC 8332 §3: rsa-sha2-* use ssh-rsa
- * keys); undefined for algorithms this library does not know.
+ * keys; rsa-sha2-*-cert-v01@openssh.com use ssh-rsa-cert-v01@openssh.com certificates);
+ * undefined for algorithms this library does not know.
  */
 export function keyTypeForAlgorithm(alg: string): string | undefined {
   if (alg === "rsa-sha2-256" || alg === "rsa-sha2-512" || alg === RSA) return RSA;
   if (alg === ED25519 || ECDSA_TYPES.includes(alg)) return alg;
-  return undefined;
+  return certificateKeyTypeForAlgorithm(alg);
 }
 
 class SshPublicKey implements PublicKey {
@@ -84,10 +92,14 @@ class SshPublicKey implements PublicKey {
   }
 }
 
-/** Decodes an RFC 4253 §6.6 public key blob. ProtocolError when malformed or of an unknown type. */
+/**
+ * Decodes an RFC 4253 §6.6 public key blob, or an OpenSSH certificate (certificate.ts; its CA
+ * signature is not checked here). ProtocolError when malformed or of an unknown type.
+ */
 export function parsePublicKey(blob: Uint8Array): PublicKey {
   const r = new SshReader(blob, "public key blob");
   const type = r.ascii();
+  if (isCertificateType(type)) return parseCertificate(blob);
   let impl: KeyVerifier;
   if (type === ED25519) impl = readEd25519Public(r);
   else if (type === RSA) impl = readRsaPublic(r);

@@ -6,7 +6,7 @@
  * What differs between the roles (which KEXINIT is the client's, who signs H, which key letters
  * seal) lives in key-exchange.ts; here only the markers we offer and EXT_INFO differ.
  */
-import { ConnectionError, ProtocolError, SshError } from "../../errors.js";
+import { ConnectionError, HostKeyError, ProtocolError, SshError } from "../../errors.js";
 import type { CryptoBackend } from "../crypto/cipher.js";
 import type { PublicKey } from "../keys/public-key.js";
 import { DISCONNECT_REASON, MSG } from "../messages.js";
@@ -190,8 +190,8 @@ export class Transport {
   fail(err: unknown): void {
     if (this.closedFlag) return;
     const error = err instanceof SshError ? err : new ProtocolError(`internal error: ${(err as Error)?.message ?? err}`, "INTERNAL", { cause: err });
-    if (error instanceof ProtocolError || error.code.startsWith("HOST_KEY")) {
-      const reason = error.code.startsWith("HOST_KEY") ? DISCONNECT_REASON.HOST_KEY_NOT_VERIFIABLE
+    if (error instanceof ProtocolError || error instanceof HostKeyError) {
+      const reason = error instanceof HostKeyError ? DISCONNECT_REASON.HOST_KEY_NOT_VERIFIABLE
         : error.code === "BAD_MAC" ? DISCONNECT_REASON.MAC_ERROR : DISCONNECT_REASON.PROTOCOL_ERROR;
       try {
         this.writePacket(new SshWriter(64).byte(MSG.DISCONNECT).uint32(reason).string(error.message.slice(0, 200)).string("").finish().slice());
