@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { homedir, userInfo } from "node:os";
 import { dirname } from "node:path";
+import { SshError } from "../errors.js";
 
 /** Reads a UTF-8 text file; undefined when it does not exist. */
 export async function readTextFile(path: string): Promise<string | undefined> {
@@ -57,10 +58,25 @@ export function env(name: string): string | undefined {
   return globalThis.process?.env?.[name];
 }
 
+/**
+ * The local user name, as ssh(1) uses it for the default login name. Bun's userInfo() answers
+ * "unknown" where it cannot look the user up, so the password database and the usual environment
+ * variables are asked too.
+ */
 export function localUsername(): string {
+  let info: { username: string; uid: number } | undefined;
   try {
-    return userInfo().username;
+    info = userInfo();
   } catch {
-    return env("USER") ?? env("USERNAME") ?? "root";
+    info = undefined;
   }
+  if (info && info.username && info.username !== "unknown") return info.username;
+  if (info && info.uid >= 0) {
+    const line = (readTextFileSync("/etc/passwd") ?? "").split("\n").find((l) => l.split(":")[2] === String(info!.uid));
+    const name = line?.split(":")[0];
+    if (name) return name;
+  }
+  const fromEnv = env("USER") || env("LOGNAME") || env("USERNAME");
+  if (fromEnv) return fromEnv;
+  throw new SshError("NO_USERNAME", "cannot determine the local user name: pass `username` explicitly");
 }

@@ -8,12 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir, userInfo } from "node:os";
+import { tmpdir } from "node:os";
+import { homeDirectory, localUsername } from "../../src/platform/local.js";
 import { join } from "node:path";
 import { SshError } from "../../src/errors.js";
 import { matchPattern, resolveHostConfig, splitArgs, type ConfigContext, type HostConfig } from "../../src/ssh/config/ssh-config.js";
 
-const me = userInfo();
+// The library's own lookup: Bun's userInfo() says "unknown" where it cannot read the user.
+const me = { username: localUsername(), homedir: homeDirectory() };
 // ssh(1) takes the home directory and user name from the password database, not $HOME.
 const local: ConfigContext = { localUser: me.username, homeDir: me.homedir, env: (n) => process.env[n] };
 
