@@ -1,7 +1,10 @@
 /** Shared pieces of the conformance suites: skip rules and running a command over our client. */
 import { describe } from "vitest";
 import { connectSsh, type SshConnectOptions, type SshConnection } from "../src/ssh/client.js";
-import { sshdAvailable, type SshdServer } from "./sshd.js";
+import { CIPHERS, MACS } from "../src/ssh/crypto/algorithms.js";
+import { DEFAULT_KEX, LEGACY_KEX } from "../src/ssh/kex/methods.js";
+import { HOST_KEY_ALGORITHMS, LEGACY_HOST_KEY_ALGORITHMS } from "../src/ssh/keys/public-key.js";
+import { sshdAvailable, type SshdServer, type SupportedAlgorithms } from "./sshd.js";
 
 const avail = sshdAvailable();
 const inCI = process.env.CI === "true";
@@ -46,4 +49,19 @@ export async function run(conn: SshConnection, command: string, input?: Uint8Arr
     o += p.length;
   }
   return { stdout: out, status: ch.exitStatus };
+}
+
+/**
+ * The algorithms both we and an OpenSSH build implement, for the algorithm matrices: kex
+ * methods, host key algorithms, and cipher/MAC pairs ("" as the MAC of an AEAD cipher).
+ */
+export function sharedAlgorithms(sup: SupportedAlgorithms): { kexes: string[]; hostKeys: string[]; cipherMacs: [string, string][] } {
+  const kexes = [...DEFAULT_KEX, ...LEGACY_KEX].filter((k) => sup.kex.includes(k));
+  const hostKeys = [...HOST_KEY_ALGORITHMS, ...LEGACY_HOST_KEY_ALGORITHMS].filter((a) => sup.sig.includes(a));
+  const cipherMacs: [string, string][] = [];
+  for (const c of Object.keys(CIPHERS).filter((c) => sup.cipher.includes(c))) {
+    if (CIPHERS[c]!.aead) cipherMacs.push([c, ""]);
+    else for (const m of Object.keys(MACS).filter((m) => sup.mac.includes(m))) cipherMacs.push([c, m]);
+  }
+  return { kexes, hostKeys, cipherMacs };
 }

@@ -4,11 +4,8 @@
  * negotiated algorithms are the ones asked for. Prints the matrix.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { CIPHERS, MACS } from "../src/ssh/crypto/algorithms.js";
-import { DEFAULT_KEX, LEGACY_KEX } from "../src/ssh/kex/methods.js";
-import { HOST_KEY_ALGORITHMS, LEGACY_HOST_KEY_ALGORITHMS } from "../src/ssh/keys/public-key.js";
 import { startSshd, supportedAlgorithms, type SshdServer } from "./sshd.js";
-import { connectTo, describeSshd, run } from "./helpers.js";
+import { connectTo, describeSshd, run, sharedAlgorithms } from "./helpers.js";
 
 interface Combo {
   kex: string;
@@ -18,14 +15,7 @@ interface Combo {
 }
 
 function combinations(): Combo[] {
-  const sup = supportedAlgorithms();
-  const kexes = [...DEFAULT_KEX, ...LEGACY_KEX].filter((k) => sup.kex.includes(k));
-  const hostKeys = [...HOST_KEY_ALGORITHMS, ...LEGACY_HOST_KEY_ALGORITHMS].filter((a) => sup.sig.includes(a));
-  const cipherMacs: [string, string][] = [];
-  for (const c of Object.keys(CIPHERS).filter((c) => sup.cipher.includes(c))) {
-    if (CIPHERS[c]!.aead) cipherMacs.push([c, ""]);
-    else for (const m of Object.keys(MACS).filter((m) => sup.mac.includes(m))) cipherMacs.push([c, m]);
-  }
+  const { kexes, hostKeys, cipherMacs } = sharedAlgorithms(supportedAlgorithms());
   const out: Combo[] = [];
   for (const kex of kexes) for (const hostKey of hostKeys) for (const [cipher, mac] of cipherMacs) out.push({ kex, hostKey, cipher, mac });
   return out;

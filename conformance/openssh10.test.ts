@@ -23,7 +23,7 @@ import type { SftpClient } from "../src/sftp/client.js";
 import { decodeLimitsReply, encodeLimitsRequest, type LimitsReply } from "../src/sftp/extensions/limits.js";
 import { expectExtendedReply } from "../src/sftp/session.js";
 import { openssh10Available, sftpServerPath, sshdAvailable, startSshd, supportedAlgorithms, type SshdServer } from "./sshd.js";
-import { baseOptions, connectTo, run } from "./helpers.js";
+import { baseOptions, connectTo, run, sharedAlgorithms } from "./helpers.js";
 
 const avail = openssh10Available();
 const inCI = process.env.CI === "true";
@@ -211,14 +211,7 @@ describe10(`OpenSSH 10: the algorithm matrix (${FULL_MATRIX ? "full cross produc
    * OPENSSH10_FULL_MATRIX=1 runs the full cross product instead.
    */
   function combinations(): Combo[] {
-    const sup = supportedAlgorithms("10");
-    const kexes = [...DEFAULT_KEX, ...LEGACY_KEX].filter((k) => sup.kex.includes(k));
-    const hostKeys = [...HOST_KEY_ALGORITHMS, ...LEGACY_HOST_KEY_ALGORITHMS].filter((a) => sup.sig.includes(a));
-    const cipherMacs: [string, string][] = [];
-    for (const c of Object.keys(CIPHERS).filter((c) => sup.cipher.includes(c))) {
-      if (CIPHERS[c]!.aead) cipherMacs.push([c, ""]);
-      else for (const m of Object.keys(MACS).filter((m) => sup.mac.includes(m))) cipherMacs.push([c, m]);
-    }
+    const { kexes, hostKeys, cipherMacs } = sharedAlgorithms(supportedAlgorithms("10"));
     const out: Combo[] = [];
     if (FULL_MATRIX) {
       for (const kex of kexes) for (const hostKey of hostKeys) for (const [cipher, mac] of cipherMacs) out.push({ kex, hostKey, cipher, mac });
