@@ -10,7 +10,8 @@ import { deferred } from "../../util/async-queue.js";
 
 /** What a channel needs from its connection: a way to send and to forget it once closed. */
 export interface ChannelHost {
-  send(payload: Uint8Array): void;
+  /** Sends one message given as consecutive parts (copied before it returns). */
+  send(...parts: Uint8Array[]): void;
   release(localId: number): void;
   /** Resolves when what was sent so far has reached the socket (its backpressure included). */
   drain?(): Promise<void>;
@@ -214,8 +215,8 @@ export class Channel {
     while (this.sendQueue.length > 0 && this.remoteWindow > 0 && !this.closed) {
       const head = this.sendQueue[0]!;
       const n = Math.min(head.data.length, this.remoteWindow, this.remoteMaxPacket);
-      const chunk = head.data.subarray(0, n);
-      this.host.send(new SshWriter(n + 16).byte(MSG.CHANNEL_DATA).uint32(this.remoteId).string(chunk).finish());
+      // Header and data go down as two parts: the packet layer copies the data once, into the packet.
+      this.host.send(this.header(MSG.CHANNEL_DATA).uint32(n).finish(), head.data.subarray(0, n));
       this.remoteWindow -= n;
       head.data = head.data.subarray(n);
       if (head.data.length === 0) {

@@ -165,7 +165,7 @@ export class Connection {
     if (accepted) {
       const id = this.allocateId();
       const windowSize = accepted.windowSize ?? LOCAL_WINDOW;
-      const host = { send: (p: Uint8Array) => this.transport.send(p), release: (lid: number) => this.channels.delete(lid), drain: () => this.transport.drain() };
+      const host = { send: (...p: Uint8Array[]) => this.transport.send(...p), release: (lid: number) => this.channels.delete(lid), drain: () => this.transport.drain() };
       const channel = new Channel(host, id, sender, window, Math.max(1, Math.min(maxPacket, LOCAL_MAX_PACKET)), windowSize);
       this.channels.set(id, channel);
       this.transport.send(new SshWriter(32).byte(MSG.CHANNEL_OPEN_CONFIRMATION).uint32(sender).uint32(id)
@@ -186,7 +186,7 @@ export class Connection {
     if (!pending) throw new ProtocolError(`open confirmation for channel ${id} that was not being opened`);
     this.opening.delete(id);
     const channel = new Channel(
-      { send: (p) => this.transport.send(p), release: (lid) => this.channels.delete(lid) },
+      { send: (...p) => this.transport.send(...p), release: (lid) => this.channels.delete(lid) },
       id,
       r.uint32(),
       r.uint32(),

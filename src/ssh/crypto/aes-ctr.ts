@@ -9,13 +9,14 @@
  */
 import { ctr } from "@noble/ciphers/aes.js";
 import { hasWebCrypto, platformAes } from "./platform-aes.js";
-import type {
-  CipherAlgorithm,
-  CryptoBackend,
-  DirectionKeys,
-  MacAlgorithm,
-  PacketOpener,
-  PacketSealer,
+import {
+  withMacRoom,
+  type CipherAlgorithm,
+  type CryptoBackend,
+  type DirectionKeys,
+  type MacAlgorithm,
+  type PacketOpener,
+  type PacketSealer,
 } from "./cipher.js";
 import { equalBytes } from "./constant-time.js";
 import { ProtocolError } from "../../errors.js";
@@ -58,12 +59,16 @@ function keystream(key: Uint8Array, iv: Uint8Array, useWeb: boolean) {
     peek: (): Uint8Array => counter.slice(),
     /** XORs `data` with the keystream from `start` on noble, synchronously. */
     xorNow: (start: Uint8Array, data: Uint8Array): Uint8Array => ctr(key, start).encrypt(data),
-    /** XORs `data` with the keystream from `start` (CTR encryption and decryption are one). */
+    /**
+     * XORs `data` with the keystream from `start` (CTR encryption and decryption are one): in
+     * place on noble; WebCrypto returns a new buffer. Either way the caller owns `data` and
+     * leaves it alone until the result is back.
+     */
     xor(start: Uint8Array, data: Uint8Array): Bytes {
-      if (!web) return ctr(key, start).encrypt(data);
-      // WebCrypto reads its input only after an await: pass a copy the caller cannot reuse.
+      // noble writes only to 4-byte-aligned outputs; a received packet may sit at any offset.
+      if (!web) return ctr(key, start).encrypt(data, data.byteOffset % 4 === 0 ? data : undefined);
       // The whole 128-bit block is the counter (RFC 4344 §4), so it wraps as SSH expects.
-      return web.encrypt({ name: "AES-CTR", counter: start, length: 128 }, data.slice());
+      return web.encrypt({ name: "AES-CTR", counter: start, length: 128 }, data);
     },
   };
 }
@@ -93,19 +98,18 @@ function ctrAlgorithm(name: string, keyLength: number): CipherAlgorithm {
     return {
       ...s.protection,
       seal(seq, packet) {
-        const header = packet.slice(0, 4);
-        const encrypted = s.mac.etm ? packet.subarray(4) : packet;
-        if (encrypted.length % BLOCK !== 0) throw lengthError(readLength(packet), packet.length);
+        const n = packet.length;
+        const etm = s.mac.etm;
+        if ((etm ? n - 4 : n) % BLOCK !== 0) throw lengthError(readLength(packet), n);
+        const out = withMacRoom(packet, macLength);
+        const encrypted = out.subarray(etm ? 4 : 0, n);
         const start = s.stream.take(encrypted.length / BLOCK);
         // RFC 4253 §6.4: MAC over seq || the unencrypted packet, taken before encryption.
-        const plainMac = s.mac.etm ? undefined : s.computeMac(seq, packet);
+        const plainMac = etm ? undefined : s.computeMac(seq, out.subarray(0, n));
         return then(s.stream.xor(start, encrypted), (cipher) => {
-          const body = s.mac.etm ? 4 + cipher.length : cipher.length;
-          const out = new Uint8Array(body + macLength);
-          if (s.mac.etm) out.set(header);
-          out.set(cipher, body - cipher.length);
+          if (cipher !== encrypted) encrypted.set(cipher);
           // PROTOCOL §1.5: MAC over seq || packet_length || encrypted packet.
-          out.set(plainMac ?? s.computeMac(seq, out.subarray(0, body)), body);
+          out.set(plainMac ?? s.computeMac(seq, out.subarray(0, n)), n);
           return out;
         });
       },

@@ -9,7 +9,7 @@
  * padding aligns the bytes after packet_length to the 16-byte AES block.
  */
 import { gcm } from "@noble/ciphers/aes.js";
-import type { CipherAlgorithm, CryptoBackend, DirectionKeys, PacketOpener, PacketSealer } from "./cipher.js";
+import { withMacRoom, type CipherAlgorithm, type CryptoBackend, type DirectionKeys, type PacketOpener, type PacketSealer } from "./cipher.js";
 import { ProtocolError } from "../../errors.js";
 import { hasWebCrypto, platformAes } from "./platform-aes.js";
 
@@ -55,23 +55,18 @@ function gcmAlgorithm(name: string, keyLength: number): CipherAlgorithm {
 
   function createSealer(keys: DirectionKeys, _mac: unknown, backend: CryptoBackend): PacketSealer {
     const { key, nextNonce, web } = setup(keys, backend);
-    const assemble = (packet: Uint8Array, sealed: Uint8Array): Uint8Array => {
-      const out = new Uint8Array(4 + sealed.length);
-      out.set(packet.subarray(0, 4));
-      out.set(sealed, 4);
-      return out;
-    };
     return {
       ...protection,
       seal(_seq, packet) {
         // The nonce is taken now, synchronously, so concurrent seals keep packet order.
         const nonce = nextNonce();
-        const aad = packet.slice(0, 4);
-        if (!web) return assemble(packet, gcm(key, nonce, aad).encrypt(packet.subarray(4)));
-        // WebCrypto reads its input only after an await: pass a copy the caller cannot reuse.
-        return web
-          .encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, packet.slice(4))
-          .then((sealed) => assemble(packet, sealed));
+        const out = withMacRoom(packet, TAG);
+        const aad = out.subarray(0, 4);
+        // The ciphertext and tag replace the plaintext after packet_length, in the same buffer.
+        const place = (sealed: Uint8Array): Uint8Array => (out.set(sealed, 4), out);
+        if (!web) return place(gcm(key, nonce, aad).encrypt(out.subarray(4, packet.length)));
+        // No copy for WebCrypto: nothing touches `out` again until the ciphertext comes back.
+        return web.encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, out.subarray(4, packet.length)).then(place);
       },
     };
   }
@@ -88,7 +83,7 @@ function gcmAlgorithm(name: string, keyLength: number): CipherAlgorithm {
           throw new ProtocolError(`bad packet length ${length} for ${wire.length} bytes`, "BAD_LENGTH");
         }
         const nonce = nextNonce();
-        const aad = wire.slice(0, 4);
+        const aad = wire.subarray(0, 4);
         if (!web) {
           try {
             return gcm(key, nonce, aad).decrypt(wire.subarray(4));
@@ -97,7 +92,7 @@ function gcmAlgorithm(name: string, keyLength: number): CipherAlgorithm {
           }
         }
         return web
-          .decrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, wire.slice(4))
+          .decrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, wire.subarray(4))
           .catch((e: unknown) => {
             throw tagError(e);
           });

@@ -12,7 +12,7 @@
  */
 import { chacha20orig } from "@noble/ciphers/chacha.js";
 import { poly1305 } from "@noble/ciphers/_poly1305.js";
-import type { CipherAlgorithm, DirectionKeys, PacketOpener, PacketSealer } from "./cipher.js";
+import { withMacRoom, type CipherAlgorithm, type DirectionKeys, type PacketOpener, type PacketSealer } from "./cipher.js";
 import { equalBytes } from "./constant-time.js";
 import { ProtocolError } from "../../errors.js";
 
@@ -37,33 +37,63 @@ function splitKey(keys: DirectionKeys): { k1: Uint8Array; k2: Uint8Array } {
   return { k2: keys.key.slice(0, 32), k1: keys.key.slice(32, 64) };
 }
 
-function nonceFor(seq: number): Uint8Array {
+/**
+ * Per-direction scratch: the 8-byte nonce and the Poly1305 key are rebuilt for every packet, so
+ * they live in buffers reused across packets rather than in fresh allocations. Calls are
+ * synchronous, so one set per sealer or opener is never shared by two packets at once.
+ */
+function scratch(k1: Uint8Array, k2: Uint8Array) {
   const nonce = new Uint8Array(8);
-  new DataView(nonce.buffer).setUint32(4, seq >>> 0); // high 32 bits stay 0: seq is a uint32
-  return nonce;
-}
-
-function polyKey(k2: Uint8Array, nonce: Uint8Array): Uint8Array {
-  return chacha20orig(k2, nonce, ZEROS, undefined, 0);
-}
-
-function decryptLength(k1: Uint8Array, seq: number, header: Uint8Array): number {
-  if (header.length < 4) throw new ProtocolError("packet header shorter than 4 bytes", "BAD_LENGTH");
-  const plain = chacha20orig(k1, nonceFor(seq), header.subarray(0, 4), undefined, 0);
-  return new DataView(plain.buffer, plain.byteOffset, 4).getUint32(0);
+  const polyKey = new Uint8Array(32);
+  const length = new Uint8Array(4);
+  const last = { seq: -1, wire: new Uint8Array(4), length: 0 };
+  return {
+    /** Sets the nonce to seq as a uint64; the high 32 bits stay 0 (seq is a uint32). */
+    nonceFor(seq: number): Uint8Array {
+      nonce[4] = seq >>> 24;
+      nonce[5] = seq >>> 16;
+      nonce[6] = seq >>> 8;
+      nonce[7] = seq;
+      return nonce;
+    },
+    /** Poly1305 of `data` under this packet's key (the nonce must be set), written to `out`. */
+    tag(data: Uint8Array, out: Uint8Array): void {
+      const mac = poly1305.create(chacha20orig(k2, nonce, ZEROS, polyKey, 0));
+      polyKey.fill(0); // the MAC state holds what it needs
+      mac.update(data).digestInto(out);
+      mac.destroy(); // wipes the one-time key's state
+    },
+    /**
+     * Decrypts packet_length with K_1 (the nonce must be set). The decoder asks for the length
+     * of a packet before opening it; the answer for the same seq and bytes is kept, so each
+     * packet's length costs one ChaCha20 block, not two.
+     */
+    length(seq: number, header: Uint8Array): number {
+      if (header.length < 4) throw new ProtocolError("packet header shorter than 4 bytes", "BAD_LENGTH");
+      if (seq === last.seq && header[0] === last.wire[0] && header[1] === last.wire[1] && header[2] === last.wire[2] && header[3] === last.wire[3]) {
+        return last.length;
+      }
+      last.wire.set(header.subarray(0, 4));
+      const plain = chacha20orig(k1, nonce, last.wire, length, 0);
+      last.seq = seq;
+      last.length = ((plain[0]! << 24) | (plain[1]! << 16) | (plain[2]! << 8) | plain[3]!) >>> 0;
+      return last.length;
+    },
+  };
 }
 
 function createSealer(keys: DirectionKeys): PacketSealer {
   const { k1, k2 } = splitKey(keys);
+  const x = scratch(k1, k2);
   return {
     ...protection,
     seal(seq, packet) {
       const n = packet.length;
-      const nonce = nonceFor(seq);
-      const out = new Uint8Array(n + TAG);
-      chacha20orig(k1, nonce, packet.subarray(0, 4), out.subarray(0, 4), 0);
-      chacha20orig(k2, nonce, packet.subarray(4), out.subarray(4, n), 1);
-      out.set(poly1305(out.subarray(0, n), polyKey(k2, nonce)), n);
+      const out = withMacRoom(packet, TAG); // encrypted in place, tag in the room after it
+      const nonce = x.nonceFor(seq);
+      chacha20orig(k1, nonce, out.subarray(0, 4), out.subarray(0, 4), 0);
+      chacha20orig(k2, nonce, out.subarray(4, n), out.subarray(4, n), 1);
+      x.tag(out.subarray(0, n), out.subarray(n));
       return out;
     },
   };
@@ -71,20 +101,25 @@ function createSealer(keys: DirectionKeys): PacketSealer {
 
 function createOpener(keys: DirectionKeys): PacketOpener {
   const { k1, k2 } = splitKey(keys);
+  const x = scratch(k1, k2);
+  const tag = new Uint8Array(TAG);
   return {
     ...protection,
     headerLength: 4,
-    packetLength: (seq, header) => decryptLength(k1, seq, header),
+    packetLength: (seq, header) => {
+      x.nonceFor(seq);
+      return x.length(seq, header);
+    },
     open(seq, wire) {
-      const length = decryptLength(k1, seq, wire);
+      const nonce = x.nonceFor(seq);
+      const length = x.length(seq, wire);
       if (wire.length !== 4 + length + TAG || length < 5 || length % protection.blockSize !== 0) {
         throw new ProtocolError(`bad packet length ${length} for ${wire.length} bytes`, "BAD_LENGTH");
       }
-      const nonce = nonceFor(seq);
       const end = 4 + length;
       // "the MAC MUST be checked before decryption" (PROTOCOL.chacha20poly1305).
-      const expected = poly1305(wire.subarray(0, end), polyKey(k2, nonce));
-      if (!equalBytes(expected, wire.subarray(end))) {
+      x.tag(wire.subarray(0, end), tag);
+      if (!equalBytes(tag, wire.subarray(end))) {
         throw new ProtocolError("packet authentication failed (chacha20-poly1305 tag mismatch)", "BAD_MAC");
       }
       const body = wire.subarray(4, end);

@@ -26,7 +26,9 @@ export interface PacketSealer extends PacketProtection {
   /**
    * Protects one packet. `packet` is the plaintext packet_length || padding_length || payload
    * || padding (the caller computed lengths and padding). Returns the bytes to write: the
-   * encrypted packet followed by its MAC/tag. May encrypt `packet` in place.
+   * encrypted packet followed by its MAC/tag. The sealer owns `packet` from the call on: it may
+   * encrypt in place, and when `macLength` spare bytes follow the view in its buffer (the
+   * PacketEncoder always leaves them) it writes the MAC there instead of allocating.
    */
   seal(seq: number, packet: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
@@ -74,4 +76,18 @@ export interface CipherAlgorithm {
   readonly aead: boolean;
   createSealer(keys: DirectionKeys, mac: MacAlgorithm | undefined, backend: CryptoBackend): PacketSealer;
   createOpener(keys: DirectionKeys, mac: MacAlgorithm | undefined, backend: CryptoBackend): PacketOpener;
+}
+
+/**
+ * `packet` extended over the `macLength` bytes after it when its buffer has them (see
+ * PacketSealer.seal), otherwise a copy with room for the MAC: sealing then needs no other output
+ * buffer.
+ */
+export function withMacRoom(packet: Uint8Array, macLength: number): Uint8Array {
+  if (packet.byteOffset + packet.length + macLength <= packet.buffer.byteLength) {
+    return new Uint8Array(packet.buffer, packet.byteOffset, packet.length + macLength);
+  }
+  const out = new Uint8Array(packet.length + macLength);
+  out.set(packet);
+  return out;
 }

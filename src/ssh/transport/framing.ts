@@ -21,29 +21,63 @@ export class PacketEncoder {
   /** Packets sent since the counter was last reset (the transport uses it for rekey limits). */
   packets = 0;
 
-  /** Frames and seals one payload; returns the bytes to write (maybe asynchronously). */
-  encode(payload: Uint8Array): Uint8Array | Promise<Uint8Array> {
+  /**
+   * Frames and seals one payload given as one or more consecutive parts (a message header and
+   * the data it carries, say), copied once into the packet; returns the bytes to write (maybe
+   * asynchronously).
+   */
+  encode(...parts: Uint8Array[]): Uint8Array | Promise<Uint8Array> {
     const s = this.sealer;
     const bs = s.blockSize;
+    let payloadLength = 0;
+    for (const p of parts) payloadLength += p.length;
     // RFC 4253 §6: (packet_length || padding_length || payload || padding) is a multiple of the
     // block size, padding is 4..255 bytes. AEAD/EtM modes leave packet_length out of the sum.
-    const covered = 1 + payload.length + (s.lengthExcludedFromPadding ? 0 : 4);
+    const covered = 1 + payloadLength + (s.lengthExcludedFromPadding ? 0 : 4);
     let pad = bs - (covered % bs);
     if (pad < 4) pad += bs;
-    const packetLength = 1 + payload.length + pad;
+    const packetLength = 1 + payloadLength + pad;
     if (packetLength > MAX_PACKET_LENGTH) {
       throw new ProtocolError(`outgoing packet of ${packetLength} bytes exceeds the ${MAX_PACKET_LENGTH}-byte limit`);
     }
+    // One buffer for the whole wire packet: the sealer encrypts in place and writes its MAC
+    // into the room left after the padding.
     const packet = new Uint8Array(4 + packetLength + s.macLength);
-    const view = new DataView(packet.buffer);
-    view.setUint32(0, packetLength);
+    packet[0] = packetLength >>> 24;
+    packet[1] = packetLength >>> 16;
+    packet[2] = packetLength >>> 8;
+    packet[3] = packetLength;
     packet[4] = pad;
-    packet.set(payload, 5);
-    crypto.getRandomValues(packet.subarray(5 + payload.length, 4 + packetLength));
+    let at = 5;
+    for (const p of parts) {
+      packet.set(p, at);
+      at += p.length;
+    }
+    this.random.fill(packet.subarray(at, at + pad));
     const seq = this.seq;
     this.seq = (this.seq + 1) >>> 0;
     this.packets++;
     return s.seal(seq, packet.subarray(0, 4 + packetLength));
+  }
+
+  private readonly random = new RandomPool();
+}
+
+/**
+ * Random padding bytes (RFC 4253 §6: "arbitrary-length padding ... SHOULD be random") drawn from
+ * a pool refilled 4 KiB at a time, instead of one call into the platform's CSPRNG per packet.
+ */
+class RandomPool {
+  private readonly pool = new Uint8Array(4096);
+  private pos = this.pool.length;
+
+  fill(target: Uint8Array): void {
+    if (this.pos + target.length > this.pool.length) {
+      crypto.getRandomValues(this.pool);
+      this.pos = 0;
+    }
+    target.set(this.pool.subarray(this.pos, this.pos + target.length));
+    this.pos += target.length;
   }
 }
 

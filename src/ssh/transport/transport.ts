@@ -146,14 +146,17 @@ export class Transport {
     await this.firstKexDone.promise;
   }
 
-  /** Sends an upper-layer message; held back while a key exchange is in progress (§7.1). */
-  send(payload: Uint8Array): void {
+  /**
+   * Sends an upper-layer message, given as one or more consecutive parts (copied before this
+   * returns); held back while a key exchange is in progress (§7.1).
+   */
+  send(...parts: Uint8Array[]): void {
     if (this.closedFlag) throw this.closeError ?? new ConnectionError("CONNECTION_CLOSED", "the connection is closed");
     if (this.kex && !this.kex.sentNewKeys) {
-      this.heldBack.push(payload.slice());
+      this.heldBack.push(concat(...parts));
       return;
     }
-    this.writePacket(payload);
+    this.writePacket(...parts);
     this.maybeRekey();
   }
 
@@ -469,9 +472,9 @@ export class Transport {
     }
   }
 
-  private writePacket(payload: Uint8Array): void {
-    this.outbox.push(this.encoder.encode(payload));
-    this.bytesSinceKex += payload.length;
+  private writePacket(...parts: Uint8Array[]): void {
+    this.outbox.push(this.encoder.encode(...parts));
+    for (const p of parts) this.bytesSinceKex += p.length;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       queueMicrotask(() => this.flush());
