@@ -1,7 +1,8 @@
 /**
- * The algorithm lists a client offers, from defaults or the caller's `algorithms` option. A list
- * may replace the defaults, or modify them as ssh_config(5) does: "+a,b" appends, "-a" removes,
- * "^a" puts first. Names this library does not implement are refused up front.
+ * The algorithm lists a client or server offers, from defaults, the "hardened" preset or the
+ * caller's `algorithms` option. A list may replace the defaults, or modify them as ssh_config(5)
+ * does: "+a,b" appends, "-a" removes, "^a" puts first. Names this library does not implement are
+ * refused up front.
  */
 import { SshError } from "../errors.js";
 import { CIPHERS, DEFAULT_CIPHERS, DEFAULT_MACS, MACS } from "./crypto/algorithms.js";
@@ -17,6 +18,28 @@ export interface AlgorithmOptions {
   mac?: AlgorithmList;
 }
 
+/**
+ * A named set of lists, given as `algorithms: "hardened"` instead of an AlgorithmOptions:
+ * HARDENED_ALGORITHMS, and nothing from ssh_config.
+ */
+export type AlgorithmPreset = "hardened";
+
+/**
+ * The "hardened" preset: only algorithms that ssh-audit (2.5, Debian 12's) reports nothing
+ * against, in either role. Against the defaults it drops the NIST-curve key exchanges and ECDSA
+ * host keys ("weak elliptic curves"), finite-field DH, AES-CTR, and encrypt-and-MAC hmac-sha2-*.
+ * OpenSSH 7.2 and later share curve25519-sha256 (or its @libssh.org name), chacha20-poly1305
+ * and the AES-GCMs, and an ed25519 or RSA host key, with it. ssh-audit 2.5 predates
+ * mlkem768x25519-sha256 (OpenSSH 9.9) and strict kex (9.6) and calls both only "unknown
+ * algorithm", as it does for OpenSSH's own defaults.
+ */
+export const HARDENED_ALGORITHMS: Readonly<Record<keyof AlgorithmOptions, readonly string[]>> = Object.freeze({
+  kex: Object.freeze(["mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org"]),
+  serverHostKey: Object.freeze(["ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256"]),
+  cipher: Object.freeze(["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com"]),
+  mac: Object.freeze(["hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com"]),
+});
+
 export interface AlgorithmLists {
   kex: string[];
   serverHostKey: string[];
@@ -24,7 +47,11 @@ export interface AlgorithmLists {
   mac: string[];
 }
 
-export function resolveAlgorithms(options: AlgorithmOptions = {}): AlgorithmLists {
+export function resolveAlgorithms(options: AlgorithmOptions | AlgorithmPreset = {}): AlgorithmLists {
+  if (typeof options === "string") {
+    if (options !== "hardened") throw new SshError("UNKNOWN_ALGORITHM", `unknown algorithm preset "${options}" (known: "hardened")`);
+    options = HARDENED_ALGORITHMS;
+  }
   return {
     kex: resolve("kex", options.kex, DEFAULT_KEX, (a) => a in KEX_METHODS),
     serverHostKey: resolve("serverHostKey", options.serverHostKey, HOST_KEY_ALGORITHMS, (a) => keyTypeForAlgorithm(a) !== undefined),

@@ -3,7 +3,7 @@
  * connection protocol, bounded by `readyTimeoutMs` and an optional AbortSignal.
  */
 import { ConnectionError, SshError } from "../errors.js";
-import { resolveAlgorithms, type AlgorithmOptions } from "./algorithms.js";
+import { resolveAlgorithms, type AlgorithmOptions, type AlgorithmPreset } from "./algorithms.js";
 import { authenticate, type Prompt } from "./auth/userauth.js";
 import type { CryptoBackend } from "./crypto/cipher.js";
 import { Channel } from "./connection/channel.js";
@@ -40,7 +40,11 @@ export interface SshConnectOptions {
   keyboardInteractive?: (prompts: Prompt[], info: { name: string; instructions: string }) => Promise<string[]> | string[];
   /** How the server is trusted; default `{ policy: "strict" }` with ~/.ssh/known_hosts. */
   hostKeys?: HostKeyOptions;
-  algorithms?: AlgorithmOptions;
+  /**
+   * Algorithm lists (each replacing or editing the default), or "hardened": HARDENED_ALGORITHMS,
+   * which then also overrides ssh_config's KexAlgorithms, HostKeyAlgorithms, Ciphers and MACs.
+   */
+  algorithms?: AlgorithmOptions | AlgorithmPreset;
   /** "pure" uses noble for everything; "auto" (default) may use platform AES and RSA. */
   crypto?: CryptoBackend;
   /** Fail when the connection is not ready within this time (default 20 s). */
@@ -157,9 +161,10 @@ export class SshConnection {
 export async function connectSsh(options: SshConnectOptions): Promise<SshConnection> {
   const resolved = await resolveConnectOptions(options);
   const { host, port, username, hostKeys } = resolved;
-  const lists = resolveAlgorithms(resolved.algorithms);
+  const preset = typeof options.algorithms === "string" ? options.algorithms : undefined;
+  const lists = resolveAlgorithms(preset ?? resolved.algorithms);
   const keys = resolved.keys;
-  if (hostKeys.policy !== "insecure-accept-any" && resolved.algorithms.serverHostKey === undefined) {
+  if (hostKeys.policy !== "insecure-accept-any" && (preset !== undefined || resolved.algorithms.serverHostKey === undefined)) {
     const known = await knownKeysFor(host, port, hostKeys.knownHostsFile ?? DEFAULT_KNOWN_HOSTS);
     lists.serverHostKey = preferKnownAlgorithms(lists.serverHostKey, known, (a) => keyTypeForAlgorithm(a) ?? "");
     const authorities = await certificateEntriesFor(host, port, hostKeys.knownHostsFile ?? DEFAULT_KNOWN_HOSTS);

@@ -60,11 +60,13 @@ export async function resolveConnectOptions(options: SshConnectOptions): Promise
     // accept-new here. "ask" cannot prompt, so it is strict.
     hostKeys.policy ??= cfg.strictHostKeyChecking === "yes" || cfg.strictHostKeyChecking === "ask" ? "strict" : "accept-new";
   }
+  // A preset (algorithms: "hardened") is resolved by connectSsh and overrides the config.
+  const given = typeof options.algorithms === "object" ? options.algorithms : undefined;
   const algorithms: AlgorithmOptions = {
-    kex: options.algorithms?.kex ?? cfg?.kexAlgorithms,
-    serverHostKey: options.algorithms?.serverHostKey ?? cfg?.hostKeyAlgorithms,
-    cipher: options.algorithms?.cipher ?? cfg?.ciphers,
-    mac: options.algorithms?.mac ?? cfg?.macs,
+    kex: given?.kex ?? cfg?.kexAlgorithms,
+    serverHostKey: given?.serverHostKey ?? cfg?.hostKeyAlgorithms,
+    cipher: given?.cipher ?? cfg?.ciphers,
+    mac: given?.mac ?? cfg?.macs,
   };
   return {
     host: cfg?.hostname ?? options.host,

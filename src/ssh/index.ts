@@ -2,7 +2,8 @@
 export { connectSsh, SshConnection, type SshConnectOptions } from "./client.js";
 export type { Channel } from "./connection/channel.js";
 export type { Prompt } from "./auth/userauth.js";
-export type { AlgorithmOptions, AlgorithmList } from "./algorithms.js";
+export type { AlgorithmOptions, AlgorithmList, AlgorithmPreset } from "./algorithms.js";
+export { HARDENED_ALGORITHMS } from "./algorithms.js";
 export type { HostKeyOptions } from "./trust/host-key-policy.js";
 export type { ByteChannel } from "./socket/byte-channel.js";
 export type { CryptoBackend } from "./crypto/cipher.js";

@@ -14,7 +14,7 @@
 import type { AuthMethod, AuthRequest, Authenticate } from "../../ssh/server/auth.js";
 import type { HostKeyInput } from "../../ssh/server/host-keys.js";
 import { startSshServer, type SshServerLimits } from "../../ssh/server/server.js";
-import type { AlgorithmOptions } from "../../ssh/algorithms.js";
+import type { AlgorithmOptions, AlgorithmPreset } from "../../ssh/algorithms.js";
 import type { CryptoBackend } from "../../ssh/crypto/cipher.js";
 import { DEFAULT_SFTP_LIMITS, type SftpServerLimits } from "./context.js";
 import { Jail } from "./jail.js";
@@ -40,7 +40,8 @@ export interface SftpServerOptions {
   host?: string;
   /** Default 0 (any free port; read it from the result). */
   port?: number;
-  algorithms?: Omit<AlgorithmOptions, "serverHostKey">;
+  /** kex, cipher and mac lists, or "hardened" (HARDENED_ALGORITHMS; see startSshServer). */
+  algorithms?: Omit<AlgorithmOptions, "serverHostKey"> | AlgorithmPreset;
   crypto?: CryptoBackend;
   /** Connection and authentication limits (attempts, delays, timeouts, connection counts, rekey). */
   limits?: SshServerLimits;
