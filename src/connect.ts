@@ -1,16 +1,39 @@
 /** `connect()`: one call from options to a ready SFTP client (shared/API.md). */
+import { ConnectionError } from "./errors.js";
 import { connectSsh, type SshConnectOptions } from "./ssh/client.js";
 import { SftpClient } from "./sftp/client.js";
 
 export type ConnectOptions = SshConnectOptions;
 
-/** Connects, authenticates, starts the sftp subsystem and returns the client. */
+/**
+ * Connects, authenticates, starts the sftp subsystem and returns the client. `readyTimeoutMs`
+ * (default 20 s) and `signal` bound the whole of it, the SFTP start included: a server that
+ * never opens its channel window or never answers INIT cannot hang the caller.
+ */
 export async function connect(options: ConnectOptions): Promise<SftpClient> {
+  const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  const deadline = performance.now() + timeoutMs;
   const ssh = await connectSsh(options);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort = () => {};
+  const stopped = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectionError("TIMEOUT", `not ready within ${timeoutMs} ms (starting SFTP)`)),
+      Math.max(0, deadline - performance.now()));
+    onAbort = () => {
+      const reason = options.signal?.reason as Error | undefined;
+      reject(new ConnectionError("ABORTED", `connect aborted: ${reason?.message ?? reason}`, { cause: reason }));
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener("abort", onAbort, { once: true });
+  });
+  stopped.catch(() => {}); // raced below; never left unhandled
   try {
-    return await SftpClient.open(ssh);
+    return await Promise.race([SftpClient.open(ssh), stopped]);
   } catch (e) {
     await ssh.close().catch(() => {});
     throw e;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onAbort);
   }
 }

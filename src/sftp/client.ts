@@ -31,6 +31,9 @@ export interface DirEntry {
   attrs: Stats;
 }
 
+/** Names `list` accepts by default before it fails (see its `maxEntries`). */
+export const DEFAULT_MAX_LIST_ENTRIES = 1_000_000;
+
 export class SftpClient {
   /** @internal */
   constructor(
@@ -58,14 +61,23 @@ export class SftpClient {
 
   // --- directories ---------------------------------------------------------------------------
 
-  /** Directory entries without `.` and `..`. */
-  async list(path: string): Promise<DirEntry[]> {
+  /**
+   * Directory entries without `.` and `..`. A listing longer than `maxEntries` (default
+   * 1,000,000; Infinity for no limit) fails with SftpError FAILURE instead of growing without
+   * end: the server decides how many names it sends, and a hostile one never stops.
+   */
+  async list(path: string, options: { maxEntries?: number } = {}): Promise<DirEntry[]> {
+    const max = options.maxEntries ?? DEFAULT_MAX_LIST_ENTRIES;
     const handle = expectHandle(await this.session.request((id) => encodeOpendir(id, { path })), path, "opendir");
     const out: DirEntry[] = [];
+    let seen = 0;
     try {
       for (;;) {
         const names = expectNames(await this.session.request((id) => encodeReaddir(id, { handle })), path, "readdir");
         if (!names) break;
+        // An empty batch counts as one, so endless empty replies end too.
+        seen += Math.max(1, names.length);
+        if (seen > max) throw new SftpError("FAILURE", `the listing of ${JSON.stringify(path)} exceeds ${max} entries (maxEntries)`, path);
         for (const n of names) {
           if (n.filename !== "." && n.filename !== "..") out.push({ name: n.filename, longname: n.longname, attrs: new Stats(n.attrs) });
         }
@@ -321,8 +333,11 @@ export class SftpClient {
 
   /** Closes the SFTP session and the SSH connection. */
   async close(): Promise<void> {
-    await this.session.close().catch(() => {});
+    // CHANNEL_CLOSE, then DISCONNECT without waiting for the server's answer: a server that
+    // never answers cannot hang close(), and the channel ends with the connection anyway.
+    const closing = this.session.close().catch(() => {});
     await this.ssh.close();
+    await closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -10,11 +10,18 @@
  *     await peer.readClientVersion();
  *     await peer.doKex({ strict: true });
  *     await peer.authAcceptPassword("secret");
+ *     const ch = await peer.acceptSession();     // a session channel and its "sftp" subsystem
+ *     await ch.nextSftp();                       // SFTP INIT
  *   });
+ *
+ * `ScriptedPeer` (raw bytes, packets, versions) and `ScriptedChannel` (one channel with its
+ * windows and SFTP framing) serve both roles: test/server/raw-client.ts builds the scripted
+ * hostile client from them.
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { CIPHERS, MACS } from "../../src/ssh/crypto/algorithms.js";
-import type { KexHostKey, KexIO } from "../../src/ssh/kex/kex.js";
+import type { PacketOpener, PacketSealer } from "../../src/ssh/crypto/cipher.js";
+import type { ExchangeInputs, KexHostKey, KexIO, KexMethod } from "../../src/ssh/kex/kex.js";
 import { KEX_METHODS } from "../../src/ssh/kex/methods.js";
 import { generateEd25519Key, type PrivateKey } from "../../src/ssh/keys/private-key.js";
 import { MSG } from "../../src/ssh/messages.js";
@@ -23,25 +30,37 @@ import { deriveKey, type KeyLetter } from "../../src/ssh/transport/key-derivatio
 import { EXT_INFO_C, EXT_INFO_S, STRICT_KEX_C, STRICT_KEX_S, decodeKexInit, encodeKexInit, negotiate } from "../../src/ssh/transport/kexinit.js";
 import type { KexInit, Negotiated } from "../../src/ssh/transport/kexinit.js";
 import { scanVersion } from "../../src/ssh/transport/version.js";
+import { SftpFramer } from "../../src/sftp/framing.js";
 import { SshReader } from "../../src/ssh/wire/reader.js";
 import { SshWriter, concat } from "../../src/ssh/wire/writer.js";
 
 export const SERVER_VERSION = "SSH-2.0-FakeSshServer_1.0";
 
-export interface ServerKexOptions {
+export interface KexInitOptions {
   /** What our KEXINIT offers; each list has a modern, fast default. */
   kex?: string[];
   hostKey?: string[];
   ciphers?: string[];
   macs?: string[];
-  /** Offer kex-strict-s-v00@openssh.com (in force when the client offers its marker too). */
+  compression?: string[];
+  /** Offer our kex-strict marker (in force when the other side offers its marker too). */
   strict?: boolean;
-  /** Offer ext-info-s and send EXT_INFO (server-sig-algs) right after NEWKEYS. */
+  /** Offer our ext-info marker (a server then sends EXT_INFO right after its first NEWKEYS). */
   extInfo?: boolean;
+}
+
+export interface ServerKexOptions extends KexInitOptions {
   /** Flip one bit of the host key's signature over H. */
   corruptSignature?: boolean;
   /** Present our host key but sign H with this one (an impostor knowing only the public key). */
   signWith?: PrivateKey;
+  /** Present this host key, and sign with it (a re-exchange with a different key). */
+  presentKey?: PrivateKey;
+  /**
+   * What H is computed over, changed (a man in the middle that edited a KEXINIT in flight: the
+   * two sides then hash different transcripts).
+   */
+  hashInputs?: (inputs: ExchangeInputs) => ExchangeInputs;
   /** Runs after the method's reply is sent and before our NEWKEYS. */
   beforeNewKeys?: () => void | Promise<void>;
   /** Do not send a KEXINIT: the script already sent one (with sendKexInit). */
@@ -50,40 +69,55 @@ export interface ServerKexOptions {
 
 export type Script = (peer: ServerPeer) => Promise<void>;
 
-/** One accepted connection and the helpers a script drives it with. */
-export class ServerPeer {
-  /** Every packet payload read from the client, in order (copies). */
+/** The sealer and opener of one side after a key exchange (RFC 4253 §7.2). */
+export function cipherStates(role: "client" | "server", method: KexMethod, sharedSecret: Uint8Array, exchangeHash: Uint8Array,
+  sessionId: Uint8Array, negotiated: Negotiated): { sealer: PacketSealer; opener: PacketOpener } {
+  const derive = (letter: KeyLetter, len: number) => deriveKey(method.hash, sharedSecret, exchangeHash, letter, sessionId, len);
+  const direction = (cipherName: string, macName: string, [iv, key, mac]: [KeyLetter, KeyLetter, KeyLetter]) => {
+    const cipher = CIPHERS[cipherName]!;
+    const macAlg = macName ? MACS[macName] : undefined;
+    const k = { iv: derive(iv, cipher.ivLength), key: derive(key, cipher.keyLength), macKey: macAlg ? derive(mac, macAlg.keyLength) : new Uint8Array(0) };
+    return { cipher, macAlg, k };
+  };
+  const c2s = direction(negotiated.cipherC2S, negotiated.macC2S, ["A", "C", "E"]);
+  const s2c = direction(negotiated.cipherS2C, negotiated.macS2C, ["B", "D", "F"]);
+  const [out, inc] = role === "client" ? [c2s, s2c] : [s2c, c2s];
+  return {
+    sealer: out.cipher.createSealer(out.k, out.macAlg, "pure"),
+    opener: inc.cipher.createOpener(inc.k, inc.macAlg, "pure"),
+  };
+}
+
+/** One TCP connection driven by a script, in either role: bytes, versions, packets. */
+export class ScriptedPeer {
+  /** Every packet payload read from the other side, in order (copies). */
   readonly received: Uint8Array[] = [];
-  /** The client's identification string, once read. */
-  clientVersion: string | undefined;
-  serverVersion = SERVER_VERSION;
-  /** The client's KEXINIT of the last exchange, and what the two sides agreed on. */
-  clientKexInit: KexInit | undefined;
+  /** The other side's identification string, once read. */
+  peerVersion: string | undefined;
+  /** The other side's KEXINIT of the last exchange, and what the two sides agreed on. */
+  peerKexInit: KexInit | undefined;
   negotiated: Negotiated | undefined;
   sessionId: Uint8Array | undefined;
   /** True once strict kex is in force (both sides offered it in the first exchange). */
   strictKex = false;
-  /** Resolves when the client's side is gone: FIN, reset or close. */
-  readonly clientGone: Promise<void>;
-  /** Why the script failed, if it did (hostile scripts often fail once the client hangs up). */
+  /** Resolves when the other side is gone: FIN, reset or close. */
+  readonly peerGone: Promise<void>;
+  /** Why the script failed, if it did (hostile scripts often fail once the peer hangs up). */
   scriptError: unknown;
   /** Resolves when the script has returned or failed. */
   done: Promise<void> = Promise.resolve();
 
-  private readonly decoder = new PacketDecoder();
-  private readonly encoder = new PacketEncoder();
+  protected readonly decoder = new PacketDecoder();
+  protected readonly encoder = new PacketEncoder();
   private readonly chunks: Uint8Array[] = [];
   private ended = false;
   private wake: (() => void) | undefined;
   private writes: Promise<void> = Promise.resolve();
 
-  constructor(
-    readonly socket: Socket,
-    readonly hostKey: PrivateKey,
-  ) {
+  constructor(readonly socket: Socket) {
     socket.setNoDelay(true);
     let markGone!: () => void;
-    this.clientGone = new Promise((resolve) => (markGone = resolve));
+    this.peerGone = new Promise((resolve) => (markGone = resolve));
     const end = () => {
       this.ended = true;
       markGone();
@@ -98,6 +132,11 @@ export class ServerPeer {
     socket.on("error", end);
   }
 
+  /** True once the other side has hung up. */
+  get gone(): boolean {
+    return this.ended;
+  }
+
   // ---- raw bytes ----
 
   /** Writes bytes as they are, after everything queued before. */
@@ -106,29 +145,23 @@ export class ServerPeer {
     return this.queueWrite(Promise.resolve(data));
   }
 
-  /** Sends an identification line (CR LF appended) and remembers it as V_S. */
-  sendBanner(line = SERVER_VERSION): Promise<void> {
-    this.serverVersion = line;
-    return this.sendRaw(line + "\r\n");
-  }
-
-  /** Reads the client's identification line; bytes after it go to the packet decoder. */
-  async readClientVersion(): Promise<string> {
+  /** Reads the other side's identification line; bytes after it go to the packet decoder. */
+  async readVersion(): Promise<string> {
     let buf: Uint8Array = new Uint8Array(0);
     for (;;) {
       const found = scanVersion(buf);
       if (found) {
-        this.clientVersion = found.version.line;
+        this.peerVersion = found.version.line;
         this.decoder.push(buf.subarray(found.consumed));
         return found.version.line;
       }
       const chunk = await this.nextChunk();
-      if (!chunk) throw new Error("client closed before sending its version");
+      if (!chunk) throw new Error("the peer closed before sending its version");
       buf = concat(buf, chunk);
     }
   }
 
-  /** Sends one byte every `intervalMs` until the bytes run out or the client hangs up. */
+  /** Sends one byte every `intervalMs` until the bytes run out or the peer hangs up. */
   async trickle(bytes: Uint8Array, intervalMs: number): Promise<void> {
     for (const b of bytes) {
       if (this.ended) return;
@@ -137,7 +170,7 @@ export class ServerPeer {
     }
   }
 
-  /** Half-closes our side (FIN); the client sees end of stream. */
+  /** Half-closes our side (FIN); the peer sees end of stream. */
   end(): void {
     this.socket.end();
   }
@@ -154,7 +187,7 @@ export class ServerPeer {
     return this.queueWrite(this.encodePacket(payload));
   }
 
-  /** Reads the next payload from the client (recorded in `received`). */
+  /** Reads the next payload from the peer (recorded in `received`). */
   async readPacket(): Promise<Uint8Array> {
     for (;;) {
       const next = this.decoder.next();
@@ -164,7 +197,7 @@ export class ServerPeer {
         return payload;
       }
       const chunk = await this.nextChunk();
-      if (!chunk) throw new Error("client closed the connection");
+      if (!chunk) throw new Error("the peer closed the connection");
       this.decoder.push(chunk);
     }
   }
@@ -172,7 +205,7 @@ export class ServerPeer {
   /** Reads the next payload and checks its message number. */
   async expect(type: number): Promise<Uint8Array> {
     const p = await this.readPacket();
-    if (p[0] !== type) throw new Error(`expected message ${type} from the client, got ${p[0]}`);
+    if (p[0] !== type) throw new Error(`expected message ${type} from the peer, got ${p[0]}`);
     return p;
   }
 
@@ -186,10 +219,10 @@ export class ServerPeer {
   }
 
   /**
-   * The client's DISCONNECT, if it sent one: waits for the script to end, then reads what is
-   * left until the client hangs up.
+   * The peer's DISCONNECT, if it sent one: waits for the script to end, then reads what is
+   * left until the peer hangs up.
    */
-  async clientDisconnect(): Promise<{ reason: number; description: string } | undefined> {
+  async peerDisconnect(): Promise<{ reason: number; description: string } | undefined> {
     await this.done;
     try {
       while (!this.received.some((p) => p[0] === MSG.DISCONNECT)) await this.readPacket();
@@ -205,8 +238,8 @@ export class ServerPeer {
 
   // ---- key exchange ----
 
-  /** Our KEXINIT for these options, and its payload. */
-  kexInit(opts: ServerKexOptions = {}): { payload: Uint8Array; init: KexInit } {
+  /** Our KEXINIT for these options (`markers`: our role's ext-info and strict names). */
+  protected buildKexInit(opts: KexInitOptions, markers: { extInfo: string; strict: string }): { payload: Uint8Array; init: KexInit } {
     const ciphers = opts.ciphers ?? ["chacha20-poly1305@openssh.com", "aes128-ctr", "aes128-gcm@openssh.com"];
     const macs = opts.macs ?? ["hmac-sha2-256-etm@openssh.com", "hmac-sha2-256"];
     const first = this.sessionId === undefined;
@@ -214,16 +247,16 @@ export class ServerPeer {
       cookie: crypto.getRandomValues(new Uint8Array(16)),
       kex: [
         ...(opts.kex ?? ["curve25519-sha256"]),
-        ...(first && opts.extInfo ? [EXT_INFO_S] : []),
-        ...(first && opts.strict ? [STRICT_KEX_S] : []),
+        ...(first && opts.extInfo ? [markers.extInfo] : []),
+        ...(first && opts.strict ? [markers.strict] : []),
       ],
       serverHostKey: opts.hostKey ?? ["ssh-ed25519"],
       cipherC2S: ciphers,
       cipherS2C: ciphers,
       macC2S: macs,
       macS2C: macs,
-      compressionC2S: ["none"],
-      compressionS2C: ["none"],
+      compressionC2S: opts.compression ?? ["none"],
+      compressionS2C: opts.compression ?? ["none"],
       languagesC2S: [],
       languagesS2C: [],
       firstKexPacketFollows: false,
@@ -231,8 +264,95 @@ export class ServerPeer {
     return { payload: encodeKexInit(init), init };
   }
 
+  /** Our NEWKEYS: seal with the new keys from here on (§7.3). */
+  protected switchOutbound(sealer: PacketSealer): void {
+    void this.sendPacket(Uint8Array.of(MSG.NEWKEYS));
+    this.encoder.sealer = sealer;
+    if (this.strictKex) this.encoder.seq = 0;
+  }
+
+  /** The peer's NEWKEYS: open with the new keys from here on. */
+  protected async switchInbound(opener: PacketOpener): Promise<void> {
+    await this.expect(MSG.NEWKEYS);
+    this.decoder.opener = opener;
+    if (this.strictKex) this.decoder.seq = 0;
+  }
+
+  // ---- plumbing ----
+
+  private queueWrite(data: Promise<Uint8Array>): Promise<void> {
+    const write = this.writes.then(async () => {
+      const bytes = await data;
+      if (this.socket.destroyed || this.socket.writableEnded) return;
+      await new Promise<void>((resolve) => this.socket.write(bytes, () => resolve()));
+    });
+    this.writes = write.catch(() => {});
+    return write;
+  }
+
+  private wakeReader(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async nextChunk(): Promise<Uint8Array | null> {
+    for (;;) {
+      const c = this.chunks.shift();
+      if (c) return c;
+      if (this.ended) return null;
+      await new Promise<void>((r) => (this.wake = r));
+    }
+  }
+}
+
+/** One accepted connection and the helpers a server script drives it with. */
+export class ServerPeer extends ScriptedPeer {
+  serverVersion = SERVER_VERSION;
+
+  constructor(
+    socket: Socket,
+    readonly hostKey: PrivateKey,
+  ) {
+    super(socket);
+  }
+
+  /** The client's identification string, once read. */
+  get clientVersion(): string | undefined {
+    return this.peerVersion;
+  }
+
+  /** The client's KEXINIT of the last exchange. */
+  get clientKexInit(): KexInit | undefined {
+    return this.peerKexInit;
+  }
+
+  /** Resolves when the client's side is gone: FIN, reset or close. */
+  get clientGone(): Promise<void> {
+    return this.peerGone;
+  }
+
+  /** Sends an identification line (CR LF appended) and remembers it as V_S. */
+  sendBanner(line = SERVER_VERSION): Promise<void> {
+    this.serverVersion = line;
+    return this.sendRaw(line + "\r\n");
+  }
+
+  readClientVersion(): Promise<string> {
+    return this.readVersion();
+  }
+
+  clientDisconnect(): Promise<{ reason: number; description: string } | undefined> {
+    return this.peerDisconnect();
+  }
+
+  /** Our KEXINIT for these options, and its payload. */
+  kexInit(opts: KexInitOptions = {}): { payload: Uint8Array; init: KexInit } {
+    return this.buildKexInit(opts, { extInfo: EXT_INFO_S, strict: STRICT_KEX_S });
+  }
+
   /** Sends our KEXINIT; pass the result to doKex({ kexInitSent }) to go on from there. */
-  sendKexInit(opts: ServerKexOptions = {}): { payload: Uint8Array; init: KexInit } {
+  sendKexInit(opts: KexInitOptions = {}): { payload: Uint8Array; init: KexInit } {
     const k = this.kexInit(opts);
     void this.sendPacket(k.payload);
     return k;
@@ -246,51 +366,40 @@ export class ServerPeer {
     const ours = opts.kexInitSent ?? this.sendKexInit(opts);
     const theirsPayload = await this.expect(MSG.KEXINIT);
     const theirs = decodeKexInit(theirsPayload);
-    this.clientKexInit = theirs;
+    this.peerKexInit = theirs;
     const first = this.sessionId === undefined;
     if (first) this.strictKex = ours.init.kex.includes(STRICT_KEX_S) && theirs.kex.includes(STRICT_KEX_C);
     const negotiated = negotiate(theirs, ours.init, (c) => CIPHERS[c]?.aead ?? false);
     this.negotiated = negotiated;
     const method = KEX_METHODS[negotiated.kex]!;
-    const signer = opts.signWith ?? this.hostKey;
+    const presented = opts.presentKey ?? this.hostKey;
+    const signer = opts.signWith ?? presented;
     const io: KexIO = { send: (p) => void this.sendPacket(p.slice()), receive: () => this.readPacket() };
     const hostKey: KexHostKey = {
-      blob: this.hostKey.publicKey.blob,
+      blob: presented.publicKey.blob,
       sign: async (h) => {
         const sig = await signer.sign(negotiated.serverHostKey, h);
         if (opts.corruptSignature) sig[sig.length - 1]! ^= 0x01;
         return sig;
       },
     };
-    const { sharedSecret, exchangeHash } = await method.server(io, {
+    const inputs: ExchangeInputs = {
       clientVersion: this.clientVersion!,
       serverVersion: this.serverVersion,
       clientKexInit: theirsPayload,
       serverKexInit: ours.payload,
-    }, hostKey);
-    const sessionId = (this.sessionId ??= exchangeHash);
-    const derive = (letter: KeyLetter, len: number) => deriveKey(method.hash, sharedSecret, exchangeHash, letter, sessionId, len);
-    const keys = (cipherName: string, macName: string, [iv, key, mac]: [KeyLetter, KeyLetter, KeyLetter]) => {
-      const cipher = CIPHERS[cipherName]!;
-      const macAlg = macName ? MACS[macName] : undefined;
-      const k = { iv: derive(iv, cipher.ivLength), key: derive(key, cipher.keyLength), macKey: macAlg ? derive(mac, macAlg.keyLength) : new Uint8Array(0) };
-      return { cipher, macAlg, k };
     };
-    // The mirror image of the client: we open client-to-server (A, C, E) and seal the other way.
-    const inbound = keys(negotiated.cipherC2S, negotiated.macC2S, ["A", "C", "E"]);
-    const outbound = keys(negotiated.cipherS2C, negotiated.macS2C, ["B", "D", "F"]);
+    const { sharedSecret, exchangeHash } = await method.server(io, opts.hashInputs?.(inputs) ?? inputs, hostKey);
+    const sessionId = (this.sessionId ??= exchangeHash);
+    const { sealer, opener } = cipherStates("server", method, sharedSecret, exchangeHash, sessionId, negotiated);
 
     await opts.beforeNewKeys?.();
-    void this.sendPacket(Uint8Array.of(MSG.NEWKEYS));
-    this.encoder.sealer = outbound.cipher.createSealer(outbound.k, outbound.macAlg, "pure");
-    if (this.strictKex) this.encoder.seq = 0;
+    this.switchOutbound(sealer);
     if (first && opts.extInfo && theirs.kex.includes(EXT_INFO_C)) {
       void this.sendPacket(new SshWriter(64).byte(MSG.EXT_INFO).uint32(1).string("server-sig-algs")
         .string("ssh-ed25519,rsa-sha2-512,rsa-sha2-256").finish().slice());
     }
-    await this.expect(MSG.NEWKEYS);
-    this.decoder.opener = inbound.cipher.createOpener(inbound.k, inbound.macAlg, "pure");
-    if (this.strictKex) this.decoder.seq = 0;
+    await this.switchInbound(opener);
     return negotiated;
   }
 
@@ -321,31 +430,141 @@ export class ServerPeer {
     throw new Error("too many authentication attempts");
   }
 
-  // ---- plumbing ----
+  // ---- connection protocol ----
 
-  private queueWrite(data: Promise<Uint8Array>): Promise<void> {
-    const write = this.writes.then(async () => {
-      const bytes = await data;
-      if (this.socket.destroyed || this.socket.writableEnded) return;
-      await new Promise<void>((resolve) => this.socket.write(bytes, () => resolve()));
-    });
-    this.writes = write.catch(() => {});
-    return write;
+  /**
+   * Accepts the client's session channel, granting it `window` bytes (and this max packet), and
+   * its "sftp" subsystem request. The returned channel has not read the SFTP INIT yet.
+   */
+  async acceptSession(opts: { window?: number; maxPacket?: number } = {}): Promise<ScriptedChannel> {
+    const r = new SshReader(await this.expect(MSG.CHANNEL_OPEN), "CHANNEL_OPEN");
+    r.byte();
+    if (r.ascii() !== "session") throw new Error("expected a session channel");
+    const theirId = r.uint32();
+    const theirWindow = r.uint32();
+    const theirMaxPacket = r.uint32();
+    const window = opts.window ?? 2 * 1024 * 1024;
+    const maxPacket = opts.maxPacket ?? 32 * 1024;
+    void this.sendPacket(new SshWriter(32).byte(MSG.CHANNEL_OPEN_CONFIRMATION).uint32(theirId).uint32(0)
+      .uint32(window).uint32(maxPacket).finish().slice());
+    const ch = new ScriptedChannel(this, 0, theirId, theirWindow, theirMaxPacket, window);
+    const req = await ch.nextMessage();
+    const rr = new SshReader(req, "CHANNEL_REQUEST");
+    rr.byte();
+    rr.uint32();
+    const type = rr.ascii();
+    const wantReply = rr.boolean();
+    if (type !== "subsystem" || rr.utf8() !== "sftp") throw new Error(`unexpected channel request ${type}`);
+    if (wantReply) void this.sendPacket(new SshWriter(8).byte(MSG.CHANNEL_SUCCESS).uint32(theirId).finish().slice());
+    return ch;
+  }
+}
+
+/**
+ * One channel of a scripted peer: data both ways under the peer's window (and, unless told
+ * otherwise, ours credited back as data arrives), and SFTP packets framed out of the data.
+ * Whatever else arrives for the channel is kept in `other`; keepalives are answered.
+ */
+export class ScriptedChannel {
+  /** Channel messages that are neither data nor window adjustments, in order. */
+  readonly other: Uint8Array[] = [];
+  /** The peer sent EOF or CLOSE. */
+  ended = false;
+  /** Credit our window back as data arrives (false: the peer's data stalls once it is used up). */
+  autoAdjust: boolean;
+  /** Answer the peer's CHANNEL_CLOSE with ours, as RFC 4254 §5.3 requires (false: never). */
+  answerClose = true;
+  private sentClose = false;
+  private readonly framer = new SftpFramer(0xffffffff);
+  private ourWindow: number;
+
+  constructor(
+    readonly peer: ScriptedPeer,
+    readonly ourId: number,
+    readonly theirId: number,
+    /** How much more the peer lets us send. */
+    public theirWindow: number,
+    readonly theirMaxPacket: number,
+    /** The window we granted. */
+    readonly windowSize: number,
+  ) {
+    this.ourWindow = windowSize;
+    this.autoAdjust = windowSize > 0;
   }
 
-  private wakeReader(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  private async nextChunk(): Promise<Uint8Array | null> {
+  /** Reads the connection's next message; data and window messages are absorbed first. */
+  async nextMessage(): Promise<Uint8Array> {
     for (;;) {
-      const c = this.chunks.shift();
-      if (c) return c;
-      if (this.ended) return null;
-      await new Promise<void>((r) => (this.wake = r));
+      const p = await this.peer.readPacket();
+      if (!this.absorb(p)) return p;
     }
+  }
+
+  /** The next SFTP packet (type byte + body) from the peer's data. */
+  async nextSftp(): Promise<Uint8Array> {
+    for (;;) {
+      const packet = this.framer.next();
+      if (packet) return packet;
+      if (this.ended) throw new Error("the channel ended");
+      const p = await this.peer.readPacket();
+      if (!this.absorb(p)) this.other.push(p);
+    }
+  }
+
+  /** Sends data, split to the peer's max packet and waiting (reading on) for its window. */
+  async send(data: Uint8Array): Promise<void> {
+    for (let at = 0; at < data.length;) {
+      while (this.theirWindow === 0) {
+        if (this.ended) throw new Error("the channel ended");
+        const p = await this.peer.readPacket();
+        if (!this.absorb(p)) this.other.push(p);
+      }
+      const n = Math.min(data.length - at, this.theirWindow, this.theirMaxPacket);
+      await this.sendUnchecked(data.subarray(at, at + n));
+      at += n;
+    }
+  }
+
+  /** One CHANNEL_DATA, whatever the window says. */
+  sendUnchecked(data: Uint8Array): Promise<void> {
+    this.theirWindow = Math.max(0, this.theirWindow - data.length);
+    return this.peer.sendPacket(new SshWriter(data.length + 16).byte(MSG.CHANNEL_DATA).uint32(this.theirId).string(data).finish().slice());
+  }
+
+  adjust(n: number): Promise<void> {
+    this.ourWindow += n;
+    return this.peer.sendPacket(new SshWriter(16).byte(MSG.CHANNEL_WINDOW_ADJUST).uint32(this.theirId).uint32(n).finish().slice());
+  }
+
+  /** Handles data, window and keepalive messages; false for anything else. */
+  private absorb(p: Uint8Array): boolean {
+    const r = new SshReader(p, `message ${p[0]}`);
+    const type = r.byte();
+    if (type === MSG.GLOBAL_REQUEST) {
+      r.ascii();
+      if (r.boolean()) void this.peer.sendPacket(Uint8Array.of(MSG.REQUEST_FAILURE));
+      return true;
+    }
+    if (type === MSG.IGNORE) return true;
+    if (type < MSG.CHANNEL_WINDOW_ADJUST || type > MSG.CHANNEL_FAILURE) return false;
+    r.uint32(); // recipient: ours
+    if (type === MSG.CHANNEL_WINDOW_ADJUST) {
+      this.theirWindow = Math.min(this.theirWindow + r.uint32(), 0xffffffff);
+      return true;
+    }
+    if (type === MSG.CHANNEL_DATA) {
+      const data = r.string();
+      this.framer.push(data.slice());
+      this.ourWindow -= data.length;
+      if (this.autoAdjust && this.ourWindow < this.windowSize / 2) void this.adjust(this.windowSize - this.ourWindow);
+      return true;
+    }
+    if (type === MSG.CHANNEL_EOF || type === MSG.CHANNEL_CLOSE) this.ended = true;
+    if (type === MSG.CHANNEL_CLOSE && this.answerClose && !this.sentClose) {
+      this.sentClose = true;
+      void this.peer.sendPacket(new SshWriter(8).byte(MSG.CHANNEL_CLOSE).uint32(this.theirId).finish().slice());
+    }
+    return false;
   }
 }
 

@@ -2,7 +2,7 @@
  * One channel of the connection protocol (RFC 4254 §5): data in both directions under window
  * flow control, EOF and CLOSE, and channel requests answered in order.
  */
-import { ConnectionError, SshError } from "../../errors.js";
+import { ConnectionError, ProtocolError, SshError } from "../../errors.js";
 import { MSG } from "../messages.js";
 import type { SshReader } from "../wire/reader.js";
 import { SshWriter } from "../wire/writer.js";
@@ -147,7 +147,9 @@ export class Channel {
   /** @internal */
   handleData(data: Uint8Array, extendedType?: number): void {
     if (data.length > this.localWindow) {
-      throw new ConnectionError("WINDOW_EXCEEDED", `the server sent ${data.length} bytes with ${this.localWindow} left in the window`);
+      // RFC 4254 §5.2: the peer may not send more than the window allows; a protocol error, so
+      // the transport says why in a DISCONNECT.
+      throw new ProtocolError(`the peer sent ${data.length} bytes with ${this.localWindow} left in the window`, "WINDOW_EXCEEDED");
     }
     this.localWindow -= data.length;
     if (!this.manualWindow) this.consumed(data.length);

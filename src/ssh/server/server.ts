@@ -7,14 +7,17 @@
  * key exchange and auth together, like sshd's LoginGraceTime); at most `maxUnauthenticated`
  * connections may be in that phase at once — a new one then evicts the oldest that has not even
  * finished its key exchange (idle or half-open sockets), and is refused only when all of them
- * have; at most `maxConnections` in total.
+ * have; at most `maxConnections` in total. Once authenticated, a connection that sends nothing
+ * for its channels for `idleTimeoutMs` (off by default, like sshd's ChannelTimeout) is closed:
+ * IGNORE, DEBUG and global requests (keepalives) do not count as activity, so neither a client
+ * that trickles padding nor one that only pings keeps a connection it does not use.
  */
 import { ConnectionError, SshError } from "../../errors.js";
-import { resolveAlgorithms, type AlgorithmOptions } from "../algorithms.js";
+import { resolveAlgorithms, type AlgorithmOptions, type AlgorithmPreset } from "../algorithms.js";
 import type { CryptoBackend } from "../crypto/cipher.js";
 import { Connection } from "../connection/connection.js";
 import { HOST_KEY_ALGORITHMS, type PublicKey } from "../keys/public-key.js";
-import { DISCONNECT_REASON } from "../messages.js";
+import { DISCONNECT_REASON, MSG } from "../messages.js";
 import type { AcceptedConnection } from "../socket/tcp-server.js";
 import { listenTcp } from "../socket/tcp-server.js";
 import { Transport } from "../transport/transport.js";
@@ -28,8 +31,13 @@ export interface SshServerLimits {
   maxAuthAttempts?: number;
   /** Delay after each failed attempt (default 300 ms). */
   authFailureDelayMs?: number;
-  /** From accept to authenticated (default 30 s). */
+  /** From accept to authenticated (default 30 s), like sshd's LoginGraceTime. */
   authTimeoutMs?: number;
+  /**
+   * After authentication: close a connection that sent no channel message (open, data, window
+   * adjustment, request, EOF, close) for this long; 0 (default) never does.
+   */
+  idleTimeoutMs?: number;
   /** Connections not yet authenticated, at once (default 32). */
   maxUnauthenticated?: number;
   /** Connections in total (default 256). */
@@ -53,8 +61,11 @@ export interface SshServerOptions {
   /** Methods offered; default publickey and password (keyboard-interactive only when listed). */
   authMethods?: readonly AuthMethod[];
   subsystems: Readonly<Record<string, SubsystemHandler>>;
-  /** kex, cipher and mac lists (host key algorithms follow from the keys). */
-  algorithms?: Omit<AlgorithmOptions, "serverHostKey">;
+  /**
+   * kex, cipher and mac lists (host key algorithms follow from the keys), or "hardened":
+   * HARDENED_ALGORITHMS, whose host key list then also limits what the keys are offered for.
+   */
+  algorithms?: Omit<AlgorithmOptions, "serverHostKey"> | AlgorithmPreset;
   crypto?: CryptoBackend;
   limits?: SshServerLimits;
 }
@@ -83,7 +94,13 @@ interface Live {
 export async function startSshServer(options: SshServerOptions): Promise<SshServer> {
   const hostKeys = loadHostKeys(options.hostKeys);
   const lists = resolveAlgorithms(options.algorithms);
-  const serverHostKey = hostKeyAlgorithms(hostKeys);
+  const serverHostKey = typeof options.algorithms === "string"
+    ? hostKeyAlgorithms(hostKeys).filter((a) => lists.serverHostKey.includes(a))
+    : hostKeyAlgorithms(hostKeys);
+  if (serverHostKey.length === 0) {
+    throw new SshError("INVALID_ARGUMENT", `no host key can sign with the "${options.algorithms}" preset's host key ` +
+      `algorithms (${lists.serverHostKey.join(", ")}): give an ed25519 or RSA host key`);
+  }
   const l = options.limits ?? {};
   const limits = {
     maxAuthAttempts: l.maxAuthAttempts ?? 6,
@@ -92,6 +109,7 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
     maxUnauthenticated: l.maxUnauthenticated ?? 32,
     maxConnections: l.maxConnections ?? 256,
     maxSessions: l.maxSessions ?? 8,
+    idleTimeoutMs: l.idleTimeoutMs ?? 0,
   };
   const authorized = authorizedKeysLookup(options.authorizedKeys);
   const methods = options.authMethods ?? (["publickey", "password"] as const);
@@ -142,7 +160,13 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
       }, () => {
         entry.authenticated = true;
         clearTimeout(timer);
-        transport.onMessage = (m) => connection.handle(m);
+        const idle = limits.idleTimeoutMs > 0 ? watchIdle(transport, limits.idleTimeoutMs) : undefined;
+        transport.onMessage = idle
+          ? (m) => {
+            if (m[0]! >= MSG.CHANNEL_OPEN) idle.touch();
+            connection.handle(m);
+          }
+          : (m) => connection.handle(m);
       });
       serveSessions(connection, { username, remoteAddress: accepted.remoteAddress }, {
         subsystems: options.subsystems,
@@ -170,6 +194,24 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
       await closing;
     },
   };
+}
+
+/** Disconnects `transport` once `touch` has not been called for `ms`; one timer, re-armed lazily. */
+function watchIdle(transport: Transport, ms: number): { touch(): void } {
+  let last = performance.now();
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (delay: number) => {
+    timer = setTimeout(check, delay);
+    (timer as { unref?: () => void }).unref?.();
+  };
+  const check = () => {
+    const idle = performance.now() - last;
+    if (idle < ms) return arm(ms - idle);
+    void transport.disconnect(DISCONNECT_REASON.BY_APPLICATION, `idle for ${ms} ms`);
+  };
+  arm(ms);
+  transport.onClose(() => clearTimeout(timer));
+  return { touch: () => (last = performance.now()) };
 }
 
 function authorizedKeysLookup(given: SshServerOptions["authorizedKeys"]): ((username: string) => readonly PublicKey[]) | undefined {

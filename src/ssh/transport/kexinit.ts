@@ -90,8 +90,8 @@ export function negotiate(client: KexInit, server: KexInit, isAead: (cipher: str
     const found = c.find((a) => !PSEUDO.has(a) && s.includes(a));
     if (found === undefined) {
       throw new ProtocolError(
-        `no common ${what} algorithm: we offer ${c.filter((a) => !PSEUDO.has(a)).join(",") || "(none)"}; ` +
-          `the server offers ${s.join(",") || "(none)"}`,
+        `no common ${what} algorithm: the client offers ${c.filter((a) => !PSEUDO.has(a)).join(",") || "(none)"}; ` +
+          `the server offers ${s.filter((a) => !PSEUDO.has(a)).join(",") || "(none)"}`,
         "KEX_NO_COMMON_ALGORITHM",
       );
     }
