@@ -224,3 +224,8 @@ export async function waitNoChildren(pid: number, ms = 3000): Promise<boolean> {
     await sleep(20);
   }
 }
+
+/** The first files again, aimed at `<remoteDir>.warmup`: an untimed warm-up round. */
+export function warmupList(files: readonly { local: string; remote: string }[], remoteDir: string): { local: string; remote: string }[] {
+  return files.slice(0, Math.min(100, files.length)).map((f, i) => ({ local: f.local, remote: `${remoteDir}.warmup/w${i}` }));
+}

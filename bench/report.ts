@@ -306,6 +306,8 @@ function renderSmallFiles(r: BenchResults, out: string[]): void {
     s.client === "ours" ? "" : f2(ratio(fps("ours"), s.filesPerSecond)),
     s.note ?? "",
   ])));
+  out.push("");
+  out.push("ours and ssh2 each upload up to 100 of the files once, untimed, on the same connection before the timed run, so neither is timed while its code is still being compiled; `sftp` is a fresh native process.");
 }
 
 function renderMemory(r: BenchResults, out: string[]): void {
