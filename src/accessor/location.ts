@@ -36,7 +36,11 @@ export interface RemoveComponentsOptions {
 }
 
 export class Location {
-  readonly session: SessionLike;
+  /**
+   * The @ftrack/api Session. An ES private field behind a getter, so JSON.stringify and
+   * util.inspect of a Location never show the session's API key.
+   */
+  readonly #session: SessionLike;
   readonly entity: FtrackEntity;
   readonly id: string;
   readonly name: string;
@@ -44,8 +48,12 @@ export class Location {
   structure: Structure | undefined;
   priority: number;
 
+  get session(): SessionLike {
+    return this.#session;
+  }
+
   constructor(options: LocationOptions) {
-    this.session = options.session;
+    this.#session = options.session;
     this.entity = options.entity;
     this.id = entityId(options.entity, "the Location entity");
     this.name = typeof options.entity.name === "string" ? options.entity.name : this.id;

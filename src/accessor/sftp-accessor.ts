@@ -71,7 +71,11 @@ export class SFTPAccessor implements Accessor {
   readonly username: string;
   /** The normalised folder: "" (login directory), relative, or absolute. */
   readonly folder: string;
-  private readonly options: SFTPAccessorOptions;
+  /**
+   * The options as given, credentials included. An ES private field, so JSON.stringify,
+   * util.inspect and object spreads of the accessor never show the password, passphrase or key.
+   */
+  readonly #options: SFTPAccessorOptions;
   private clientPromise: Promise<SftpClient> | undefined;
   private readonly handles = new Set<AccessorData>();
   /** Temporary files a lost connection kept us from removing; removed after reconnecting. */
@@ -84,7 +88,7 @@ export class SFTPAccessor implements Accessor {
     if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535)) {
       throw new AccessorError("ACCESSOR_CONFIGURATION", `SFTPAccessor port must be 1-65535, got ${options.port}`);
     }
-    this.options = { ...options };
+    this.#options = { ...options };
     this.host = options.host.trim();
     this.port = options.port ?? 22;
     this.username = options.username ?? localUsername();
@@ -273,7 +277,7 @@ export class SFTPAccessor implements Accessor {
   }
 
   private connectOptions(): ConnectOptions {
-    const o = this.options;
+    const o = this.#options;
     const options: ConnectOptions = {
       ...o.connectOptions,
       host: this.host,
@@ -311,7 +315,7 @@ export class SFTPAccessor implements Accessor {
   }
 
   private async connectNow(): Promise<SftpClient> {
-    const c = await (this.options.connect ?? defaultConnect)(this.connectOptions());
+    const c = await (this.#options.connect ?? defaultConnect)(this.connectOptions());
     await this.removeOrphans(c);
     return c;
   }

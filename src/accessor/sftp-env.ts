@@ -73,21 +73,34 @@ function parseHostKeys(env: Env): HostKeyOptions | undefined {
   return hostKeys;
 }
 
+/**
+ * True when a PRIVATE_KEY value is plainly a path (absolute, ~/, ./ or ../, or a Windows drive),
+ * so messages may show it. Anything else may be key material that looksLikeKeyText() did not
+ * recognise (a bare base64 body, escaped newlines, …) and is never echoed.
+ */
+function plainlyAPath(value: string): boolean {
+  return value.length <= 4096 && !/[\r\n]/.test(value) && /^(?:~|\.{1,2})?\/|^[A-Za-z]:[\\/]/.test(value);
+}
+
 function loadPrivateKey(value: string | undefined): string | undefined {
   if (value === undefined || value.trim() === "") return undefined;
   if (looksLikeKeyText(value)) return value;
   const path = value.trim();
+  const shown = plainlyAPath(path) ? `file ${JSON.stringify(path)}` : `value (${path.length} characters, not shown: it may be key material)`;
   let text: string | undefined;
   try {
     text = readTextFileSync(path);
   } catch (e) {
-    throw new AccessorError("ACCESSOR_CONFIGURATION", `cannot read ${ENV_PREFIX}PRIVATE_KEY file ${JSON.stringify(path)}: ${(e as Error).message}`, {
+    // The platform's message and the error itself name the path: keep them only for a real path.
+    const code = (e as { code?: unknown }).code;
+    const detail = plainlyAPath(path) ? (e as Error).message : typeof code === "string" ? code : "unreadable";
+    throw new AccessorError("ACCESSOR_CONFIGURATION", `cannot read the ${ENV_PREFIX}PRIVATE_KEY ${shown}: ${detail}`, {
       operation: "fromEnv",
-      cause: e,
+      ...(plainlyAPath(path) ? { cause: e } : {}),
     });
   }
   if (text === undefined) {
-    throw configError(`${ENV_PREFIX}PRIVATE_KEY is neither key text nor an existing file: ${JSON.stringify(path)}`);
+    throw configError(`${ENV_PREFIX}PRIVATE_KEY is neither private key text (-----BEGIN … PRIVATE KEY----- or PuTTY-User-Key-File-) nor an existing file: ${shown}`);
   }
   return text;
 }

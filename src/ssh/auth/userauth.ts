@@ -94,10 +94,13 @@ class AuthSession {
     private readonly username: string,
   ) {}
 
-  /** Sends one USERAUTH_REQUEST; `body` appends the method-specific fields. */
-  send(method: string, body: (w: SshWriter) => SshWriter): void {
-    const w = new SshWriter(256).byte(MSG.USERAUTH_REQUEST).string(this.username).string(SERVICE).string(method);
-    this.transport.send(body(w).finish().slice());
+  /**
+   * Sends one USERAUTH_REQUEST; `body` appends the method-specific fields, at most `extra`
+   * bytes beyond 256 (sized so the writer never grows and leaves a stale copy behind).
+   */
+  send(method: string, body: (w: SshWriter) => SshWriter, extra = 0): void {
+    const w = new SshWriter(256 + extra).byte(MSG.USERAUTH_REQUEST).string(this.username).string(SERVICE).string(method);
+    sendWiped(this.transport, body(w));
   }
 
   async request(method: string, body: (w: SshWriter) => SshWriter): Promise<AuthResult> {
@@ -135,7 +138,13 @@ class AuthSession {
   }
 
   async password(password: string): Promise<AuthResult> {
-    this.send("password", (w) => w.boolean(false).string(password));
+    // Encoded here (not by the writer) so these bytes can be wiped; the string itself cannot be.
+    const secret = utf8.encode(password);
+    try {
+      this.send("password", (w) => w.boolean(false).string(secret), secret.length + 8);
+    } finally {
+      secret.fill(0);
+    }
     const reply = await this.inbox.shift();
     if (reply[0] === MSG.USERAUTH_INFO_REQUEST) {
       // 60 is SSH_MSG_USERAUTH_PASSWD_CHANGEREQ in the password method (RFC 4252 §8).
@@ -166,10 +175,31 @@ class AuthSession {
         throw new AuthError("AUTH_BAD_ANSWERS", `keyboardInteractive returned ${answers.length} answers for ${prompts.length} prompts`,
           ["keyboard-interactive"], []);
       }
-      const w = new SshWriter(256).byte(MSG.USERAUTH_INFO_RESPONSE).uint32(answers.length);
-      for (const a of answers) w.string(a);
-      this.transport.send(w.finish().slice());
+      // Answers are secrets (passwords, one-time codes): encoded here and wiped after sending.
+      const encoded = answers.map((a) => utf8.encode(a));
+      const w = new SshWriter(64 + encoded.reduce((n, a) => n + a.length + 4, 0)).byte(MSG.USERAUTH_INFO_RESPONSE).uint32(answers.length);
+      for (const a of encoded) w.string(a);
+      for (const a of encoded) a.fill(0);
+      sendWiped(this.transport, w);
     }
+  }
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Hands the writer's message to the transport, then zeroes both the writer's buffer and the
+ * copy handed over. Transport.send() frames (copies) the payload before it returns — it must,
+ * since callers reuse their buffers — so the bytes on their way to the wire are unaffected.
+ */
+function sendWiped(transport: Transport, w: SshWriter): void {
+  const view = w.finish();
+  const payload = view.slice();
+  view.fill(0);
+  try {
+    transport.send(payload);
+  } finally {
+    payload.fill(0);
   }
 }
 

@@ -49,7 +49,10 @@ export interface PacketOpener extends PacketProtection {
   open(seq: number, wire: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }
 
-/** Key material for one direction, derived per RFC 4253 §7.2. */
+/**
+ * Key material for one direction, derived per RFC 4253 §7.2. The key exchange wipes these bytes
+ * once the sealer and opener are made: createSealer/createOpener copy whatever they keep.
+ */
 export interface DirectionKeys {
   iv: Uint8Array;
   key: Uint8Array;

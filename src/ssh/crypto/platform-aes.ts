@@ -18,8 +18,10 @@ type Web = AesGcmParams | AesCtrParams;
 
 /** One imported key; `run` encrypts or decrypts with per-call parameters. */
 export function platformAes(mode: Mode, rawKey: Uint8Array) {
-  const key = crypto.subtle.importKey("raw", rawKey.slice(), { name: mode }, false, ["encrypt", "decrypt"]);
-  key.catch(() => {});
+  const raw = rawKey.slice();
+  const key = crypto.subtle.importKey("raw", raw, { name: mode }, false, ["encrypt", "decrypt"]);
+  // The CryptoKey (non-extractable) holds the key from now on; our copy is wiped once imported.
+  key.then(() => raw.fill(0), () => raw.fill(0));
   return {
     async encrypt(params: Params, data: Uint8Array): Promise<Uint8Array> {
       return new Uint8Array(await crypto.subtle.encrypt(params as Web, await key, data as Uint8Array<ArrayBuffer>));

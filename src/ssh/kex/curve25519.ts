@@ -12,7 +12,7 @@ import { checkPeer, initReplyMethod, mpintSecret, type RandomFn } from "./exchan
 
 export const X25519_KEY_BYTES = 32;
 
-/** A fresh X25519 key pair from `random`. */
+/** A fresh X25519 key pair from `random`; the caller zeroes `secretKey` once it is used. */
 export function x25519KeyPair(random: RandomFn): { secretKey: Uint8Array; publicKey: Uint8Array } {
   const secretKey = random(X25519_KEY_BYTES);
   return { secretKey, publicKey: x25519.getPublicKey(secretKey) };
@@ -29,7 +29,7 @@ export function x25519Shared(secretKey: Uint8Array, peerPublic: Uint8Array): Uin
   }
   const shared = checkPeer("curve25519 public key", () => x25519.getSharedSecret(secretKey, peerPublic));
   if (shared.every((b) => b === 0)) throw new ProtocolError("curve25519 shared secret is all zero");
-  return shared;
+  return shared; // the caller's to zero (mpintSecret does)
 }
 
 /** Builds the method under `name`; `random` is injectable for known-answer tests. */
@@ -51,9 +51,19 @@ export function curve25519Method(name: string, random: RandomFn = randomBytes): 
     },
     serverRespond: (qc) => {
       const { secretKey, publicKey } = x25519KeyPair(random);
-      return { value: publicKey, sharedSecret: mpintSecret(x25519Shared(secretKey, qc)) };
+      try {
+        return { value: publicKey, sharedSecret: mpintSecret(x25519Shared(secretKey, qc)) };
+      } finally {
+        secretKey.fill(0);
+      }
     },
-    clientFinish: (secret, qs) => mpintSecret(x25519Shared(secret, qs)),
+    clientFinish: (secret, qs) => {
+      try {
+        return mpintSecret(x25519Shared(secret, qs));
+      } finally {
+        secret.fill(0);
+      }
+    },
   });
 }
 

@@ -126,12 +126,20 @@ export function exponentBits(groupBits: number): number {
   return groupBits <= 3072 ? 256 : 512;
 }
 
-/** An ephemeral key: a random exponent x of `exponentBits` bits and e = g^x mod p. */
+/**
+ * An ephemeral key: a random exponent x of `exponentBits` bits and e = g^x mod p. The random
+ * bytes are zeroed; x itself is a BigInt, which JavaScript gives no way to wipe (nor the hex
+ * string it passes through).
+ */
 export function dhKeyPair(grp: DhGroup, random: RandomFn): { x: bigint; e: bigint } {
   const bits = Math.min(exponentBits(grp.bits), grp.bits - 2);
   let x = 0n;
   // x must be at least 2 (RFC 4253 §8: 1 < x < q); a random draw below that is ~2^-255 likely.
-  while (x < 2n) x = BigInt("0x" + bytesToHex(random(Math.ceil(bits / 8)))) & ((1n << BigInt(bits)) - 1n);
+  while (x < 2n) {
+    const bytes = random(Math.ceil(bits / 8));
+    x = BigInt("0x" + bytesToHex(bytes)) & ((1n << BigInt(bits)) - 1n);
+    bytes.fill(0);
+  }
   return { x, e: modPow(grp.g, x, grp.p) };
 }
 

@@ -28,12 +28,17 @@ function readPoint(curve: Curve, q: Uint8Array): Uint8Array {
 
 /** The shared x coordinate: noble's compressed shared point without its prefix byte. */
 function sharedX(curve: Curve, secretKey: Uint8Array, peer: Uint8Array): Uint8Array {
-  return checkPeer("ECDH public key", () => curve.getSharedSecret(secretKey, peer, true)).subarray(1);
+  const point = checkPeer("ECDH public key", () => curve.getSharedSecret(secretKey, peer, true));
+  const x = point.slice(1);
+  point.fill(0);
+  return x;
 }
 
 export function ecdhMethod(name: string, curve: Curve, hash: HashFn, random: RandomFn = randomBytes): KexMethod {
   const keyPair = () => {
-    const secretKey = curve.utils.randomSecretKey(random(curve.lengths.seed ?? 64));
+    const seed = random(curve.lengths.seed ?? 64);
+    const secretKey = curve.utils.randomSecretKey(seed);
+    seed.fill(0);
     return { secretKey, publicKey: curve.getPublicKey(secretKey, false) };
   };
   return initReplyMethod<Uint8Array, Uint8Array>({
@@ -47,9 +52,19 @@ export function ecdhMethod(name: string, curve: Curve, hash: HashFn, random: Ran
     },
     serverRespond: (qc) => {
       const { secretKey, publicKey } = keyPair();
-      return { value: publicKey, sharedSecret: mpintSecret(sharedX(curve, secretKey, qc)) };
+      try {
+        return { value: publicKey, sharedSecret: mpintSecret(sharedX(curve, secretKey, qc)) };
+      } finally {
+        secretKey.fill(0);
+      }
     },
-    clientFinish: (secret, qs) => mpintSecret(sharedX(curve, secret, qs)),
+    clientFinish: (secret, qs) => {
+      try {
+        return mpintSecret(sharedX(curve, secret, qs));
+      } finally {
+        secret.fill(0);
+      }
+    },
   });
 }
 

@@ -5,11 +5,14 @@
  */
 import { ProtocolError, SshError } from "../../errors.js";
 import { SshReader } from "../wire/reader.js";
-import { SshWriter } from "../wire/writer.js";
+import { SshWriter, mpintBytes } from "../wire/writer.js";
 import type { ExchangeInputs, KexClientResult, KexHostKey, KexIO, KexMethod, KexResult } from "./kex.js";
 
 export type HashFn = (data: Uint8Array) => Uint8Array;
-/** Source of random bytes; injectable so tests can run exchanges with fixed keys. */
+/**
+ * Source of random bytes; injectable so tests can run exchanges with fixed keys. Each call must
+ * return a fresh array: the methods own it and zero it once the ephemeral secret is used.
+ */
 export type RandomFn = (length: number) => Uint8Array;
 
 /** SSH_MSG_KEXDH_INIT / SSH_MSG_KEX_ECDH_INIT (RFC 4253 §8, RFC 5656 §7.1). */
@@ -35,22 +38,47 @@ export function exchangeHash(
     .string(inputs.serverKexInit)
     .string(hostKey);
   fields(w);
-  return hash(w.finish());
+  const data = w.finish();
+  const h = hash(data);
+  // K is written last, so only this final buffer ever held it (earlier growth copied less).
+  data.fill(0);
+  return h;
 }
 
-/** K as an mpint from unsigned big-endian bytes (RFC 5656 §4, RFC 8731 §3.1). */
+/** The writer's bytes as a new array; the writer's own copy is zeroed (it held a secret). */
+function takeSecret(w: SshWriter): Uint8Array {
+  const view = w.finish();
+  const out = view.slice();
+  view.fill(0);
+  return out;
+}
+
+/**
+ * K as an mpint from unsigned big-endian bytes (RFC 5656 §4, RFC 8731 §3.1). `unsigned` is
+ * consumed: it is zeroed once encoded.
+ */
 export function mpintSecret(unsigned: Uint8Array): Uint8Array {
-  return new SshWriter(unsigned.length + 8).mpintFromUnsigned(unsigned).finish().slice();
+  const k = takeSecret(new SshWriter(unsigned.length + 8).mpintFromUnsigned(unsigned));
+  unsigned.fill(0);
+  return k;
 }
 
-/** K as an mpint from a bigint (RFC 4253 §8). */
+/**
+ * K as an mpint from a bigint (RFC 4253 §8). The bigint itself cannot be wiped (JavaScript
+ * gives no access to its storage); the encoding's intermediate buffers are.
+ */
 export function bigintSecret(k: bigint): Uint8Array {
-  return new SshWriter().mpint(k).finish().slice();
+  const bytes = mpintBytes(k);
+  const out = takeSecret(new SshWriter(bytes.length + 8).string(bytes));
+  bytes.fill(0);
+  return out;
 }
 
-/** K as a string: the hybrid post-quantum methods hash their secrets into one (OpenSSH). */
+/** K as a string: the hybrid post-quantum methods hash their secrets into one (OpenSSH). Consumes `bytes`. */
 export function stringSecret(bytes: Uint8Array): Uint8Array {
-  return new SshWriter(bytes.length + 4).string(bytes).finish().slice();
+  const k = takeSecret(new SshWriter(bytes.length + 8).string(bytes));
+  bytes.fill(0);
+  return k;
 }
 
 /** Waits for the peer's next message and checks it is message number `type`. */

@@ -26,9 +26,17 @@ interface ClientSecret {
   x25519: Uint8Array;
 }
 
-/** The hybrid K: both secrets hashed together, then string-encoded as OpenSSH does. */
+/**
+ * The hybrid K: both secrets hashed together, then string-encoded as OpenSSH does. Both inputs
+ * and every intermediate are zeroed.
+ */
 function combine(kemSecret: Uint8Array, ecdhSecret: Uint8Array): Uint8Array {
-  return stringSecret(sha256(concatBytes(kemSecret, ecdhSecret)));
+  const both = concatBytes(kemSecret, ecdhSecret);
+  kemSecret.fill(0);
+  ecdhSecret.fill(0);
+  const digest = sha256(both);
+  both.fill(0);
+  return stringSecret(digest); // zeroes `digest`
 }
 
 export function mlkem768x25519Method(random: RandomFn = randomBytes): KexMethod {
@@ -39,7 +47,9 @@ export function mlkem768x25519Method(random: RandomFn = randomBytes): KexMethod 
     // Lengths differ by direction; each side checks the exact length it expects below.
     readPublic: (r) => r.string().slice(),
     clientKey: () => {
-      const kem = ml_kem768.keygen(random(64));
+      const seed = random(64);
+      const kem = ml_kem768.keygen(seed);
+      seed.fill(0);
       const ecdh = x25519KeyPair(random);
       return {
         secret: { kem: kem.secretKey, x25519: ecdh.secretKey },
@@ -52,11 +62,24 @@ export function mlkem768x25519Method(random: RandomFn = randomBytes): KexMethod 
       }
       // noble runs FIPS 203's encapsulation key check (coefficients below q) and throws if it fails.
       const kemKey = qc.subarray(0, MLKEM768_PUBLIC_KEY_BYTES);
-      const { cipherText, sharedSecret: kemSecret } = checkPeer("ML-KEM-768 encapsulation key", () =>
-        ml_kem768.encapsulate(kemKey, random(32)),
-      );
+      const msg = random(32); // the preimage of the KEM secret: wiped as soon as it is used
+      const { cipherText, sharedSecret: kemSecret } = checkPeer("ML-KEM-768 encapsulation key", () => {
+        try {
+          return ml_kem768.encapsulate(kemKey, msg);
+        } finally {
+          msg.fill(0);
+        }
+      });
       const ecdh = x25519KeyPair(random);
-      const ecdhSecret = x25519Shared(ecdh.secretKey, qc.subarray(MLKEM768_PUBLIC_KEY_BYTES));
+      let ecdhSecret: Uint8Array;
+      try {
+        ecdhSecret = x25519Shared(ecdh.secretKey, qc.subarray(MLKEM768_PUBLIC_KEY_BYTES));
+      } catch (e) {
+        kemSecret.fill(0);
+        throw e;
+      } finally {
+        ecdh.secretKey.fill(0);
+      }
       return { value: concatBytes(cipherText, ecdh.publicKey), sharedSecret: combine(kemSecret, ecdhSecret) };
     },
     clientFinish: (secret, qs) => {
@@ -65,11 +88,22 @@ export function mlkem768x25519Method(random: RandomFn = randomBytes): KexMethod 
       }
       // Decapsulation never fails: a forged ciphertext yields a pseudorandom secret (FIPS 203
       // implicit rejection), so a mismatch surfaces as a host key signature that fails over H.
-      const kemSecret = checkPeer("ML-KEM-768 ciphertext", () =>
-        ml_kem768.decapsulate(qs.subarray(0, MLKEM768_CIPHERTEXT_BYTES), secret.kem),
-      );
-      const ecdhSecret = x25519Shared(secret.x25519, qs.subarray(MLKEM768_CIPHERTEXT_BYTES));
-      return combine(kemSecret, ecdhSecret);
+      try {
+        const kemSecret = checkPeer("ML-KEM-768 ciphertext", () =>
+          ml_kem768.decapsulate(qs.subarray(0, MLKEM768_CIPHERTEXT_BYTES), secret.kem),
+        );
+        let ecdhSecret: Uint8Array;
+        try {
+          ecdhSecret = x25519Shared(secret.x25519, qs.subarray(MLKEM768_CIPHERTEXT_BYTES));
+        } catch (e) {
+          kemSecret.fill(0);
+          throw e;
+        }
+        return combine(kemSecret, ecdhSecret);
+      } finally {
+        secret.kem.fill(0);
+        secret.x25519.fill(0);
+      }
     },
   });
 }

@@ -58,6 +58,15 @@ function hashInto(st: BlowfishState, sha2pass: Int32Array, sha2salt: Int32Array,
     out[4 * i + 2] = (v >>> 16) & 0xff;
     out[4 * i + 3] = v >>> 24;
   }
+  cdata.fill(0);
+}
+
+/** The words of SHA-512(`bytes`); the digest bytes are wiped once converted. */
+function sha512Words(bytes: Uint8Array): Int32Array {
+  const digest = sha512(bytes);
+  const words = wordStream(digest);
+  digest.fill(0);
+  return words;
 }
 
 /** bcrypt_hash over two 64-byte SHA-512 digests (exported for its published test vector). */
@@ -69,7 +78,9 @@ export function bcryptHash(sha2pass: Uint8Array, sha2salt: Uint8Array): Uint8Arr
 }
 
 /**
- * Derives `keyLength` bytes. The argument checks are OpenSSH's ("nothing crazy"): non-empty
+ * Derives `keyLength` bytes; the caller owns (and should wipe) the result, while every
+ * intermediate derived from the password — SHA-512 of it, the Blowfish state, the bcrypt_hash
+ * blocks — is zeroed before returning. The argument checks are OpenSSH's ("nothing crazy"): non-empty
  * password and salt, 1 ≤ keyLength ≤ 1024, salt ≤ 1 MiB, rounds ≥ 1. Callers bound `rounds`
  * themselves (the cost is linear in it); see MAX_BCRYPT_ROUNDS in openssh-key.ts.
  */
@@ -83,7 +94,7 @@ export function bcryptPbkdf(password: Uint8Array, salt: Uint8Array, rounds: numb
   const stride = Math.ceil(keyLength / BCRYPT_HASH_SIZE);
   const amt = Math.ceil(keyLength / stride);
   const key = new Uint8Array(keyLength);
-  const sha2pass = wordStream(sha512(password));
+  const sha2pass = sha512Words(password);
   const st = blowfishInitState();
   const countSalt = new Uint8Array(salt.length + 4);
   countSalt.set(salt);
@@ -94,7 +105,9 @@ export function bcryptPbkdf(password: Uint8Array, salt: Uint8Array, rounds: numb
     hashInto(st, sha2pass, wordStream(sha512(countSalt)), tmp);
     out.set(tmp);
     for (let r = 1; r < rounds; r++) {
-      hashInto(st, sha2pass, wordStream(sha512(tmp)), tmp);
+      const sha2tmp = sha512Words(tmp);
+      hashInto(st, sha2pass, sha2tmp, tmp);
+      sha2tmp.fill(0);
       for (let j = 0; j < out.length; j++) out[j]! ^= tmp[j]!;
     }
     // The pbkdf2 deviation: spread this block across the key (see the module comment).
@@ -106,5 +119,11 @@ export function bcryptPbkdf(password: Uint8Array, salt: Uint8Array, rounds: numb
     }
     left -= i;
   }
+  // Everything derived from the password except the result (the caller wipes that).
+  sha2pass.fill(0);
+  st.P.fill(0);
+  st.S.fill(0);
+  out.fill(0);
+  tmp.fill(0);
   return key;
 }

@@ -122,7 +122,8 @@ export class DerReader {
   /** A non-negative INTEGER that must be ≤ max (for versions, counts, sizes). */
   small(field: string, max = Number.MAX_SAFE_INTEGER): number {
     const n = this.unsigned(field);
-    if (n > BigInt(max)) derError(`${this.what}: ${field} ${n} exceeds ${max}`);
+    // The value is not echoed: in a decrypted key it could be key material.
+    if (n > BigInt(max)) derError(`${this.what}: ${field} exceeds ${max}`);
     return Number(n);
   }
 

@@ -53,10 +53,13 @@ export function ecdsaPublicBlob(type: string, q: Uint8Array): Uint8Array {
  * Reads the curve id and Q. Only uncompressed points (0x04 prefix) are accepted, as OpenSSH does,
  * so each key has one blob and one fingerprint; the point must lie on the curve (noble checks).
  */
-function readPoint(r: SshReader, type: string): { curve: Curve; q: Uint8Array } {
+function readPoint(r: SshReader, type: string, secret = false): { curve: Curve; q: Uint8Array } {
   const curve = curveFor(type);
   const id = r.ascii();
-  if (id !== curve.id) throw new ProtocolError(`${type} key names curve "${id}", expected "${curve.id}"`);
+  if (id !== curve.id) {
+    // In a private key section the field is not echoed: it could be key material of a corrupt file.
+    throw new ProtocolError(secret ? `${type} key names another curve than "${curve.id}"` : `${type} key names curve "${id}", expected "${curve.id}"`);
+  }
   const q = r.string();
   if (q.length !== 1 + 2 * curve.impl.Point.Fp.BYTES || q[0] !== 0x04) {
     throw new ProtocolError(`${type} public key is not an uncompressed ${curve.id} point`);
@@ -104,7 +107,7 @@ export function readEcdsaPublic(r: SshReader, type: string): KeyVerifier {
  * string Q, mpint d. Checks d·G = Q so a corrupted file is caught before it signs.
  */
 export function readEcdsaPrivate(r: SshReader, type: string): KeySigner {
-  const { q } = readPoint(r, type);
+  const { q } = readPoint(r, type, true);
   return ecdsaSignerFromScalar(type, r.mpint(), q);
 }
 

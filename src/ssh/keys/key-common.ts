@@ -11,6 +11,11 @@
  *   KDF_LIMIT             the file asks for more KDF work than ParsePrivateKeyOptions allow
  *   UNSUPPORTED_ALGORITHM sign() with a signature algorithm the key cannot use
  *   KDF_PARAMS            bcryptPbkdf() called directly with arguments OpenSSH would refuse
+ *
+ * Secrets: messages never quote bytes of a private key section or a passphrase. Buffers the
+ * parsers make — passphrase bytes, KDF outputs, decrypted and base64-decoded key sections — are
+ * zeroed (`wipe`) once the signer holds its own copy; the caller's input is left as given.
+ * Strings and BigInts (RSA components, mpints) cannot be wiped in JavaScript.
  */
 import { SshError } from "../../errors.js";
 import type { CryptoBackend } from "../crypto/cipher.js";
@@ -85,11 +90,20 @@ export function checkKdfLimit(options: ParsePrivateKeyOptions | undefined, name:
   }
 }
 
-/** The passphrase bytes, or PASSPHRASE_REQUIRED when there is none (an empty one counts as none). */
+/**
+ * The passphrase bytes, or PASSPHRASE_REQUIRED when there is none (an empty one counts as none).
+ * Always a fresh copy the caller owns and zeroes after use (see `wipe`); the caller's own
+ * Uint8Array is never modified, and a string passphrase cannot be wiped at all.
+ */
 export function requirePassphrase(passphrase: Passphrase | undefined, what: string): Uint8Array {
-  const bytes = typeof passphrase === "string" ? new TextEncoder().encode(passphrase) : passphrase;
+  const bytes = typeof passphrase === "string" ? new TextEncoder().encode(passphrase) : passphrase?.slice();
   if (!bytes || bytes.length === 0) fail(`the key is encrypted (${what}): a passphrase is required`, "PASSPHRASE_REQUIRED");
   return bytes;
+}
+
+/** Zeroes buffers that held secrets (passphrases, derived keys, decrypted key sections). */
+export function wipe(...buffers: (Uint8Array | undefined)[]): void {
+  for (const b of buffers) b?.fill(0);
 }
 
 /** The PrivateKey for a signer; parsing the public blob again re-validates it. */

@@ -32,6 +32,7 @@ import {
   fail,
   orBadPassphrase,
   requirePassphrase,
+  wipe,
   wrapSigner,
   type KeySigner,
   type ParsePrivateKeyOptions,
@@ -75,7 +76,9 @@ const chachaPoly: Cipher = {
     const k2 = key.subarray(0, 32);
     const nonce = new Uint8Array(8); // the packet sequence number, 0 for key files
     const polyKey = chacha20orig(k2, nonce, new Uint8Array(32), undefined, 0);
-    if (!bytesEqual(poly1305(data, polyKey), tag)) throw new Error("Poly1305 tag mismatch");
+    const ok = bytesEqual(poly1305(data, polyKey), tag);
+    wipe(polyKey);
+    if (!ok) throw new Error("Poly1305 tag mismatch");
     return chacha20orig(k2, nonce, data, undefined, 1);
   },
 };
@@ -107,14 +110,30 @@ function decryptSection(
   if (salt.length === 0 || salt.length > 1024) fail(`bcrypt salt of ${salt.length} bytes`);
   if (rounds < 1) fail("bcrypt rounds is 0");
   const pass = requirePassphrase(passphrase, `${cipherName}, kdf bcrypt`);
-  checkKdfLimit(options, "maxBcryptRounds", rounds, "bcrypt_pbkdf rounds");
-  const material = bcryptPbkdf(pass, salt, rounds, cipher.keyLength + cipher.ivLength);
-  const key = material.subarray(0, cipher.keyLength);
-  const iv = material.subarray(cipher.keyLength);
-  return orBadPassphrase(
-    () => cipher.decrypt(key, iv, section, tag),
-    "wrong passphrase (authentication tag mismatch)",
-  );
+  let material: Uint8Array | undefined;
+  try {
+    checkKdfLimit(options, "maxBcryptRounds", rounds, "bcrypt_pbkdf rounds");
+    material = bcryptPbkdf(pass, salt, rounds, cipher.keyLength + cipher.ivLength);
+    const key = material.subarray(0, cipher.keyLength);
+    const iv = material.subarray(cipher.keyLength);
+    return orBadPassphrase(
+      () => cipher.decrypt(key, iv, section, tag),
+      "wrong passphrase (authentication tag mismatch)",
+    );
+  } finally {
+    wipe(pass, material);
+  }
+}
+
+/**
+ * Refuses a private section of an unknown type. The name comes from the (decrypted) private
+ * section, and messages never show key material: it is echoed only when it looks like an SSH
+ * algorithm name (lower-case, at most 64 characters, RFC 4251 §6). SshReader.ascii() already
+ * refuses binary bytes, so a misaligned read of a corrupt file cannot echo key bytes either.
+ */
+function unsupportedType(type: string): never {
+  const named = /^[a-z0-9][a-z0-9@.+_-]{0,63}$/.test(type) ? ` "${type}"` : "";
+  return fail(`unsupported private key type${named}`, "UNSUPPORTED_KEY_TYPE");
 }
 
 /** Parses the binary (base64-decoded) form of an openssh-key-v1 file. */
@@ -145,6 +164,17 @@ export function parseOpensshKey(bin: Uint8Array, passphrase?: Passphrase, option
     if (section.length === 0 || section.length % blockSize !== 0) fail(`encrypted section is not a multiple of ${blockSize} bytes`);
     plain = decryptSection(cipherName, cipher, kdf, kdfOptions, section, tag, passphrase, options);
   }
+  try {
+    return parseSection(plain, blockSize, outerPublic);
+  } finally {
+    // A decrypted section is ours to wipe; an unencrypted one is part of the caller's input
+    // (parsePrivateKey wipes the base64-decoded copy it made of a text file).
+    if (cipherName !== "none") wipe(plain);
+  }
+}
+
+/** The private section (PROTOCOL.key §3), decrypted: check-ints, the key, comment, padding. */
+function parseSection(plain: Uint8Array, blockSize: number, outerPublic: Uint8Array): PrivateKey {
   if (plain.length % blockSize !== 0) fail(`private key section is not a multiple of ${blockSize} bytes`);
 
   const p = new SshReader(plain, "OpenSSH private key section");
@@ -156,7 +186,7 @@ export function parseOpensshKey(bin: Uint8Array, passphrase?: Passphrase, option
   if (type === ED25519) signer = readEd25519Private(p);
   else if (type === RSA) signer = readRsaPrivate(p);
   else if (ECDSA_TYPES.includes(type)) signer = readEcdsaPrivate(p, type);
-  else fail(`unsupported private key type "${type}"`, "UNSUPPORTED_KEY_TYPE");
+  else unsupportedType(type);
   const comment = p.utf8();
   const padding = p.rest();
   // Padding is 1, 2, 3, … (PROTOCOL.key §3); OpenSSH rejects anything else, which also catches

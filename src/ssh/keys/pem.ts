@@ -18,7 +18,7 @@ import { md5 } from "@noble/hashes/legacy.js";
 import { decodeBase64 } from "../wire/base64.js";
 import { DerReader } from "./der.js";
 import { ecdsaScalarBytes, ecdsaSignerFromScalar, ecdsaTypeForOid } from "./ecdsa.js";
-import { fail, orBadPassphrase, requirePassphrase, wrapSigner, type Passphrase, type PrivateKey } from "./key-common.js";
+import { fail, orBadPassphrase, requirePassphrase, wipe, wrapSigner, type Passphrase, type PrivateKey } from "./key-common.js";
 import { RSA, rsaSignerFromComponents } from "./rsa.js";
 import { bytesToBigInt } from "./bigint.js";
 
@@ -79,9 +79,12 @@ export function evpBytesToKeyMd5(pass: Uint8Array, salt: Uint8Array, length: num
     input.set(prev);
     input.set(pass, prev.length);
     input.set(salt, prev.length + pass.length);
+    wipe(prev);
     prev = md5(input);
+    wipe(input);
     out.set(prev.subarray(0, Math.min(16, length - at)), at);
   }
+  wipe(prev);
   return out;
 }
 
@@ -109,14 +112,26 @@ function legacyDecrypt(block: PemBlock, passphrase: Passphrase | undefined): Uin
   if (m[2]!.length !== 32) fail(`DEK-Info IV must be 16 bytes for ${cipher}`);
   const iv = Uint8Array.from(m[2]!.match(/../g)!, (h) => parseInt(h, 16));
   const pass = requirePassphrase(passphrase, `PEM ${cipher}`);
-  const plain = aesCbcUnpad(evpBytesToKeyMd5(pass, iv.subarray(0, 8), keyLength), iv, block.body);
+  const key = evpBytesToKeyMd5(pass, iv.subarray(0, 8), keyLength);
+  wipe(pass);
+  let plain: Uint8Array;
+  try {
+    plain = aesCbcUnpad(key, iv, block.body);
+  } finally {
+    wipe(key);
+  }
   // A wrong key leaves valid padding about 1 time in 256; it never leaves a well-formed DER
   // SEQUENCE that fills the plaintext exactly.
-  orBadPassphrase(() => {
-    const r = new DerReader(plain);
-    r.sequence();
-    r.end();
-  });
+  try {
+    orBadPassphrase(() => {
+      const r = new DerReader(plain);
+      r.sequence();
+      r.end();
+    });
+  } catch (e) {
+    wipe(plain);
+    throw e;
+  }
   return plain;
 }
 
@@ -171,7 +186,12 @@ export function ecFromSec1(der: Uint8Array, outerCurve?: string): PrivateKey {
 /** Parses a RSA PRIVATE KEY or EC PRIVATE KEY block, decrypting it if needed. */
 export function parseTraditionalPem(block: PemBlock, passphrase: Passphrase | undefined): PrivateKey {
   const der = legacyDecrypt(block, passphrase);
-  if (block.label === "RSA PRIVATE KEY") return rsaFromPkcs1(der);
-  if (block.label === "EC PRIVATE KEY") return ecFromSec1(der);
-  return fail(`"${block.label}" is not a traditional PEM private key`);
+  try {
+    if (block.label === "RSA PRIVATE KEY") return rsaFromPkcs1(der);
+    if (block.label === "EC PRIVATE KEY") return ecFromSec1(der);
+    return fail(`"${block.label}" is not a traditional PEM private key`);
+  } finally {
+    // The decrypted DER is ours; an unencrypted body is wiped by parsePrivateKey.
+    if (der !== block.body) wipe(der);
+  }
 }

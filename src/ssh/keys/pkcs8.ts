@@ -23,6 +23,7 @@ import {
   fail,
   orBadPassphrase,
   requirePassphrase,
+  wipe,
   wrapSigner,
   type ParsePrivateKeyOptions,
   type Passphrase,
@@ -184,8 +185,16 @@ export function parseEncryptedPkcs8(der: Uint8Array, passphrase: Passphrase | un
   if (iv.length !== 16) fail(`AES-CBC IV of ${iv.length} bytes`);
   if (data.length === 0 || data.length % 16 !== 0) fail(`encrypted key of ${data.length} bytes is not whole AES blocks`);
   const pass = requirePassphrase(passphrase, "PKCS#8 PBES2");
-  const plain = aesCbcUnpad(deriveKey(kdf, keyLength, pass, options), iv, data);
-  // Garbage from a wrong key never decodes as PrivateKeyInfo; a right key then parses normally.
-  const info = orBadPassphrase(() => decodePrivateKeyInfo(plain));
-  return fromPrivateKeyInfo(info);
+  let key: Uint8Array | undefined;
+  let plain: Uint8Array | undefined;
+  try {
+    key = deriveKey(kdf, keyLength, pass, options);
+    plain = aesCbcUnpad(key, iv, data);
+    const decrypted = plain;
+    // Garbage from a wrong key never decodes as PrivateKeyInfo; a right key then parses normally.
+    const info = orBadPassphrase(() => decodePrivateKeyInfo(decrypted));
+    return fromPrivateKeyInfo(info);
+  } finally {
+    wipe(pass, key, plain);
+  }
 }

@@ -38,6 +38,7 @@ import {
   checkKdfLimit,
   fail,
   requirePassphrase,
+  wipe,
   wrapSigner,
   type KeySigner,
   type ParsePrivateKeyOptions,
@@ -123,12 +124,32 @@ interface Keys {
 }
 
 function v2Keys(pass: Uint8Array): Keys {
-  const block = (n: number) => sha1(new SshWriter(pass.length + 4).uint32(n).raw(pass).finish());
+  const block = (n: number) => {
+    const input = new SshWriter(pass.length + 4).uint32(n).raw(pass).finish();
+    const digest = sha1(input);
+    wipe(input);
+    return digest;
+  };
   const cipherKey = new Uint8Array(40);
-  cipherKey.set(block(0));
-  cipherKey.set(block(1), 20);
-  const macInput = new Uint8Array([...utf8.encode("putty-private-key-file-mac-key"), ...pass]);
-  return { cipherKey: cipherKey.subarray(0, 32), iv: new Uint8Array(16), macKey: sha1(macInput) };
+  for (const n of [0, 1]) {
+    const digest = block(n);
+    cipherKey.set(digest, 20 * n);
+    wipe(digest);
+  }
+  const label = utf8.encode("putty-private-key-file-mac-key");
+  const macInput = new Uint8Array(label.length + pass.length);
+  macInput.set(label);
+  macInput.set(pass, label.length);
+  const macKey = sha1(macInput);
+  wipe(macInput);
+  const key = cipherKey.slice(0, 32);
+  wipe(cipherKey);
+  return { cipherKey: key, iv: new Uint8Array(16), macKey };
+}
+
+/** Zeroes the derived keys (for v3 the three are the whole Argon2 output). */
+function wipeKeys(keys: Keys): void {
+  wipe(keys.cipherKey, keys.iv, keys.macKey);
 }
 
 function v3Keys(lines: Lines, pass: Uint8Array, options: ParsePrivateKeyOptions | undefined): Keys {
@@ -171,20 +192,41 @@ export function parsePpk(text: string, passphrase?: Passphrase, options?: ParseP
   if (!encrypted) keys = version === "2" ? v2Keys(new Uint8Array(0)) : { cipherKey: new Uint8Array(0), iv: new Uint8Array(0), macKey: new Uint8Array(0) };
   else {
     const pass = requirePassphrase(passphrase, `PuTTY ${encryption}`);
-    keys = version === "2" ? v2Keys(pass) : v3Keys(lines, pass, options);
+    try {
+      keys = version === "2" ? v2Keys(pass) : v3Keys(lines, pass, options);
+    } finally {
+      wipe(pass);
+    }
   }
-  if (!encrypted && lines.peek("Key-Derivation")) fail("PPK: key derivation parameters on an unencrypted key");
-  let privateBlob = lines.base64("Private-Lines");
-  const mac = hexBytes(lines.header("Private-MAC"), "Private-MAC");
-  lines.end();
+  let privateBlob: Uint8Array | undefined;
+  let macData: Uint8Array | undefined;
+  try {
+    if (!encrypted && lines.peek("Key-Derivation")) fail("PPK: key derivation parameters on an unencrypted key");
+    privateBlob = lines.base64("Private-Lines");
+    const mac = hexBytes(lines.header("Private-MAC"), "Private-MAC");
+    lines.end();
 
-  if (encrypted) {
-    if (privateBlob.length === 0 || privateBlob.length % 16 !== 0) fail("PPK: encrypted private key is not whole AES blocks");
-    privateBlob = cbc(keys.cipherKey, keys.iv, { disablePadding: true }).decrypt(privateBlob);
+    if (encrypted) {
+      if (privateBlob.length === 0 || privateBlob.length % 16 !== 0) fail("PPK: encrypted private key is not whole AES blocks");
+      privateBlob = cbc(keys.cipherKey, keys.iv, { disablePadding: true }).decrypt(privateBlob);
+    }
+    // Sized to fit, so the writer never leaves a stale copy of the private blob behind.
+    macData = new SshWriter(publicBlob.length + privateBlob.length + type.length + encryption.length + utf8.encode(comment).length + 32)
+      .string(type).string(encryption).string(comment).string(publicBlob).string(privateBlob).finish();
+    const expected = version === "2" ? hmac(sha1, keys.macKey, macData) : hmac(sha256, keys.macKey, macData);
+    return checkedKey(expected, mac, encrypted, type, comment, publicBlob, privateBlob);
+  } finally {
+    // The private blob (decrypted, or plain base64-decoded) and everything derived from the
+    // passphrase; the signer has taken its own copy of the key.
+    wipe(privateBlob, macData);
+    wipeKeys(keys);
   }
-  const macData = new SshWriter(publicBlob.length + privateBlob.length + 256)
-    .string(type).string(encryption).string(comment).string(publicBlob).string(privateBlob).finish();
-  const expected = version === "2" ? hmac(sha1, keys.macKey, macData) : hmac(sha256, keys.macKey, macData);
+}
+
+/** Compares the MAC and returns the key; tells a wrong passphrase from a modified file. */
+function checkedKey(
+  expected: Uint8Array, mac: Uint8Array, encrypted: boolean, type: string, comment: string, publicBlob: Uint8Array, privateBlob: Uint8Array,
+): PrivateKey {
   if (!bytesEqual(expected, mac)) {
     if (!encrypted) fail("PPK: MAC mismatch: the file is corrupt or was modified");
     let consistent = false;

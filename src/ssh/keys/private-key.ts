@@ -17,7 +17,7 @@ import { ProtocolError, SshError } from "../../errors.js";
 import { bytesEqual } from "./bigint.js";
 import { DerReader, TAG } from "./der.js";
 import { generateEd25519Signer, ED25519 } from "./ed25519.js";
-import { fail, wrapSigner, type ParsePrivateKeyOptions, type Passphrase, type PrivateKey } from "./key-common.js";
+import { fail, wipe, wrapSigner, type ParsePrivateKeyOptions, type Passphrase, type PrivateKey } from "./key-common.js";
 import { OPENSSH_LABEL, OPENSSH_MAGIC, parseOpensshKey } from "./openssh-key.js";
 import { ecFromSec1, findPemBlock, parseTraditionalPem, rsaFromPkcs1 } from "./pem.js";
 import { parseEncryptedPkcs8, parsePkcs8 } from "./pkcs8.js";
@@ -62,19 +62,24 @@ function parseText(text: string, passphrase: Passphrase | undefined, options: Pa
   const refusal = LABELS[block.label];
   if (refusal !== undefined) fail(refusal, block.label.startsWith("DSA") ? "UNSUPPORTED_KEY_TYPE" : "KEY_FORMAT");
   const plain = block.label !== "RSA PRIVATE KEY" && block.label !== "EC PRIVATE KEY";
-  if (plain && block.headers.size > 0) fail(`unexpected headers in a ${block.label} block`);
-  switch (block.label) {
-    case OPENSSH_LABEL:
-      return parseOpensshKey(block.body, passphrase, options);
-    case "RSA PRIVATE KEY":
-    case "EC PRIVATE KEY":
-      return parseTraditionalPem(block, passphrase);
-    case "PRIVATE KEY":
-      return parsePkcs8(block.body);
-    case "ENCRYPTED PRIVATE KEY":
-      return parseEncryptedPkcs8(block.body, passphrase, options);
-    default:
-      return fail(`"${block.label}" PEM blocks are not a supported private key format`);
+  try {
+    if (plain && block.headers.size > 0) fail(`unexpected headers in a ${block.label} block`);
+    switch (block.label) {
+      case OPENSSH_LABEL:
+        return parseOpensshKey(block.body, passphrase, options);
+      case "RSA PRIVATE KEY":
+      case "EC PRIVATE KEY":
+        return parseTraditionalPem(block, passphrase);
+      case "PRIVATE KEY":
+        return parsePkcs8(block.body);
+      case "ENCRYPTED PRIVATE KEY":
+        return parseEncryptedPkcs8(block.body, passphrase, options);
+      default:
+        return fail(`"${block.label}" PEM blocks are not a supported private key format`);
+    }
+  } finally {
+    // The decoded body may be an unencrypted key: the signer holds its own copy now.
+    wipe(block.body);
   }
 }
 

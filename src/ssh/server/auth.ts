@@ -90,7 +90,8 @@ export async function serveAuthentication(transport: Transport, options: ServerA
   for (;;) {
     const payload = await next();
     if (payload[0] !== MSG.USERAUTH_REQUEST) throw new ProtocolError(`unexpected message ${payload[0]} during authentication`);
-    const outcome = await s.attempt(payload);
+    // The request may carry a password: wipe our buffer of it once it has been judged.
+    const outcome = await s.attempt(payload).finally(() => payload.fill(0));
     if (outcome.user !== undefined) {
       onSuccess();
       transport.send(Uint8Array.of(MSG.USERAUTH_SUCCESS));

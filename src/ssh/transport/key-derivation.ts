@@ -8,6 +8,10 @@
  *
  * with HASH the key-exchange method's hash and K exactly as it entered the exchange hash (an
  * mpint for DH/ECDH, a string for the hybrid post-quantum methods), length prefix included.
+ *
+ * Every intermediate buffer holding K or key bytes is zeroed before returning; the result
+ * belongs to the caller, which wipes it once the cipher has taken its copy (key-exchange.ts).
+ * (The hash function's own internal state is noble's to clean.)
  */
 import { concat } from "../wire/writer.js";
 
@@ -22,7 +26,19 @@ export function deriveKey(
   sessionId: Uint8Array,
   length: number,
 ): Uint8Array {
-  let out = hash(concat(K, H, Uint8Array.of(letter.charCodeAt(0)), sessionId));
-  while (out.length < length) out = concat(out, hash(concat(K, H, out)));
-  return out.slice(0, length);
+  const first = concat(K, H, Uint8Array.of(letter.charCodeAt(0)), sessionId);
+  let out = hash(first);
+  first.fill(0);
+  while (out.length < length) {
+    const input = concat(K, H, out);
+    const next = hash(input);
+    input.fill(0);
+    const longer = concat(out, next);
+    out.fill(0);
+    next.fill(0);
+    out = longer;
+  }
+  const key = out.slice(0, length);
+  out.fill(0);
+  return key;
 }

@@ -10,7 +10,7 @@
 import { HostKeyError, ProtocolError } from "../../errors.js";
 import { CIPHERS, MACS } from "../crypto/algorithms.js";
 import type { CryptoBackend, PacketOpener, PacketSealer } from "../crypto/cipher.js";
-import type { KexIO, KexMethod, ExchangeInputs } from "../kex/kex.js";
+import type { ExchangeInputs, KexClientResult, KexIO, KexMethod } from "../kex/kex.js";
 import { KEX_METHODS } from "../kex/methods.js";
 import type { PrivateKey } from "../keys/private-key.js";
 import { parsePublicKey, keyTypeForAlgorithm, type PublicKey } from "../keys/public-key.js";
@@ -89,14 +89,25 @@ export async function runKex(input: KexInput, theirs: KexInit): Promise<KexOutco
   const c2s = direction(negotiated.cipherC2S, negotiated.macC2S, ["A", "C", "E"]);
   const s2c = direction(negotiated.cipherS2C, negotiated.macS2C, ["B", "D", "F"]);
   const [out, inc] = isClient ? [c2s, s2c] : [s2c, c2s];
-  return {
-    negotiated,
-    theirs,
-    sessionId,
-    hostKey,
-    sealer: out.cipher.createSealer(out.keys, out.mac, input.backend),
-    opener: inc.cipher.createOpener(inc.keys, inc.mac, input.backend),
-  };
+  try {
+    return {
+      negotiated,
+      theirs,
+      sessionId,
+      hostKey,
+      sealer: out.cipher.createSealer(out.keys, out.mac, input.backend),
+      opener: inc.cipher.createOpener(inc.keys, inc.mac, input.backend),
+    };
+  } finally {
+    // K and the six derived keys are needed no longer: the ciphers and MACs keep their own
+    // copies or keyed state (a CipherAlgorithm must not keep a reference to DirectionKeys).
+    sharedSecret.fill(0);
+    for (const k of [c2s.keys, s2c.keys]) {
+      k.iv.fill(0);
+      k.key.fill(0);
+      k.macKey.fill(0);
+    }
+  }
 }
 
 interface MethodResult {
@@ -108,6 +119,16 @@ interface MethodResult {
 /** Client: run the method, then check the server's signature over H and trust its key. */
 async function clientMethod(method: KexMethod, input: KexInput, inputs: ExchangeInputs, negotiated: Negotiated, side: ClientKexRole): Promise<MethodResult> {
   const result = await method.client(input.io, inputs);
+  try {
+    return await checkServer(result, input, negotiated, side);
+  } catch (e) {
+    result.sharedSecret.fill(0); // the exchange failed: K is of no further use
+    throw e;
+  }
+}
+
+/** The client's checks on the server's reply: host key type, signature over H, trust. */
+async function checkServer(result: KexClientResult, input: KexInput, negotiated: Negotiated, side: ClientKexRole): Promise<MethodResult> {
   const hostKey = parsePublicKey(result.hostKey);
   if (hostKey.type !== keyTypeForAlgorithm(negotiated.serverHostKey)) {
     throw new ProtocolError(`server sent a ${hostKey.type} host key for algorithm ${negotiated.serverHostKey}`);

@@ -426,7 +426,10 @@ export class Transport {
     }
     round.sentNewKeys = true;
     round.outcome.resolve(outcome);
-    for (const p of this.heldBack.splice(0)) this.writePacket(p);
+    for (const p of this.heldBack.splice(0)) {
+      this.writePacket(p);
+      p.fill(0); // our own copy, now in the packet; it may have held a password
+    }
   }
 
   /** The peer's NEWKEYS: everything after it uses the new incoming keys (§7.3). */

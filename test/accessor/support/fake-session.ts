@@ -132,6 +132,11 @@ export async function startFtrackServer(memory = new FtrackMemory()): Promise<Ft
     url: `http://127.0.0.1:${port}`,
     memory,
     requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      // fetch keeps its connection alive; Node's close() drops idle ones itself, Deno's waits for
+      // them to time out (minutes) unless told.
+      server.closeAllConnections();
+    }),
   };
 }
