@@ -14,7 +14,8 @@ import type { ByteChannel } from "../socket/byte-channel.js";
 import { SshReader } from "../wire/reader.js";
 import { SshWriter, concat } from "../wire/writer.js";
 import { AsyncQueue, deferred } from "../../util/async-queue.js";
-import { PacketDecoder, PacketEncoder } from "./framing.js";
+import { PacketDecoder } from "./framing.js";
+import { PacketWriter } from "./packet-writer.js";
 import type { PrivateKey } from "../keys/private-key.js";
 import { SERVER_SIG_ALGS, decodeExtInfo, encodeExtInfo } from "./ext-info.js";
 import { runKex, type KexInput, type KexOutcome } from "./key-exchange.js";
@@ -87,14 +88,11 @@ export class Transport {
   kexCount = 0;
 
   private readonly decoder = new PacketDecoder();
-  private readonly encoder = new PacketEncoder();
+  private readonly writer: PacketWriter;
   private kex: KexRound | undefined;
   private firstKexDone = deferred<void>();
   private firstKexComplete = false;
   private heldBack: Uint8Array[] = [];
-  private outbox: (Uint8Array | Promise<Uint8Array>)[] = [];
-  private flushScheduled = false;
-  private writeChain: Promise<void> = Promise.resolve();
   private bytesSinceKex = 0;
   private lastKexAt = Date.now();
   private closeError: SshError | undefined;
@@ -105,6 +103,7 @@ export class Transport {
     private readonly socket: ByteChannel,
     private readonly options: TransportOptions,
   ) {
+    this.writer = new PacketWriter(socket, (e) => this.fail(e));
     this.firstKexDone.promise.catch(() => {});
   }
 
@@ -162,8 +161,7 @@ export class Transport {
 
   /** Resolves when everything sent so far has been handed to the socket. */
   drain(): Promise<void> {
-    if (this.flushScheduled) this.flush();
-    return this.writeChain;
+    return this.writer.drain();
   }
 
   /** Registers a callback for when the connection ends (with the error, if it failed). */
@@ -198,7 +196,7 @@ export class Transport {
         : error.code === "BAD_MAC" ? DISCONNECT_REASON.MAC_ERROR : DISCONNECT_REASON.PROTOCOL_ERROR;
       try {
         this.writePacket(new SshWriter(64).byte(MSG.DISCONNECT).uint32(reason).string(error.message.slice(0, 200)).string("").finish().slice());
-        this.flush();
+        this.writer.flush();
       } catch {
         // Best effort only.
       }
@@ -219,7 +217,7 @@ export class Transport {
     // Let a final DISCONNECT reach the socket before closing it, but never wait on a peer that
     // stopped reading: the socket closes after a short grace period regardless.
     const grace = new Promise<void>((r) => (setTimeout(r, 250) as { unref?: () => void }).unref?.());
-    void Promise.race([this.writeChain, grace]).finally(() => this.socket.close());
+    void Promise.race([this.writer.drain(), grace]).finally(() => this.socket.close());
     for (const l of this.closeListeners.splice(0)) l(error);
   }
 
@@ -418,8 +416,11 @@ export class Transport {
   private onKexComputed(round: KexRound, outcome: KexOutcome): void {
     if (this.closedFlag || this.kex !== round) return;
     this.writePacket(new Uint8Array([MSG.NEWKEYS]));
-    this.encoder.sealer = outcome.sealer;
-    if (this.strictKex) this.encoder.seq = 0;
+    this.writer.encoder.sealer = outcome.sealer;
+    if (this.strictKex) this.writer.encoder.seq = 0;
+    // Outgoing limits count what the new keys carry, held-back messages included.
+    this.bytesSinceKex = 0;
+    this.writer.encoder.packets = 0;
     // RFC 8308 §2.4: the server's EXT_INFO is the next packet after its first NEWKEYS.
     if (this.options.role === "server" && this.peerWantsExtInfo && this.sessionId === undefined) {
       this.writePacket(encodeExtInfo(new Map([[SERVER_SIG_ALGS, this.options.serverSigAlgs.join(",")]])));
@@ -448,15 +449,15 @@ export class Transport {
     this.hostKey = outcome.hostKey;
     this.algorithms = outcome.negotiated;
     this.kexCount++;
-    this.bytesSinceKex = 0;
     this.lastKexAt = Date.now();
     this.decoder.bytes = 0;
     this.decoder.packets = 0;
-    this.encoder.packets = 0;
     if (!this.firstKexComplete) {
       this.firstKexComplete = true;
       this.firstKexDone.resolve();
     }
+    // What was held back during the exchange may already have used up the new keys.
+    this.maybeRekey();
   }
 
   private onExtInfo(payload: Uint8Array): void {
@@ -470,32 +471,14 @@ export class Transport {
     const limit = this.options.rekeyAfterBytes ?? GiB;
     const interval = this.options.rekeyAfterMs ?? 3600_000;
     if (this.bytesSinceKex >= limit || this.decoder.bytes >= limit || Date.now() - this.lastKexAt >= interval
-      || this.encoder.packets >= 2 ** 31 || this.decoder.packets >= 2 ** 31) {
+      || this.writer.encoder.packets >= 2 ** 31 || this.decoder.packets >= 2 ** 31) {
       this.startKex();
     }
   }
 
   private writePacket(...parts: Uint8Array[]): void {
-    this.outbox.push(this.encoder.encode(...parts));
+    this.writer.write(...parts);
     for (const p of parts) this.bytesSinceKex += p.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
-    }
-  }
-
-  /** Writes every packet queued in this turn of the event loop with one socket write. */
-  private flush(): void {
-    if (!this.flushScheduled) return;
-    this.flushScheduled = false;
-    const batch = this.outbox;
-    this.outbox = [];
-    this.writeChain = this.writeChain.then(async () => {
-      const parts = batch.some((p) => p instanceof Promise) ? await Promise.all(batch) : (batch as Uint8Array[]);
-      if (parts.length === 1) await this.socket.write(parts[0]!);
-      else if (this.socket.writev) await this.socket.writev(parts);
-      else await this.socket.write(concat(...parts));
-    }).catch((e) => this.fail(e));
   }
 }
 
