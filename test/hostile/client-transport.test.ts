@@ -102,6 +102,16 @@ describe("absurd lengths after NEWKEYS", () => {
     expect(error.message).toMatch(/truncated USERAUTH_FAILURE/);
   });
 
+  it("a SERVICE_ACCEPT for another service", async () => {
+    const { error } = await hostile(afterBanners(async (p) => {
+      await p.doKex({ strict: true });
+      await p.expect(MSG.SERVICE_REQUEST);
+      await p.sendPacket(new SshWriter(32).byte(MSG.SERVICE_ACCEPT).string("ssh-connection").finish().slice());
+    }));
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error.message).toMatch(/SERVICE_ACCEPT for "ssh-connection"/);
+  });
+
   it("a DISCONNECT whose description claims 2^31 bytes", async () => {
     const { error } = await hostile(afterBanners(async (p) => {
       await p.doKex({ strict: true });

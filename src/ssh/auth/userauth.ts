@@ -46,6 +46,14 @@ export async function authenticate(transport: Transport, options: AuthOptions, o
   transport.send(new SshWriter(32).byte(MSG.SERVICE_REQUEST).string("ssh-userauth").finish().slice());
   const accept = await inbox.shift();
   if (accept[0] !== MSG.SERVICE_ACCEPT) throw new ProtocolError(`expected SERVICE_ACCEPT, got message ${accept[0]}`);
+  // RFC 4253 §10: the accept names the service. Some old servers send the bare message byte,
+  // which OpenSSH tolerates too; a different name is a server answering some other request.
+  const ar = new SshReader(accept, "SERVICE_ACCEPT");
+  ar.byte();
+  if (ar.remaining > 0) {
+    const service = ar.ascii();
+    if (service !== "ssh-userauth") throw new ProtocolError(`SERVICE_ACCEPT for "${service.slice(0, 64)}", not ssh-userauth`);
+  }
 
   const session = new AuthSession(transport, inbox, options.username);
   const first = await session.request("none", (w) => w);
