@@ -119,28 +119,24 @@ describe("zero window", () => {
 });
 
 describe("a server that never answers our CHANNEL_CLOSE", () => {
+  const neverAnswersClose = afterLogin(async (peer) => {
+    const ch = await peer.acceptSession();
+    ch.answerClose = false;
+    await ch.nextSftp();
+    await ch.send(encodeVersion(3, []));
+    await peer.clientGone;
+  });
+
   // close() disconnects without waiting for the server's CHANNEL_CLOSE.
   it("SftpClient.close() still ends, and the socket closes", async () => {
-    const server = await startFake(afterLogin(async (peer) => {
-      const ch = await peer.acceptSession();
-      ch.answerClose = false;
-      await ch.nextSftp();
-      await ch.send(encodeVersion(3, []));
-      await peer.clientGone;
-    }));
+    const server = await startFake(neverAnswersClose);
     const client = await SftpClient.open(await connectSsh(optionsFor(server)));
     await within(client.close(), 1000, "close() should end");
     await within((await server.firstPeer()).clientGone, 1000, "the client should close its socket");
   });
 
   it("closing the SSH connection instead ends it", async () => {
-    const server = await startFake(afterLogin(async (peer) => {
-      const ch = await peer.acceptSession();
-      ch.answerClose = false;
-      await ch.nextSftp();
-      await ch.send(encodeVersion(3, []));
-      await peer.clientGone;
-    }));
+    const server = await startFake(neverAnswersClose);
     const client = await SftpClient.open(await connectSsh(optionsFor(server)));
     const closing = client.close();
     await new Promise((r) => setTimeout(r, 100));
