@@ -217,6 +217,14 @@ describe("certificate checks", () => {
     expect(await checkCertificate(any, { kind: "host", principal: "anything" })).toBeUndefined();
   });
 
+  it("a principal pattern from the certificate cannot make matching take exponential time (found by fuzzing)", async () => {
+    const h = certOf(issue(user(), { ca: caPath("ca-ed25519"), principals: "*a".repeat(12) + "*b", host: true })).certificate;
+    const started = performance.now();
+    const r = await checkCertificate(h, { kind: "host", principal: "a".repeat(40), wildcardPrincipals: true });
+    expect(r?.problem).toBe("PRINCIPAL");
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
   it("type, critical options and SHA-1 CA signatures", async () => {
     const host = certOf(issue(user(), { ca: caPath("ca-ed25519"), principals: "h", host: true })).certificate;
     expect((await checkCertificate(host, { kind: "user", principal: "h" }))?.problem).toBe("WRONG_TYPE");

@@ -182,15 +182,20 @@ export class Connection {
 
   private onOpenConfirmation(r: SshReader): void {
     const id = r.uint32();
+    // Every field is read before the pending open is taken: a truncated message then fails the
+    // connection, which rejects the open with it, instead of leaving it pending forever.
+    const remoteId = r.uint32();
+    const window = r.uint32();
+    const maxPacket = r.uint32();
     const pending = this.opening.get(id);
     if (!pending) throw new ProtocolError(`open confirmation for channel ${id} that was not being opened`);
     this.opening.delete(id);
     const channel = new Channel(
       { send: (...p) => this.transport.send(...p), release: (lid) => this.channels.delete(lid) },
       id,
-      r.uint32(),
-      r.uint32(),
-      Math.max(1, Math.min(r.uint32(), LOCAL_MAX_PACKET)),
+      remoteId,
+      window,
+      Math.max(1, Math.min(maxPacket, LOCAL_MAX_PACKET)),
     );
     this.channels.set(id, channel);
     pending.resolve(channel);
@@ -198,11 +203,11 @@ export class Connection {
 
   private onOpenFailure(r: SshReader): void {
     const id = r.uint32();
+    const reason = r.uint32();
+    const text = r.utf8();
     const pending = this.opening.get(id);
     if (!pending) throw new ProtocolError(`open failure for channel ${id} that was not being opened`);
     this.opening.delete(id);
-    const reason = r.uint32();
-    const text = r.utf8();
     pending.reject(new ConnectionError("CHANNEL_OPEN_FAILED", `the server refused to open a channel (reason ${reason}): ${text}`, { reason }));
   }
 

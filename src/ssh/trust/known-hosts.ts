@@ -6,6 +6,7 @@
  */
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha1 } from "@noble/hashes/legacy.js";
+import { matchPattern } from "../config/ssh-config.js";
 import { decodeBase64 as fromBase64, encodeBase64 as toBase64 } from "../wire/base64.js";
 
 export interface KnownHostEntry {
@@ -68,10 +69,13 @@ function matchesHashed(field: string, name: string): boolean {
   }
 }
 
-/** Glob match with `*` and `?` (OpenSSH match_pattern). */
+/**
+ * Glob match with `*` and `?` (OpenSSH match_pattern). Linear-time: a pattern turned into a
+ * RegExp (`*a*a*a…` → `.*a.*a.*a…`) backtracks exponentially, so a crafted pattern could hang
+ * every connection that reads the file.
+ */
 function wildcard(pattern: string, s: string): boolean {
-  const re = new RegExp("^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$");
-  return re.test(s);
+  return matchPattern(s, pattern);
 }
 
 /** A known_hosts line for a host and key; hashed (HashKnownHosts) unless `hashed` is false. */
