@@ -326,6 +326,13 @@ describe("property tests", () => {
     }), { numRuns: 1500 });
   });
 
+  it("the final pass matches Host lines against the final hostname, as ssh -G does", () => {
+    // Found by the property below (under Deno's seed): ssh.c re-reads the files with `host` set
+    // to the expanded HostName, so `Host c` no longer applies and `Host real.c` now does.
+    const c = agree("Host c\n  HostName real.%h\nHost real.c\n  User finaluser\nMatch final\n", "c");
+    expect(c.user).toBe("finaluser");
+  });
+
   it("generated configs resolve as ssh -G does", () => {
     const inc = join(dir, "gen");
     mkdirSync(inc, { recursive: true });

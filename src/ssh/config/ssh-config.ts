@@ -143,6 +143,11 @@ class Resolver {
   rekey: { bytes?: number; seconds?: number } = {};
   active = true;
   final = false;
+  /**
+   * What `Host` lines match: the host as given, and in the final pass the final hostname
+   * (ssh.c re-reads the files with `host` set to the expanded HostName).
+   */
+  hostLineName: string;
   wantFinal = false;
   private bytes = 0;
   private files = 0;
@@ -151,6 +156,7 @@ class Resolver {
   readonly env: Env;
 
   constructor(readonly host: string, readonly ctx: ConfigContext) {
+    this.hostLineName = host;
     this.home = ctx.homeDir ?? homeDirectory();
     this.localUser = ctx.localUser ?? localUsername();
     this.env = ctx.env ?? platformEnv;
@@ -188,7 +194,7 @@ class Resolver {
           if (a === "") bad("empty pattern");
           if (neverMatch) break;
           const negated = a.startsWith("!");
-          if (matchPattern(this.host, negated ? a.slice(1) : a)) {
+          if (matchPattern(this.hostLineName, negated ? a.slice(1) : a)) {
             this.active = !negated;
             if (negated) break;
           }
@@ -323,6 +329,7 @@ export function resolveHostConfig(text: string, host: string, ctx: ConfigContext
   if (r.wantFinal) {
     // `Match final` asks for a second pass with the final hostname; values already set stay.
     raw.hostname = hostname;
+    r.hostLineName = hostname;
     r.final = true;
     r.active = true;
     r.parse(text, file, 0, false);
