@@ -3,7 +3,7 @@
  * exchange inputs, and SSH encoders written independently of src/ (Buffer + node:crypto) so the
  * exchange hashes can be recomputed without the library's own code.
  */
-import { createHash } from "node:crypto";
+import { createHash, createPublicKey, diffieHellman, generateKeyPairSync } from "node:crypto";
 import { expect } from "vitest";
 import type { ExchangeInputs, KexHostKey, KexIO } from "../../src/ssh/kex/kex.js";
 import { ProtocolError } from "../../src/errors.js";
@@ -83,6 +83,28 @@ export function dummyHostKey(): KexHostKey & { signed: Uint8Array[] } {
     sign: async (h) => {
       signed.push(h.slice());
       return new Uint8Array(SIGNATURE);
+    },
+  };
+}
+
+/**
+ * A NIST-curve ECDH peer from node:crypto's KeyObject API, which Node, Deno and Bun all have for
+ * the three curves (createECDH has no secp521r1 on Deno): its public point uncompressed and
+ * compressed (SEC1 §2.3.3), and the shared x coordinate with a peer's uncompressed point.
+ */
+export function ecdhPeer(curve: "P-256" | "P-384" | "P-521") {
+  const { publicKey, privateKey } = generateKeyPairSync("ec", { namedCurve: curve });
+  const jwk = publicKey.export({ format: "jwk" });
+  const x = Buffer.from(jwk.x!, "base64url");
+  const y = Buffer.from(jwk.y!, "base64url");
+  return {
+    raw: Buffer.concat([Buffer.from([4]), x, y]),
+    compressed: Buffer.concat([Buffer.from([2 | (y[y.length - 1]! & 1)]), x]),
+    shared(peer: Uint8Array): Buffer {
+      const n = (peer.length - 1) / 2;
+      const coord = (from: number) => Buffer.from(peer.subarray(from, from + n)).toString("base64url");
+      const key = createPublicKey({ key: { kty: "EC", crv: curve, x: coord(1), y: coord(1 + n) }, format: "jwk" });
+      return diffieHellman({ privateKey, publicKey: key });
     },
   };
 }
