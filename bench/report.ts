@@ -307,7 +307,7 @@ function renderSmallFiles(r: BenchResults, out: string[]): void {
     s.note ?? "",
   ])));
   out.push("");
-  out.push("ours and ssh2 each upload up to 100 of the files once, untimed, on the same connection before the timed run, so neither is timed while its code is still being compiled; `sftp` is a fresh native process.");
+  out.push("ours and ssh2 each upload the same files once, untimed, on the same connection before the timed run (steady state: neither is timed while the JIT is still compiling its small-file paths); `sftp` is a fresh native process.");
 }
 
 function renderMemory(r: BenchResults, out: string[]): void {
