@@ -243,27 +243,47 @@ export class Transport {
    * can only follow our own kex messages, which we send only after dispatching its KEXINIT.
    */
   private async readLoop(): Promise<void> {
-    const opened: Promise<Uint8Array>[] = [];
+    const opened: { payload: Promise<Uint8Array>; async: boolean }[] = [];
+    // While an asynchronously opened packet is awaited, one socket read stays outstanding, so
+    // the packets behind it start opening too instead of waiting for it.
+    let reading: Promise<Uint8Array | null> | undefined;
+    let ended = false;
+    const take = (chunk: Uint8Array | null): void => {
+      reading = undefined;
+      if (chunk) this.decoder.push(chunk);
+      else ended = true;
+    };
     try {
       for (;;) {
         while (opened.length < MAX_OPEN_AHEAD && (opened.length === 0 || !this.kex)) {
           const next = this.decoder.next();
           if (next === undefined) break;
           if (!(next instanceof Promise)) {
-            opened.push(Promise.resolve(next));
+            opened.push({ payload: Promise.resolve(next), async: false });
             break;
           }
           next.catch(() => {}); // awaited below, in order; never left unhandled
-          opened.push(next);
+          opened.push({ payload: next, async: true });
         }
         if (opened.length === 0) {
-          const chunk = await this.socket.read();
+          if (ended) throw new ConnectionError("CONNECTION_LOST", `the ${this.peer} closed the connection`);
+          take(await (reading ?? this.socket.read()));
           if (this.closedFlag) return;
-          if (!chunk) throw new ConnectionError("CONNECTION_LOST", `the ${this.peer} closed the connection`);
-          this.decoder.push(chunk);
           continue;
         }
-        const payload = await opened.shift()!;
+        const head = opened[0]!;
+        if (head.async && !ended && opened.length < MAX_OPEN_AHEAD) {
+          const read = (reading ??= this.socket.read());
+          const settled = () => false;
+          const readFirst = await Promise.race([head.payload.then(settled, settled), read.then(() => true, () => true)]);
+          if (this.closedFlag) return;
+          if (readFirst) {
+            take(await read);
+            continue;
+          }
+        }
+        opened.shift();
+        const payload = await head.payload;
         if (this.closedFlag) return;
         await this.dispatch(payload);
       }
