@@ -7,6 +7,9 @@ import type { ByteChannel } from "../socket/byte-channel.js";
 import { concat } from "../wire/writer.js";
 import { PacketEncoder } from "./framing.js";
 
+/** Packets per socket write while sealing is asynchronous: 8 × 32 KiB, 256 KiB per write. */
+const ASYNC_SLICE = 8;
+
 export class PacketWriter {
   /** Sealer, sequence number and packet count of the outgoing direction (swapped at NEWKEYS). */
   readonly encoder = new PacketEncoder();
@@ -42,10 +45,18 @@ export class PacketWriter {
     const batch = this.outbox;
     this.outbox = [];
     this.chain = this.chain.then(async () => {
-      const parts = batch.some((p) => p instanceof Promise) ? await Promise.all(batch) : (batch as Uint8Array[]);
-      if (parts.length === 1) await this.socket.write(parts[0]!);
-      else if (this.socket.writev) await this.socket.writev(parts);
-      else await this.socket.write(concat(...parts));
+      if (!batch.some((p) => p instanceof Promise)) return this.writeParts(batch as Uint8Array[]);
+      // Asynchronous sealing (platform AES): write in slices as they are sealed rather than
+      // after the whole batch, so the first bytes reach the peer while the rest is encrypted.
+      for (let i = 0; i < batch.length; i += ASYNC_SLICE) {
+        await this.writeParts(await Promise.all(batch.slice(i, i + ASYNC_SLICE)));
+      }
     }).catch(this.onError);
+  }
+
+  private async writeParts(parts: Uint8Array[]): Promise<void> {
+    if (parts.length === 1) await this.socket.write(parts[0]!);
+    else if (this.socket.writev) await this.socket.writev(parts);
+    else await this.socket.write(concat(...parts));
   }
 }
