@@ -8,7 +8,7 @@ import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import type { KexMethod } from "./kex.js";
 import { ProtocolError } from "../../errors.js";
-import { checkPeer, initReplyMethod, mpintSecret, type RandomFn } from "./exchange-hash.js";
+import { checkPeer, initReplyMethod, mpintSecret, useOnce, type RandomFn } from "./exchange-hash.js";
 
 export const X25519_KEY_BYTES = 32;
 
@@ -51,19 +51,9 @@ export function curve25519Method(name: string, random: RandomFn = randomBytes): 
     },
     serverRespond: (qc) => {
       const { secretKey, publicKey } = x25519KeyPair(random);
-      try {
-        return { value: publicKey, sharedSecret: mpintSecret(x25519Shared(secretKey, qc)) };
-      } finally {
-        secretKey.fill(0);
-      }
+      return { value: publicKey, sharedSecret: useOnce(secretKey, (k) => mpintSecret(x25519Shared(k, qc))) };
     },
-    clientFinish: (secret, qs) => {
-      try {
-        return mpintSecret(x25519Shared(secret, qs));
-      } finally {
-        secret.fill(0);
-      }
-    },
+    clientFinish: (secret, qs) => useOnce(secret, (k) => mpintSecret(x25519Shared(k, qs))),
   });
 }
 

@@ -8,7 +8,7 @@ import { sha256, sha384, sha512 } from "@noble/hashes/sha2.js";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { ProtocolError } from "../../errors.js";
 import type { KexMethod } from "./kex.js";
-import { checkPeer, initReplyMethod, mpintSecret, type HashFn, type RandomFn } from "./exchange-hash.js";
+import { checkPeer, initReplyMethod, mpintSecret, useOnce, type HashFn, type RandomFn } from "./exchange-hash.js";
 
 type Curve = typeof p256;
 
@@ -36,9 +36,7 @@ function sharedX(curve: Curve, secretKey: Uint8Array, peer: Uint8Array): Uint8Ar
 
 export function ecdhMethod(name: string, curve: Curve, hash: HashFn, random: RandomFn = randomBytes): KexMethod {
   const keyPair = () => {
-    const seed = random(curve.lengths.seed ?? 64);
-    const secretKey = curve.utils.randomSecretKey(seed);
-    seed.fill(0);
+    const secretKey = useOnce(random(curve.lengths.seed ?? 64), (seed) => curve.utils.randomSecretKey(seed));
     return { secretKey, publicKey: curve.getPublicKey(secretKey, false) };
   };
   return initReplyMethod<Uint8Array, Uint8Array>({
@@ -52,19 +50,9 @@ export function ecdhMethod(name: string, curve: Curve, hash: HashFn, random: Ran
     },
     serverRespond: (qc) => {
       const { secretKey, publicKey } = keyPair();
-      try {
-        return { value: publicKey, sharedSecret: mpintSecret(sharedX(curve, secretKey, qc)) };
-      } finally {
-        secretKey.fill(0);
-      }
+      return { value: publicKey, sharedSecret: useOnce(secretKey, (k) => mpintSecret(sharedX(curve, k, qc))) };
     },
-    clientFinish: (secret, qs) => {
-      try {
-        return mpintSecret(sharedX(curve, secret, qs));
-      } finally {
-        secret.fill(0);
-      }
-    },
+    clientFinish: (secret, qs) => useOnce(secret, (k) => mpintSecret(sharedX(curve, k, qs))),
   });
 }
 

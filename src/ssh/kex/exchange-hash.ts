@@ -45,6 +45,15 @@ export function exchangeHash(
   return h;
 }
 
+/** Runs `use` with an ephemeral secret, then zeroes the secret whether `use` returned or threw. */
+export function useOnce<T>(secret: Uint8Array, use: (secret: Uint8Array) => T): T {
+  try {
+    return use(secret);
+  } finally {
+    secret.fill(0);
+  }
+}
+
 /** The writer's bytes as a new array; the writer's own copy is zeroed (it held a secret). */
 function takeSecret(w: SshWriter): Uint8Array {
   const view = w.finish();

@@ -14,7 +14,7 @@ import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { ProtocolError } from "../../errors.js";
 import type { KexMethod } from "./kex.js";
 import { X25519_KEY_BYTES, x25519KeyPair, x25519Shared } from "./curve25519.js";
-import { checkPeer, initReplyMethod, stringSecret, type RandomFn } from "./exchange-hash.js";
+import { checkPeer, initReplyMethod, stringSecret, useOnce, type RandomFn } from "./exchange-hash.js";
 
 export const MLKEM768_PUBLIC_KEY_BYTES = 1184;
 export const MLKEM768_CIPHERTEXT_BYTES = 1088;
@@ -47,9 +47,7 @@ export function mlkem768x25519Method(random: RandomFn = randomBytes): KexMethod 
     // Lengths differ by direction; each side checks the exact length it expects below.
     readPublic: (r) => r.string().slice(),
     clientKey: () => {
-      const seed = random(64);
-      const kem = ml_kem768.keygen(seed);
-      seed.fill(0);
+      const kem = useOnce(random(64), (seed) => ml_kem768.keygen(seed));
       const ecdh = x25519KeyPair(random);
       return {
         secret: { kem: kem.secretKey, x25519: ecdh.secretKey },
@@ -62,14 +60,11 @@ export function mlkem768x25519Method(random: RandomFn = randomBytes): KexMethod 
       }
       // noble runs FIPS 203's encapsulation key check (coefficients below q) and throws if it fails.
       const kemKey = qc.subarray(0, MLKEM768_PUBLIC_KEY_BYTES);
-      const msg = random(32); // the preimage of the KEM secret: wiped as soon as it is used
-      const { cipherText, sharedSecret: kemSecret } = checkPeer("ML-KEM-768 encapsulation key", () => {
-        try {
-          return ml_kem768.encapsulate(kemKey, msg);
-        } finally {
-          msg.fill(0);
-        }
-      });
+      // The random message is the preimage of the KEM secret: wiped as soon as it is used.
+      const msg = random(32);
+      const { cipherText, sharedSecret: kemSecret } = checkPeer("ML-KEM-768 encapsulation key", () =>
+        useOnce(msg, (m) => ml_kem768.encapsulate(kemKey, m)),
+      );
       const ecdh = x25519KeyPair(random);
       let ecdhSecret: Uint8Array;
       try {
