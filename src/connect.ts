@@ -6,19 +6,18 @@ import { SftpClient } from "./sftp/client.js";
 export type ConnectOptions = SshConnectOptions;
 
 /**
- * Connects, authenticates, starts the sftp subsystem and returns the client. `readyTimeoutMs`
- * (default 20 s) and `signal` bound the whole of it, the SFTP start included: a server that
- * never opens its channel window or never answers INIT cannot hang the caller.
+ * Connects, authenticates, starts the sftp subsystem and returns the client. The SFTP start is
+ * bounded like each SSH hop, by the connection's ready timeout (`readyTimeoutMs`, else
+ * ssh_config's ConnectTimeout, else 20 s), and by `signal`: a server that never opens its
+ * channel window or never answers INIT cannot hang the caller.
  */
 export async function connect(options: ConnectOptions): Promise<SftpClient> {
-  const timeoutMs = options.readyTimeoutMs ?? 20_000;
-  const deadline = performance.now() + timeoutMs;
   const ssh = await connectSsh(options);
+  const timeoutMs = ssh.readyTimeoutMs;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onAbort = () => {};
   const stopped = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ConnectionError("TIMEOUT", `not ready within ${timeoutMs} ms (starting SFTP)`)),
-      Math.max(0, deadline - performance.now()));
+    timer = setTimeout(() => reject(new ConnectionError("TIMEOUT", `not ready within ${timeoutMs} ms (starting SFTP)`)), timeoutMs);
     onAbort = () => {
       const reason = options.signal?.reason as Error | undefined;
       reject(new ConnectionError("ABORTED", `connect aborted: ${reason?.message ?? reason}`, { cause: reason }));

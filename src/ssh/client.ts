@@ -81,11 +81,16 @@ export class SshConnection {
     private readonly connection: Connection,
     /** The user this connection authenticated as. */
     readonly username: string,
+    /**
+     * The ready timeout this connection was made under (`readyTimeoutMs`, else ssh_config's
+     * ConnectTimeout, else 20 s): what a layer started on it (SFTP) is bounded by too.
+     */
+    readonly readyTimeoutMs: number,
   ) {}
 
   /** @internal */
-  static create(transport: Transport, connection: Connection, username: string): SshConnection {
-    return new SshConnection(transport, connection, username);
+  static create(transport: Transport, connection: Connection, username: string, readyTimeoutMs: number): SshConnection {
+    return new SshConnection(transport, connection, username, readyTimeoutMs);
   }
 
   /** The negotiated algorithms of the current keys. */
@@ -217,7 +222,7 @@ export async function connectSsh(options: SshConnectOptions): Promise<SshConnect
       aborted,
     ]);
     connection.startKeepalive(resolved.keepaliveIntervalMs, resolved.keepaliveCountMax);
-    return SshConnection.create(transport, connection, username);
+    return SshConnection.create(transport, connection, username, timeoutMs);
   } catch (e) {
     const err = e instanceof SshError ? e : new ConnectionError("CONNECTION_FAILED", `${(e as Error)?.message ?? e}`, { cause: e });
     transport?.fail(err);
