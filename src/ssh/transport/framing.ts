@@ -20,6 +20,7 @@ export class PacketEncoder {
   seq = 0;
   /** Packets sent since the counter was last reset (the transport uses it for rekey limits). */
   packets = 0;
+  private readonly random = new RandomPool();
 
   /**
    * Frames and seals one payload given as one or more consecutive parts (a message header and
@@ -59,8 +60,6 @@ export class PacketEncoder {
     this.packets++;
     return s.seal(seq, packet.subarray(0, 4 + packetLength));
   }
-
-  private readonly random = new RandomPool();
 }
 
 /**
