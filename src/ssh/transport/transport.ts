@@ -14,7 +14,7 @@ import type { ByteChannel } from "../socket/byte-channel.js";
 import { SshReader } from "../wire/reader.js";
 import { SshWriter, concat } from "../wire/writer.js";
 import { AsyncQueue, deferred } from "../../util/async-queue.js";
-import { PacketDecoder } from "./framing.js";
+import { PacketReader } from "./packet-reader.js";
 import { PacketWriter } from "./packet-writer.js";
 import type { PrivateKey } from "../keys/private-key.js";
 import { SERVER_SIG_ALGS, decodeExtInfo, encodeExtInfo } from "./ext-info.js";
@@ -68,8 +68,6 @@ interface KexRound {
 }
 
 const GiB = 1024 * 1024 * 1024;
-/** Packets opened concurrently by an asynchronous cipher (see readLoop). */
-const MAX_OPEN_AHEAD = 32;
 
 export class Transport {
   /** Receives every message the transport does not consume itself. */
@@ -87,7 +85,7 @@ export class Transport {
   /** Completed key exchanges, the first included. */
   kexCount = 0;
 
-  private readonly decoder = new PacketDecoder();
+  private readonly reader: PacketReader;
   private readonly writer: PacketWriter;
   private kex: KexRound | undefined;
   private firstKexDone = deferred<void>();
@@ -104,6 +102,7 @@ export class Transport {
     private readonly options: TransportOptions,
   ) {
     this.writer = new PacketWriter(socket, (e) => this.fail(e));
+    this.reader = new PacketReader(socket, this.peer, () => !this.kex);
     this.firstKexDone.promise.catch(() => {});
   }
 
@@ -227,7 +226,7 @@ export class Transport {
       const found = scanVersion(buf);
       if (found) {
         this.peerVersion = found.version;
-        if (found.consumed < buf.length) this.decoder.push(buf.slice(found.consumed));
+        if (found.consumed < buf.length) this.reader.decoder.push(buf.slice(found.consumed));
         return;
       }
       const chunk = await this.socket.read();
@@ -237,53 +236,14 @@ export class Transport {
   }
 
   /**
-   * Reads, opens and dispatches packets in order. With an asynchronous cipher (platform AES),
-   * the packets already buffered are opened concurrently and dispatched in order. That is only
-   * done outside a key exchange: the peer's NEWKEYS (after which the old keys no longer apply)
-   * can only follow our own kex messages, which we send only after dispatching its KEXINIT.
+   * Dispatches packets in order. Packets are only opened ahead (asynchronous ciphers) outside a
+   * key exchange: the peer's NEWKEYS (after which the old keys no longer apply) can only follow
+   * our own kex messages, which we send only after dispatching its KEXINIT.
    */
   private async readLoop(): Promise<void> {
-    const opened: { payload: Promise<Uint8Array>; async: boolean }[] = [];
-    // While an asynchronously opened packet is awaited, one socket read stays outstanding, so
-    // the packets behind it start opening too instead of waiting for it.
-    let reading: Promise<Uint8Array | null> | undefined;
-    let ended = false;
-    const take = (chunk: Uint8Array | null): void => {
-      reading = undefined;
-      if (chunk) this.decoder.push(chunk);
-      else ended = true;
-    };
     try {
       for (;;) {
-        while (opened.length < MAX_OPEN_AHEAD && (opened.length === 0 || !this.kex)) {
-          const next = this.decoder.next();
-          if (next === undefined) break;
-          if (!(next instanceof Promise)) {
-            opened.push({ payload: Promise.resolve(next), async: false });
-            break;
-          }
-          next.catch(() => {}); // awaited below, in order; never left unhandled
-          opened.push({ payload: next, async: true });
-        }
-        if (opened.length === 0) {
-          if (ended) throw new ConnectionError("CONNECTION_LOST", `the ${this.peer} closed the connection`);
-          take(await (reading ?? this.socket.read()));
-          if (this.closedFlag) return;
-          continue;
-        }
-        const head = opened[0]!;
-        if (head.async && !ended && opened.length < MAX_OPEN_AHEAD) {
-          const read = (reading ??= this.socket.read());
-          const settled = () => false;
-          const readFirst = await Promise.race([head.payload.then(settled, settled), read.then(() => true, () => true)]);
-          if (this.closedFlag) return;
-          if (readFirst) {
-            take(await read);
-            continue;
-          }
-        }
-        opened.shift();
-        const payload = await head.payload;
+        const payload = await this.reader.next();
         if (this.closedFlag) return;
         await this.dispatch(payload);
       }
@@ -331,7 +291,7 @@ export class Transport {
     }
     if (type < MSG.SERVICE_REQUEST || (type > MSG.EXT_INFO && type < MSG.USERAUTH_REQUEST)) {
       // RFC 4253 §11.4: answer unknown transport-layer messages with UNIMPLEMENTED.
-      this.writePacket(new SshWriter(8).byte(MSG.UNIMPLEMENTED).uint32((this.decoder.seq - 1) >>> 0).finish().slice());
+      this.writePacket(new SshWriter(8).byte(MSG.UNIMPLEMENTED).uint32((this.reader.decoder.seq - 1) >>> 0).finish().slice());
       return;
     }
     this.onMessage(payload);
@@ -382,7 +342,7 @@ export class Transport {
   }
 
   private onKexInit(payload: Uint8Array): void {
-    const isFirstPacket = this.decoder.packets === 1;
+    const isFirstPacket = this.reader.decoder.packets === 1;
     if (!this.kex) this.startKex();
     const round = this.kex!;
     if (round.theirsPayload) throw new ProtocolError(`the ${this.peer} sent a second KEXINIT during a key exchange`);
@@ -462,16 +422,16 @@ export class Transport {
     round.theirNewKeys = true;
     if (round.backlog < 0) round.incoming.fail(newKeysTooEarly(this.peer));
     const outcome = await round.outcome.promise;
-    this.decoder.opener = outcome.opener;
-    if (this.strictKex) this.decoder.seq = 0;
+    this.reader.decoder.opener = outcome.opener;
+    if (this.strictKex) this.reader.decoder.seq = 0;
     this.kex = undefined;
     this.sessionId = outcome.sessionId;
     this.hostKey = outcome.hostKey;
     this.algorithms = outcome.negotiated;
     this.kexCount++;
     this.lastKexAt = Date.now();
-    this.decoder.bytes = 0;
-    this.decoder.packets = 0;
+    this.reader.decoder.bytes = 0;
+    this.reader.decoder.packets = 0;
     if (!this.firstKexComplete) {
       this.firstKexComplete = true;
       this.firstKexDone.resolve();
@@ -490,8 +450,8 @@ export class Transport {
     if (this.kex || !this.firstKexComplete) return;
     const limit = this.options.rekeyAfterBytes ?? GiB;
     const interval = this.options.rekeyAfterMs ?? 3600_000;
-    if (this.bytesSinceKex >= limit || this.decoder.bytes >= limit || Date.now() - this.lastKexAt >= interval
-      || this.writer.encoder.packets >= 2 ** 31 || this.decoder.packets >= 2 ** 31) {
+    if (this.bytesSinceKex >= limit || this.reader.decoder.bytes >= limit || Date.now() - this.lastKexAt >= interval
+      || this.writer.encoder.packets >= 2 ** 31 || this.reader.decoder.packets >= 2 ** 31) {
       this.startKex();
     }
   }
