@@ -24,6 +24,7 @@ import { decodeLimitsReply, encodeLimitsRequest, type LimitsReply } from "../src
 import { expectExtendedReply } from "../src/sftp/session.js";
 import { openssh10Available, sftpServerPath, sshdAvailable, startSshd, supportedAlgorithms, type SshdServer } from "./sshd.js";
 import { baseOptions, connectTo, run, sharedAlgorithms } from "./helpers.js";
+import { randomBytes } from "../test/sftp/client-contract.js";
 
 const avail = openssh10Available();
 const inCI = process.env.CI === "true";
@@ -93,12 +94,6 @@ const serverSigAlgs = (c: SshConnection): string[] | undefined =>
 
 async function sftpLimits(sftp: SftpClient): Promise<LimitsReply> {
   return decodeLimitsReply(expectExtendedReply(await sftp.session.request((id) => encodeLimitsRequest(id))));
-}
-
-function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let o = 0; o < n; o += 65536) crypto.getRandomValues(out.subarray(o, Math.min(n, o + 65536)));
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

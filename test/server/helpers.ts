@@ -58,8 +58,4 @@ export async function startTestServer(extra: Partial<SftpServerOptions> = {}): P
   };
 }
 
-export function randomBytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let o = 0; o < n; o += 65536) crypto.getRandomValues(out.subarray(o, Math.min(n, o + 65536)));
-  return out;
-}
+export { randomBytes } from "../sftp/client-contract.js";
