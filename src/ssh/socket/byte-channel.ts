@@ -15,6 +15,11 @@ export interface ByteChannel {
    * of packets goes out together without first being copied into one buffer.
    */
   writev?(chunks: Uint8Array[]): Promise<void>;
+  /**
+   * Optional: place later reads so that the byte at `streamOffset` (counted from the first byte
+   * read) and every 8th after it land on 8-byte boundaries in memory. A hint for speed only.
+   */
+  alignFrom?(streamOffset: number): void;
   /** Closes both directions; pending reads resolve null. Idempotent. */
   close(): void;
 }

@@ -22,7 +22,17 @@ export function connectTcp(host: string, port: number, signal?: AbortSignal): Pr
 export function connectSocket(options: NetConnectOpts, label: string, signal?: AbortSignal): Promise<ByteChannel> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError(signal));
-    const socket = netConnect(options);
+    const arena = new ReadArena();
+    // onread (Node, Deno and Bun alike) reads into our regions instead of a fresh 64 KiB
+    // Buffer per read, so consecutive reads are adjacent in memory (see ReadArena).
+    let deliver: (chunk: Uint8Array) => void = () => {};
+    const socket = netConnect({
+      ...options,
+      onread: { buffer: () => arena.region(), callback: (n: number, buf: Uint8Array) => {
+        deliver(arena.filled(buf, n));
+        return true; // deliver() pauses the socket itself when too much is unread
+      } },
+    });
     const onAbort = () => {
       socket.destroy();
       reject(abortError(signal!));
@@ -37,7 +47,9 @@ export function connectSocket(options: NetConnectOpts, label: string, signal?: A
       signal?.removeEventListener("abort", onAbort);
       socket.removeAllListeners("error");
       socket.setNoDelay(true); // a no-op on Unix-domain sockets
-      resolve(socketChannel(socket));
+      const channel = socketChannel(socket);
+      deliver = channel.deliver;
+      resolve({ ...channel, alignFrom: (offset) => arena.alignFrom(offset) });
     });
   });
 }
@@ -46,8 +58,11 @@ function abortError(signal: AbortSignal): ConnectionError {
   return new ConnectionError("ABORTED", `connect aborted: ${signal.reason?.message ?? signal.reason ?? "aborted"}`, { cause: signal.reason });
 }
 
-/** Adapts a connected node:net socket (TCP or Unix-domain) to a ByteChannel. */
-export function socketChannel(socket: Socket): ByteChannel {
+/**
+ * Adapts a connected node:net socket (TCP or Unix-domain) to a ByteChannel. Incoming bytes come
+ * from its "data" events, or, for a socket made with `onread`, through the returned `deliver`.
+ */
+export function socketChannel(socket: Socket): ByteChannel & { deliver(chunk: Uint8Array): void } {
   const chunks: Uint8Array[] = [];
   let queued = 0;
   let ended = false;
@@ -58,13 +73,14 @@ export function socketChannel(socket: Socket): ByteChannel {
     waiter = undefined;
     w?.();
   };
-  socket.on("data", (b: Buffer) => {
-    // A Uint8Array view of the Buffer's memory: no copy, and nothing Buffer-specific escapes.
-    chunks.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-    queued += b.byteLength;
+  const deliver = (chunk: Uint8Array) => {
+    chunks.push(chunk);
+    queued += chunk.length;
     if (queued > HIGH_WATER) socket.pause();
     wake();
-  });
+  };
+  // A Uint8Array view of the Buffer's memory: no copy, and nothing Buffer-specific escapes.
+  socket.on("data", (b: Buffer) => deliver(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
   socket.on("end", () => {
     ended = true;
     wake();
@@ -98,6 +114,7 @@ export function socketChannel(socket: Socket): ByteChannel {
     });
   };
   return {
+    deliver,
     async read() {
       for (;;) {
         const c = chunks.shift();
@@ -119,4 +136,54 @@ export function socketChannel(socket: Socket): ByteChannel {
       wake();
     },
   };
+}
+
+/**
+ * Where a client socket's reads land: consecutive regions of one buffer, so a packet split
+ * between two reads is still contiguous and the packet layer takes it as a view (ByteQueue
+ * joins adjacent chunks) instead of copying it out, which 64 KiB reads of 32-64 KiB packets
+ * otherwise did for most of them. A region is never reused: what was read stays valid as long
+ * as anything refers to it. The buffer grows while data streams in (a new one every few
+ * milliseconds) and starts small again after a quiet second, so an idle connection holds
+ * MIN_ARENA, not MAX_ARENA.
+ */
+const MIN_READ = 64 * 1024;
+const MIN_ARENA = 128 * 1024;
+const MAX_ARENA = 2 * 1024 * 1024;
+const QUIET_MS = 1000;
+
+class ReadArena {
+  private buffer = new Uint8Array(MIN_ARENA);
+  private used = 0;
+  private since = performance.now();
+  /** Bytes read so far, and the stream offset to keep 8-byte aligned in memory (alignFrom). */
+  private received = 0;
+  private alignedAt = 0;
+
+  /** Room for the next read: the unused rest of the buffer, or a new buffer. */
+  region(): Uint8Array {
+    const skip = (this.received - this.alignedAt - this.used) & 7; // to put `received` in line
+    if (this.buffer.length - this.used - skip < MIN_READ) {
+      const now = performance.now();
+      const size = now - this.since < QUIET_MS ? Math.min(MAX_ARENA, this.buffer.length * 2) : MIN_ARENA;
+      this.buffer = new Uint8Array(size);
+      this.used = (this.received - this.alignedAt) & 7;
+      this.since = now;
+    } else {
+      this.used += skip;
+    }
+    return this.buffer.subarray(this.used);
+  }
+
+  /** The `n` bytes just read into `buf` (a region handed out before), marked used. */
+  filled(buf: Uint8Array, n: number): Uint8Array {
+    if (buf.buffer === this.buffer.buffer) this.used = buf.byteOffset + n;
+    this.received += n;
+    return new Uint8Array(buf.buffer, buf.byteOffset, n);
+  }
+
+  /** See ByteChannel.alignFrom; takes effect from the next read. */
+  alignFrom(streamOffset: number): void {
+    this.alignedAt = streamOffset;
+  }
 }

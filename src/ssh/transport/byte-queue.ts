@@ -1,7 +1,8 @@
 /**
  * Incoming bytes arrive in chunks of any size; the packet layer needs contiguous ranges. This
  * queue hands out views into a chunk when a range lies inside one (the common case for small
- * packets) and copies only when a range spans chunks.
+ * packets, and for every packet when the socket reads into one buffer) and copies only when a
+ * range spans chunks in different memory.
  */
 export class ByteQueue {
   private chunks: Uint8Array[] = [];
@@ -12,9 +13,19 @@ export class ByteQueue {
     return this.total;
   }
 
+  /**
+   * Queues a chunk. One that continues the last chunk in the same memory (consecutive socket
+   * reads into one buffer) extends it instead, so a range across both is still a view.
+   */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk);
+    const last = this.chunks.length - 1;
+    const prev = this.chunks[last];
+    if (prev && prev.buffer === chunk.buffer && prev.byteOffset + prev.length === chunk.byteOffset) {
+      this.chunks[last] = new Uint8Array(prev.buffer, prev.byteOffset, prev.length + chunk.length);
+    } else {
+      this.chunks.push(chunk);
+    }
     this.total += chunk.length;
   }
 
