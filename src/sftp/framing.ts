@@ -13,6 +13,11 @@ import { ByteQueue } from "../ssh/transport/byte-queue.js";
  */
 export const DEFAULT_MAX_PACKET_LENGTH = 256 * 1024 + 1024;
 
+/** Packets at least this long are reassembled in pooled buffers (see `recycle`). */
+const POOLED_MIN = 64 * 1024;
+/** Buffers kept for reuse: enough for a download's write-behind, 2 MiB at most per session. */
+const POOL_MAX = 8;
+
 export class SftpFramer {
   private queue = new ByteQueue();
   private pending = -1; // length of the packet being assembled, once its length field is read
@@ -24,6 +29,9 @@ export class SftpFramer {
   private partial: Uint8Array | undefined;
   private filled = 0;
   private failed: ProtocolError | undefined;
+  /** Reassembly buffers given back by `recycle`, and those lent out that may come back. */
+  private readonly pool: ArrayBuffer[] = [];
+  private readonly lent = new WeakSet<ArrayBuffer>();
 
   /** `maxPacketLength` bounds the length field (the bytes after it). */
   constructor(readonly maxPacketLength: number = DEFAULT_MAX_PACKET_LENGTH) {}
@@ -82,10 +90,27 @@ export class SftpFramer {
     }
     // Not all here yet: from now on the packet fills its own buffer (see `partial`).
     this.filled = this.queue.length;
-    this.partial = new Uint8Array(this.pending);
+    this.partial = this.reassemblyBuffer(this.pending);
     if (this.filled > 0) this.partial.set(this.queue.take(this.filled));
     this.pending = -1;
     return undefined;
+  }
+
+  /**
+   * Gives a packet's memory back for reuse once nothing refers to it any more (any view into
+   * the packet will do; others are ignored). A download hands back each DATA after writing it
+   * to disk: without this, every 255 KiB reply is a fresh buffer for the GC to reclaim.
+   */
+  recycle(view: Uint8Array): void {
+    const buffer = view.buffer as ArrayBuffer;
+    if (this.lent.delete(buffer) && this.pool.length < POOL_MAX) this.pool.push(buffer);
+  }
+
+  private reassemblyBuffer(length: number): Uint8Array {
+    if (length < POOLED_MIN) return new Uint8Array(length);
+    const buffer = this.pool.pop() ?? new ArrayBuffer(this.maxPacketLength);
+    this.lent.add(buffer);
+    return new Uint8Array(buffer, 0, length);
   }
 
   /** Pushes a chunk and returns every packet now complete, in order. */

@@ -61,6 +61,14 @@ export class PipelinedReader {
     return { offset: head.offset, data };
   }
 
+  /**
+   * Optional: the caller is done with a chunk returned by `next` (written out, nothing keeps a
+   * view of it), so its memory can take a later reply.
+   */
+  recycle(chunk: { data: Uint8Array }): void {
+    this.session.recycle(chunk.data);
+  }
+
   /** Stops issuing reads; replies still in flight are ignored. */
   stop(): void {
     this.done = true;

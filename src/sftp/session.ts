@@ -70,6 +70,11 @@ export class SftpSession {
     return reply;
   }
 
+  /** Hands back a reply's memory once the caller is done with it (see SftpFramer.recycle). */
+  recycle(data: Uint8Array): void {
+    this.framer.recycle(data);
+  }
+
   /** Closes the channel; pending requests fail with CONNECTION_LOST. */
   async close(): Promise<void> {
     this.fail(undefined);

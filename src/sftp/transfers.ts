@@ -161,6 +161,7 @@ export async function download(client: SftpClient, remotePath: string, localPath
           checkAbort(options.signal);
           await dst.write(c.data, c.offset);
           transferred += c.data.length;
+          reader.recycle(c);
           options.onProgress?.({ transferred, total: Math.max(total, transferred) });
         }
       } finally {

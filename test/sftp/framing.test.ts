@@ -89,4 +89,50 @@ describe("SftpFramer", () => {
   it("rejects a zero length (a packet needs its type byte)", () => {
     expect(() => new SftpFramer().feed(new Uint8Array(4))).toThrow(expect.objectContaining({ code: "SFTP_BAD_PACKET" }));
   });
+
+  describe("recycle", () => {
+    /** A framed packet of `n` bytes (type + body) filled with `fill`, split in two chunks. */
+    const framed = (n: number, fill: number) => {
+      const p = new Uint8Array(4 + n).fill(fill);
+      new DataView(p.buffer).setUint32(0, n);
+      return [p.slice(0, 1000), p.slice(1000)];
+    };
+    const receive = (f: SftpFramer, n: number, fill: number) => {
+      const out = framed(n, fill).flatMap((c) => f.feed(c));
+      expect(out).toHaveLength(1);
+      return out[0]!;
+    };
+
+    it("reuses a large packet's buffer once it is handed back, with only the new bytes in view", () => {
+      const f = new SftpFramer();
+      const a = receive(f, 200_000, 1);
+      f.recycle(a.subarray(9)); // any view into the packet will do, e.g. a DATA's data
+      const b = receive(f, 150_000, 2);
+      expect(b.buffer).toBe(a.buffer);
+      expect(b.length).toBe(150_000);
+      expect(b.every((x) => x === 2)).toBe(true);
+    });
+
+    it("never lends one buffer twice, and ignores memory it did not lend", () => {
+      const f = new SftpFramer();
+      const a = receive(f, 200_000, 1);
+      f.recycle(a);
+      f.recycle(a); // a second hand-back of the same buffer is ignored
+      f.recycle(new Uint8Array(DEFAULT_MAX_PACKET_LENGTH)); // not the framer's
+      const b = receive(f, 200_000, 2);
+      const c = receive(f, 200_000, 3);
+      expect(b.buffer).toBe(a.buffer);
+      expect(c.buffer).not.toBe(a.buffer);
+      expect(b.every((x) => x === 2)).toBe(true);
+    });
+
+    it("does not pool small packets", () => {
+      const f = new SftpFramer();
+      const a = receive(f, 5000, 1);
+      f.recycle(a);
+      const b = receive(f, 5000, 2);
+      expect(b.buffer).not.toBe(a.buffer);
+      expect(a.every((x) => x === 1)).toBe(true);
+    });
+  });
 });
