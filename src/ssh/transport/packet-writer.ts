@@ -7,6 +7,17 @@ import type { ByteChannel } from "../socket/byte-channel.js";
 import { concat } from "../wire/writer.js";
 import { PacketEncoder } from "./framing.js";
 
+/**
+ * Runs `f` once the current turn of the event loop is over: after every socket read that is
+ * ready now has been handled and every promise reaction has run (setImmediate's check phase on
+ * Node, Deno and Bun). The replies in one read thus answer with one socket write, not one write
+ * per reply, which a microtask flush gave: a reply's continuation runs a few microtask hops
+ * after the next packet is dispatched. Elsewhere (a browser's WebSocket) a microtask is the
+ * fallback.
+ */
+const afterThisTurn: (f: () => void) => void =
+  typeof setImmediate === "function" ? (f) => void setImmediate(f) : queueMicrotask;
+
 /** Packets per socket write while sealing is asynchronous: 8 × 32 KiB, 256 KiB per write. */
 const ASYNC_SLICE = 8;
 
@@ -15,6 +26,7 @@ export class PacketWriter {
   readonly encoder = new PacketEncoder();
   private outbox: (Uint8Array | Promise<Uint8Array>)[] = [];
   private flushScheduled = false;
+  private readonly beforeFlushCalls: (() => void)[] = [];
   private chain: Promise<void> = Promise.resolve();
 
   /** `onError` hears of a failed seal or socket write; the writer does nothing more after one. */
@@ -26,9 +38,23 @@ export class PacketWriter {
   /** Frames and seals one payload (given as consecutive parts) and queues it for the next write. */
   write(...parts: Uint8Array[]): void {
     this.outbox.push(this.encoder.encode(...parts));
+    this.schedule();
+  }
+
+  /**
+   * Calls `f` once, at the start of the next flush, before the queued packets are taken: what
+   * it writes goes out in the same socket write. Channels use it to send what was written to
+   * them during this turn together.
+   */
+  beforeFlush(f: () => void): void {
+    this.beforeFlushCalls.push(f);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      afterThisTurn(() => this.flush());
     }
   }
 
@@ -41,7 +67,11 @@ export class PacketWriter {
   /** Starts writing what is queued now rather than at the end of this turn. */
   flush(): void {
     if (!this.flushScheduled) return;
+    // Set while the calls run: what they write joins this batch instead of scheduling another.
+    for (let i = 0; i < this.beforeFlushCalls.length; i++) this.beforeFlushCalls[i]!();
+    this.beforeFlushCalls.length = 0;
     this.flushScheduled = false;
+    if (this.outbox.length === 0) return;
     const batch = this.outbox;
     this.outbox = [];
     this.chain = this.chain.then(async () => {
