@@ -47,6 +47,11 @@ export class FakeTransport {
     return Promise.resolve();
   }
 
+  /** Like Transport.beforeNextWrite: `f` runs before the next write, here a microtask away. */
+  beforeNextWrite(f: () => void): void {
+    queueMicrotask(f);
+  }
+
   onClose(listener: (err: SshError | undefined) => void): void {
     if (this.closedFlag) queueMicrotask(() => listener(this.closeError));
     else this.listeners.push(listener);

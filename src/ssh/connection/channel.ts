@@ -15,6 +15,11 @@ export interface ChannelHost {
   release(localId: number): void;
   /** Resolves when what was sent so far has reached the socket (its backpressure included). */
   drain?(): Promise<void>;
+  /**
+   * Optional: calls `f` once, just before the next socket write of this turn of the event loop
+   * (f may send). Without it, channel data is sent as soon as it is written.
+   */
+  beforeWrite?(f: () => void): void;
 }
 
 /** Our receive window (RFC 4254 §5.2). Large enough to keep 64 SFTP reads of 32-255 KiB moving. */
@@ -50,6 +55,7 @@ export class Channel {
   private credit = 0;
   private readonly pendingRequests: ReturnType<typeof deferred<boolean>>[] = [];
   private readonly sendQueue: { data: Uint8Array; done: ReturnType<typeof deferred<void>> }[] = [];
+  private pumpScheduled = false;
   private eofRequested = false;
   private eofSent = false;
   private sentClose = false;
@@ -80,14 +86,29 @@ export class Channel {
 
   /**
    * Sends data, split to the peer's max packet and paced by its window. Resolves when all of it
-   * has been handed to the transport.
+   * has been handed to the transport. The data must not change until then.
+   *
+   * What is written during one turn of the event loop goes out together, just before that turn's
+   * socket write: many small writes (SFTP requests from concurrent operations) then share
+   * CHANNEL_DATA messages, each one packet to seal and one message for the peer to handle.
    */
   write(data: Uint8Array): Promise<void> {
     if (this.closed || this.eofRequested) return Promise.reject(this.closeError ?? new ConnectionError("CHANNEL_CLOSED", "write to a closed channel"));
     if (data.length === 0) return Promise.resolve();
     const done = deferred<void>();
     this.sendQueue.push({ data, done });
-    this.pump();
+    if (!this.host.beforeWrite) this.pump();
+    else if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      this.host.beforeWrite(() => {
+        this.pumpScheduled = false;
+        try {
+          this.pump();
+        } catch (e) {
+          for (const q of this.sendQueue.splice(0)) q.done.reject(e);
+        }
+      });
+    }
     return done.promise;
   }
 
@@ -105,6 +126,7 @@ export class Channel {
     if (this.closed) return Promise.reject(this.closeError ?? new ConnectionError("CHANNEL_CLOSED", "request on a closed channel"));
     const w = new SshWriter(128).byte(MSG.CHANNEL_REQUEST).uint32(this.remoteId).string(type).boolean(wantReply);
     body?.(w);
+    this.pump(); // data written before the request goes first
     this.host.send(w.finish().slice());
     if (!wantReply) return Promise.resolve(true);
     const reply = deferred<boolean>();
@@ -136,6 +158,7 @@ export class Channel {
   /** Closes the channel; resolves when the server has closed its side too. */
   close(): Promise<void> {
     if (!this.closed && !this.sentClose) {
+      this.pump(); // data written before close() goes first, as far as the window allows
       this.sentClose = true;
       this.host.send(this.header(MSG.CHANNEL_CLOSE).finish().slice());
     }
@@ -212,19 +235,28 @@ export class Channel {
     return new SshWriter(16).byte(type).uint32(this.remoteId);
   }
 
-  /** Sends as much queued data as the peer's window allows. */
+  /**
+   * Sends as much queued data as the peer's window allows, each CHANNEL_DATA as full as its max
+   * packet allows: consecutive writes share a message.
+   */
   private pump(): void {
-    while (this.sendQueue.length > 0 && this.remoteWindow > 0 && !this.closed) {
-      const head = this.sendQueue[0]!;
-      const n = Math.min(head.data.length, this.remoteWindow, this.remoteMaxPacket);
-      // Header and data go down as two parts: the packet layer copies the data once, into the packet.
-      this.host.send(this.header(MSG.CHANNEL_DATA).uint32(n).finish(), head.data.subarray(0, n));
-      this.remoteWindow -= n;
-      head.data = head.data.subarray(n);
-      if (head.data.length === 0) {
-        this.sendQueue.shift();
-        head.done.resolve();
+    while (this.sendQueue.length > 0 && this.remoteWindow > 0 && !this.closed && !this.sentClose) {
+      const room = Math.min(this.remoteWindow, this.remoteMaxPacket);
+      const parts: Uint8Array[] = [];
+      const sent: ((v: void) => void)[] = [];
+      let n = 0;
+      while (n < room && this.sendQueue.length > 0) {
+        const head = this.sendQueue[0]!;
+        const k = Math.min(head.data.length, room - n);
+        parts.push(head.data.subarray(0, k));
+        head.data = head.data.subarray(k);
+        n += k;
+        if (head.data.length === 0) sent.push(this.sendQueue.shift()!.done.resolve);
       }
+      // Header and data go down as parts: the packet layer copies the data once, into the packet.
+      this.host.send(this.header(MSG.CHANNEL_DATA).uint32(n).finish(), ...parts);
+      this.remoteWindow -= n;
+      for (const resolve of sent) resolve();
     }
     if (this.sendQueue.length === 0 && this.eofRequested && !this.eofSent && !this.closed) {
       this.eofSent = true;

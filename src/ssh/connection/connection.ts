@@ -8,7 +8,7 @@ import type { Transport } from "../transport/transport.js";
 import { SshReader } from "../wire/reader.js";
 import { SshWriter } from "../wire/writer.js";
 import { deferred } from "../../util/async-queue.js";
-import { Channel, LOCAL_MAX_PACKET, LOCAL_WINDOW } from "./channel.js";
+import { Channel, LOCAL_MAX_PACKET, LOCAL_WINDOW, type ChannelHost } from "./channel.js";
 
 /** RFC 4254 §5.1 channel open failure reason codes. */
 const OPEN_ADMINISTRATIVELY_PROHIBITED = 1;
@@ -32,6 +32,13 @@ export class Connection {
   private keepalive: ReturnType<typeof setInterval> | undefined;
   private closeError: SshError | undefined;
   private ended = false;
+  /** What every channel sends through: this connection's transport. */
+  private readonly channelHost: ChannelHost = {
+    send: (...p) => this.transport.send(...p),
+    release: (lid) => this.channels.delete(lid),
+    drain: () => this.transport.drain(),
+    beforeWrite: (f) => this.transport.beforeNextWrite(f),
+  };
 
   constructor(readonly transport: Transport) {
     transport.onClose((err) => this.end(err));
@@ -165,8 +172,7 @@ export class Connection {
     if (accepted) {
       const id = this.allocateId();
       const windowSize = accepted.windowSize ?? LOCAL_WINDOW;
-      const host = { send: (...p: Uint8Array[]) => this.transport.send(...p), release: (lid: number) => this.channels.delete(lid), drain: () => this.transport.drain() };
-      const channel = new Channel(host, id, sender, window, Math.max(1, Math.min(maxPacket, LOCAL_MAX_PACKET)), windowSize);
+      const channel = new Channel(this.channelHost, id, sender, window, Math.max(1, Math.min(maxPacket, LOCAL_MAX_PACKET)), windowSize);
       this.channels.set(id, channel);
       this.transport.send(new SshWriter(32).byte(MSG.CHANNEL_OPEN_CONFIRMATION).uint32(sender).uint32(id)
         .uint32(windowSize).uint32(LOCAL_MAX_PACKET).finish().slice());
@@ -191,7 +197,7 @@ export class Connection {
     if (!pending) throw new ProtocolError(`open confirmation for channel ${id} that was not being opened`);
     this.opening.delete(id);
     const channel = new Channel(
-      { send: (...p) => this.transport.send(...p), release: (lid) => this.channels.delete(lid) },
+      this.channelHost,
       id,
       remoteId,
       window,

@@ -158,6 +158,11 @@ export class Transport {
     this.maybeRekey();
   }
 
+  /** Calls `f` (which may send) just before this turn's socket write; see PacketWriter.beforeFlush. */
+  beforeNextWrite(f: () => void): void {
+    this.writer.beforeFlush(f);
+  }
+
   /** Resolves when everything sent so far has been handed to the socket. */
   drain(): Promise<void> {
     return this.writer.drain();
