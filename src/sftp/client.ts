@@ -220,11 +220,7 @@ export class SftpClient {
   async writeFile(path: string, data: Uint8Array | string, options: { mode?: number } = {}): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     const file = await this.open(path, "w", options.mode === undefined ? {} : { permissions: options.mode });
-    try {
-      await file.write(bytes, 0);
-    } finally {
-      await file.close();
-    }
+    await file.writeAndClose(bytes, 0);
   }
 
   /** Uploads a local file; atomic by default (temp name in the target directory, then rename). */

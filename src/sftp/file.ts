@@ -87,6 +87,22 @@ export class SftpFile {
   }
 
   /** File system statistics of the file's file system (fstatvfs@openssh.com). */
+  /**
+   * Writes all of `data` at `position` and closes the handle, without waiting for the writes to
+   * be acknowledged before sending CLOSE: the server handles one handle's requests in order
+   * (draft §6.1), so CLOSE still follows them, and a small file costs one round trip after OPEN,
+   * not two. A failed write is the error reported (the handle is closed all the same).
+   */
+  async writeAndClose(data: Uint8Array, position: number): Promise<void> {
+    const writer = new PipelinedWriter(this.session, this.handle, this.path, { offset: position });
+    let failure: { error: unknown } | undefined;
+    await writer.write(data).catch((error) => void (failure ??= { error }));
+    const closing = this.close();
+    await writer.flush().catch((error) => void (failure ??= { error }));
+    await closing.catch((error) => void (failure ??= { error }));
+    if (failure) throw failure.error;
+  }
+
   async statvfs(): Promise<StatvfsReply> {
     requireExtension(this.session, FSTATVFS, this.path);
     const reply = await this.session.request((id) => encodeFstatvfsRequest(id, { handle: this.handle }));
