@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { Channel, type ChannelHost } from "../../src/ssh/connection/channel.js";
 import { MSG } from "../../src/ssh/messages.js";
 import { concat } from "../../src/ssh/wire/writer.js";
+import { connectSsh } from "../../src/ssh/client.js";
+import { afterLogin, optionsFor, startFake, useFakeServer } from "../hostile/helpers.js";
 
 /** A host that records sent messages and runs beforeWrite calls when `flush()` is called. */
 function recordingHost() {
@@ -79,5 +81,25 @@ describe("Channel writes", () => {
     const ch = new Channel({ send: (...p) => void sent.push(concat(...p)), release: () => {} }, 0, 7, 1 << 20, 32768);
     await ch.write(text("now"));
     expect(summarize(sent)).toEqual(["now"]);
+  });
+});
+
+describe("Channel writes on a live connection", () => {
+  useFakeServer();
+
+  it("sends data written just before the connection is closed ahead of DISCONNECT", async () => {
+    const server = await startFake(afterLogin(async (peer) => {
+      await peer.acceptSession();
+      await peer.peerDisconnect();
+    }));
+    const ssh = await connectSsh(optionsFor(server));
+    const peer = await server.firstPeer();
+    const channel = await ssh.openSession();
+    const written = channel.write(text("last words"));
+    await ssh.close();
+    await written;
+    await peer.peerDisconnect();
+    const order = peer.received.map((p) => p[0]!).filter((t) => t === MSG.CHANNEL_DATA || t === MSG.DISCONNECT);
+    expect(order).toEqual([MSG.CHANNEL_DATA, MSG.DISCONNECT]);
   });
 });

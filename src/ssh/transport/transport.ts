@@ -183,6 +183,8 @@ export class Transport {
   async disconnect(reason: number = DISCONNECT_REASON.BY_APPLICATION, description = "closed by application"): Promise<void> {
     if (this.closedFlag) return;
     try {
+      // What channels were given this turn (sent at the turn's flush) goes out before DISCONNECT.
+      this.writer.flush();
       this.writePacket(new SshWriter(64).byte(MSG.DISCONNECT).uint32(reason).string(description).string("").finish().slice());
       await Promise.race([this.drain(), new Promise((r) => setTimeout(r, 1000))]);
     } catch {
