@@ -132,6 +132,15 @@ export class PipelinedWriter {
     if (this.failure) throw this.failure;
   }
 
+  /**
+   * Issues no further writes (a `write` still running stops before its next request) and makes
+   * `write`/`flush` throw `reason`: after an abort, nothing more may go to a handle that is
+   * being closed and whose number the server may hand out again.
+   */
+  stop(reason: unknown): void {
+    this.failure ??= reason;
+  }
+
   /** Waits for every outstanding write; throws the first failure. */
   async flush(): Promise<void> {
     await Promise.all(this.inFlight.splice(0));

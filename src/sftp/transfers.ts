@@ -44,11 +44,31 @@ export interface DownloadOptions {
 /** Local reads are this large; the pipeline splits them into SFTP-sized writes. */
 const LOCAL_CHUNK = 1024 * 1024;
 
+function abortError(signal: AbortSignal): SshError {
+  const reason = signal.reason;
+  return new SshError("ABORTED", `transfer aborted: ${reason?.message ?? reason ?? "aborted"}`, { cause: reason });
+}
+
 function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) {
-    const reason = signal.reason;
-    throw new SshError("ABORTED", `transfer aborted: ${reason?.message ?? reason ?? "aborted"}`, { cause: reason });
-  }
+  if (signal?.aborted) throw abortError(signal);
+}
+
+/**
+ * `p`, or ABORTED as soon as `signal` fires: a transfer stalled on the peer (a window that never
+ * opens, replies that never come) still ends when its caller gives up. The request behind `p`
+ * stays sent; its outcome is ignored.
+ */
+function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => {});
+      reject(abortError(signal));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function tempSuffix(): string {
@@ -113,24 +133,29 @@ export async function upload(client: SftpClient, localPath: string, remotePath: 
     try {
       const writer = file.writer({ offset: start, maxInFlight: options.maxInFlight });
       const buf = new Uint8Array(LOCAL_CHUNK);
-      for (let position = start; ; ) {
-        checkAbort(options.signal);
-        const n = await src.read(buf, position);
-        if (n === 0) break;
-        // write() resolves only after every piece of `buf` has been encoded, so buf is reusable.
-        await writer.write(buf.subarray(0, n));
-        position += n;
-        options.onProgress?.({ transferred: position, total: info.size });
+      try {
+        for (let position = start; ; ) {
+          checkAbort(options.signal);
+          const n = await src.read(buf, position);
+          if (n === 0) break;
+          // write() resolves only after every piece of `buf` has been encoded, so buf is reusable.
+          await unlessAborted(writer.write(buf.subarray(0, n)), options.signal);
+          position += n;
+          options.onProgress?.({ transferred: position, total: info.size });
+        }
+        await unlessAborted(writer.flush(), options.signal);
+      } catch (e) {
+        writer.stop(e);
+        throw e;
       }
-      await writer.flush();
     } finally {
-      await file.close();
+      await unlessAborted(file.close(), options.signal);
     }
     checkAbort(options.signal);
-    if (atomic) await client.rename(target, remotePath, { overwrite: true });
+    if (atomic) await unlessAborted(client.rename(target, remotePath, { overwrite: true }), options.signal);
   } catch (e) {
     // A resumable upload keeps its partial file for the next attempt.
-    if (atomic && !resume) await client.remove(target).catch(() => {});
+    if (atomic && !resume) await unlessAborted(client.remove(target), options.signal).catch(() => {});
     throw e;
   } finally {
     await src.close();
@@ -157,7 +182,8 @@ export async function download(client: SftpClient, remotePath: string, localPath
       const reader = file.reader({ start, maxInFlight: options.maxInFlight });
       let transferred = start;
       try {
-        for (let c = await reader.next(); c; c = await reader.next()) {
+        const next = () => unlessAborted(reader.next(), options.signal);
+        for (let c = await next(); c; c = await next()) {
           checkAbort(options.signal);
           await dst.write(c.data, c.offset);
           transferred += c.data.length;
@@ -177,6 +203,6 @@ export async function download(client: SftpClient, remotePath: string, localPath
     if (!resume) await removeLocal(temp).catch(() => {});
     throw e;
   } finally {
-    await file.close().catch(() => {});
+    await unlessAborted(file.close(), options.signal).catch(() => {});
   }
 }
