@@ -110,4 +110,34 @@ describe("binary packet protocol (RFC 4253 §6)", () => {
       }),
     );
   });
+
+  describe("reusing written packets' buffers", () => {
+    for (const [c, m] of modes) {
+      it(`a released packet's buffer takes the next packet of its size, fully rewritten (${c ?? "none"} ${m ?? ""})`, async () => {
+        const { enc, dec } = pair(c, m);
+        const first = await enc.encode(rand(9000));
+        dec.push(first.slice());
+        enc.release([first]);
+        const payload = rand(9000);
+        const second = await enc.encode(payload);
+        expect(second.buffer).toBe(first.buffer);
+        dec.push(second.slice());
+        const out = await drain(dec);
+        expect(out[1]).toEqual(payload);
+      });
+    }
+
+    it("does not pool small packets, and ignores buffers it did not lend or got back already", async () => {
+      const { enc } = pair("chacha20-poly1305@openssh.com");
+      const small = await enc.encode(rand(100));
+      enc.release([small]);
+      expect((await enc.encode(rand(100))).buffer).not.toBe(small.buffer);
+      const big = await enc.encode(rand(8000));
+      enc.release([big, big, new Uint8Array(big.length)]);
+      const a = await enc.encode(rand(8000));
+      const b = await enc.encode(rand(8000));
+      expect(a.buffer).toBe(big.buffer);
+      expect(b.buffer).not.toBe(big.buffer);
+    });
+  });
 });

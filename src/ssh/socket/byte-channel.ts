@@ -12,9 +12,10 @@ export interface ByteChannel {
   write(data: Uint8Array): Promise<void>;
   /**
    * Optional: queues several buffers as one write (one writev system call on TCP), so a batch
-   * of packets goes out together without first being copied into one buffer.
+   * of packets goes out together without first being copied into one buffer. `onWritten`, if
+   * given, is called once the system has taken the bytes: the buffers may then be reused.
    */
-  writev?(chunks: Uint8Array[]): Promise<void>;
+  writev?(chunks: Uint8Array[], onWritten?: () => void): Promise<void>;
   /**
    * Optional: place later reads so that the byte at `streamOffset` (counted from the first byte
    * read) and every 8th after it land on 8-byte boundaries in memory. A hint for speed only.

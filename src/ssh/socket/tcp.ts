@@ -94,12 +94,15 @@ export function socketChannel(socket: Socket): ByteChannel & { deliver(chunk: Ui
     wake();
   });
   // cork/uncork turns the writes into one writev: one system call, no concatenation copy.
-  const writev = (parts: Uint8Array[]): Promise<void> => {
+  const writev = (parts: Uint8Array[], onWritten?: () => void): Promise<void> => {
     if (failure) return Promise.reject(failure);
     if (socket.destroyed) return Promise.reject(new ConnectionError("CONNECTION_LOST", "socket is closed"));
     socket.cork();
     let room = true;
-    for (const p of parts) room = socket.write(p);
+    const last = parts.length - 1;
+    // The last write's callback runs once the whole corked batch has gone to the kernel; after
+    // an error it never says the buffers are free.
+    parts.forEach((p, i) => (room = socket.write(p, i === last && onWritten ? (err) => err || onWritten() : undefined)));
     socket.uncork();
     if (room) return Promise.resolve();
     return new Promise((resolve, reject) => {

@@ -21,6 +21,7 @@ export class PacketEncoder {
   /** Packets sent since the counter was last reset (the transport uses it for rekey limits). */
   packets = 0;
   private readonly random = new RandomPool();
+  private readonly spare = new PacketPool();
 
   /**
    * Frames and seals one payload given as one or more consecutive parts (a message header and
@@ -42,8 +43,9 @@ export class PacketEncoder {
       throw new ProtocolError(`outgoing packet of ${packetLength} bytes exceeds the ${MAX_PACKET_LENGTH}-byte limit`);
     }
     // One buffer for the whole wire packet: the sealer encrypts in place and writes its MAC
-    // into the room left after the padding.
-    const packet = new Uint8Array(4 + packetLength + s.macLength);
+    // into the room left after the padding. Every byte of it is written below or by the sealer,
+    // so a reused buffer shows nothing of its last packet.
+    const packet = this.spare.take(4 + packetLength + s.macLength);
     packet[0] = packetLength >>> 24;
     packet[1] = packetLength >>> 16;
     packet[2] = packetLength >>> 8;
@@ -59,6 +61,47 @@ export class PacketEncoder {
     this.seq = (this.seq + 1) >>> 0;
     this.packets++;
     return s.seal(seq, packet.subarray(0, 4 + packetLength));
+  }
+
+  /**
+   * The packets (as returned by `encode`) have been written out and nothing refers to them any
+   * more: their buffers may take later packets of the same size. Others are ignored.
+   */
+  release(packets: Uint8Array[]): void {
+    for (const p of packets) this.spare.give(p);
+  }
+}
+
+/**
+ * Buffers of packets already written, by size, for the next packets of that size: a bulk
+ * upload's packets all have one size, so they cycle through a few buffers instead of each being
+ * a fresh allocation for the GC to reclaim. Small packets are not pooled; neither is more than
+ * POOL_BYTES in all.
+ */
+const POOLED_MIN = 4096;
+const POOL_BYTES = 4 * 1024 * 1024;
+
+class PacketPool {
+  private readonly bySize = new Map<number, ArrayBuffer[]>();
+  private readonly lent = new WeakSet<ArrayBuffer>();
+  private bytes = 0;
+
+  take(size: number): Uint8Array {
+    if (size < POOLED_MIN) return new Uint8Array(size);
+    const buffer = this.bySize.get(size)?.pop();
+    if (buffer) this.bytes -= size;
+    const packet = buffer ? new Uint8Array(buffer) : new Uint8Array(size);
+    this.lent.add(packet.buffer as ArrayBuffer);
+    return packet;
+  }
+
+  give(view: Uint8Array): void {
+    const buffer = view.buffer as ArrayBuffer;
+    if (!this.lent.delete(buffer) || this.bytes + buffer.byteLength > POOL_BYTES) return;
+    let list = this.bySize.get(buffer.byteLength);
+    if (!list) this.bySize.set(buffer.byteLength, (list = []));
+    list.push(buffer);
+    this.bytes += buffer.byteLength;
   }
 }
 

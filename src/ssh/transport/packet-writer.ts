@@ -85,8 +85,9 @@ export class PacketWriter {
   }
 
   private async writeParts(parts: Uint8Array[]): Promise<void> {
-    if (parts.length === 1) await this.socket.write(parts[0]!);
-    else if (this.socket.writev) await this.socket.writev(parts);
+    // Once the socket has taken them, the packets' buffers go back to the encoder for reuse.
+    if (this.socket.writev) await this.socket.writev(parts, () => this.encoder.release(parts));
+    else if (parts.length === 1) await this.socket.write(parts[0]!);
     else await this.socket.write(concat(...parts));
   }
 }
