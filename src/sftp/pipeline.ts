@@ -6,7 +6,7 @@
  */
 import { SftpError } from "../errors.js";
 import type { SftpResponse } from "./packet.js";
-import { encodeRead, encodeWrite } from "./packets/handle.js";
+import { encodeRead, encodeWriteHeader } from "./packets/handle.js";
 import { expectData, expectOk, type SftpSession } from "./session.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 64;
@@ -111,24 +111,29 @@ export class PipelinedWriter {
   }
 
   /**
-   * Queues `data` (copied before this resolves, so the caller may reuse its buffer) and resolves
-   * once the number of outstanding requests is under the limit again.
+   * Queues `data` and resolves once it has been copied into packets (the caller may then reuse
+   * its buffer) and the number of outstanding requests is under the limit again. The data goes
+   * into the SSH packets directly, without an SFTP packet copied together first.
    */
   async write(data: Uint8Array): Promise<void> {
     const max = this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     const chunk = this.options.chunkSize ?? this.session.writeSize;
+    let sent: Promise<void> = Promise.resolve();
     for (let o = 0; o < data.length; o += chunk) {
       while (this.inFlight.length >= max) await this.inFlight.shift();
-      if (this.failure) throw this.failure;
+      if (this.failure) break;
       const piece = data.subarray(o, Math.min(o + chunk, data.length));
       const offset = this.offset;
       this.offset += piece.length;
-      const done = this.session
-        .request((id) => encodeWrite(id, { handle: this.handle, offset, data: piece }))
+      const request = this.session.send((id) => [encodeWriteHeader(id, { handle: this.handle, offset, length: piece.length }), piece]);
+      sent = request.sent;
+      const done = request.reply
         .then((r) => expectOk(r, this.path, "write"))
         .catch((e) => void (this.failure ??= e));
       this.inFlight.push(done);
     }
+    // Parts are sent in order: once the last is in packets, all of `data` is.
+    await sent.catch((e) => void (this.failure ??= e));
     if (this.failure) throw this.failure;
   }
 

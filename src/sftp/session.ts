@@ -63,11 +63,21 @@ export class SftpSession {
 
   /** Sends a request built for a fresh id and resolves with the reply packet. */
   request(build: (id: number) => Uint8Array): Promise<SftpResponse> {
-    if (this.failure) return Promise.reject(this.failure);
+    return this.send((id) => [build(id)]).reply;
+  }
+
+  /**
+   * Sends a request built for a fresh id as consecutive parts (a WRITE's header, then its data
+   * as it is): `sent` resolves once the parts have been copied into packets, after which the
+   * caller may reuse them; `reply` with the reply packet.
+   */
+  send(build: (id: number) => Uint8Array[]): { reply: Promise<SftpResponse>; sent: Promise<void> } {
+    if (this.failure) return { reply: Promise.reject(this.failure), sent: Promise.reject(this.failure) };
     const id = this.allocateId();
     const reply = new Promise<SftpResponse>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    this.channel.write(build(id)).catch((e) => this.fail(e));
-    return reply;
+    const sent = this.channel.write(...build(id));
+    sent.catch((e) => this.fail(e));
+    return { reply, sent };
   }
 
   /** Hands back a reply's memory once the caller is done with it (see SftpFramer.recycle). */

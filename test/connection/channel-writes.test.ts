@@ -38,6 +38,19 @@ describe("Channel writes", () => {
     await Promise.all(done);
   });
 
+  it("takes a write as several parts, sent as one run of bytes, resolving once all are sent", async () => {
+    const { host, sent, flush } = recordingHost();
+    const ch = new Channel(host, 0, 7, 1 << 20, 5);
+    let resolved = false;
+    const w = ch.write(text("head"), text(""), text("body!"));
+    void w.then(() => (resolved = true));
+    await Promise.resolve();
+    expect(resolved).toBe(false); // nothing is sent before the turn's flush
+    flush();
+    expect(summarize(sent)).toEqual(["headb", "ody!"]);
+    await w;
+  });
+
   it("splits at the peer's max packet and stops at its window, sending the rest on WINDOW_ADJUST", async () => {
     const { host, sent, flush } = recordingHost();
     const ch = new Channel(host, 0, 7, 10, 4);

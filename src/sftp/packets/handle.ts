@@ -99,20 +99,33 @@ export function decodeRead(body: Uint8Array): ReadPacket {
  * (A growable writer would copy large data twice.)
  */
 export function encodeWrite(id: number, f: Fields<WritePacket>): Uint8Array {
-  const { handle, data } = f;
-  const offset = u64(f.offset, "offset");
+  const packet = writeHeader(id, f.handle, f.offset, f.data.length, f.data.length);
+  packet.set(f.data, packet.length - f.data.length);
+  return packet;
+}
+
+/**
+ * The header of a WRITE carrying `length` bytes of data, framed as if the data followed: sent
+ * as one part with the data as the next, the data is copied only into the SSH packet.
+ */
+export function encodeWriteHeader(id: number, f: { handle: Uint8Array; offset: number; length: number }): Uint8Array {
+  return writeHeader(id, f.handle, f.offset, f.length, 0);
+}
+
+/** The WRITE header for `length` bytes of data, in a buffer with `room` bytes after it. */
+function writeHeader(id: number, handle: Uint8Array, offsetValue: number, length: number, room: number): Uint8Array {
+  const offset = u64(offsetValue, "offset");
   u32(id, "request id");
   const headerEnd = 4 + 1 + 4 + 4 + handle.length + 8 + 4;
-  const packet = new Uint8Array(headerEnd + data.length);
+  const packet = new Uint8Array(headerEnd + room);
   const v = new DataView(packet.buffer);
-  v.setUint32(0, packet.length - 4);
+  v.setUint32(0, headerEnd - 4 + length);
   packet[4] = PacketType.WRITE;
   v.setUint32(5, id);
   v.setUint32(9, handle.length);
   packet.set(handle, 13);
   v.setBigUint64(13 + handle.length, offset);
-  v.setUint32(21 + handle.length, data.length);
-  packet.set(data, headerEnd);
+  v.setUint32(21 + handle.length, u32(length, "data length"));
   return packet;
 }
 export function decodeWrite(body: Uint8Array): WritePacket {

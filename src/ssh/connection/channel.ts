@@ -54,7 +54,8 @@ export class Channel {
   private localWindow: number;
   private credit = 0;
   private readonly pendingRequests: ReturnType<typeof deferred<boolean>>[] = [];
-  private readonly sendQueue: { data: Uint8Array; done: ReturnType<typeof deferred<void>> }[] = [];
+  /** Data to send, in order; `done` on the last part of each write. */
+  private readonly sendQueue: { data: Uint8Array; done?: ReturnType<typeof deferred<void>> }[] = [];
   private pumpScheduled = false;
   private eofRequested = false;
   private eofSent = false;
@@ -85,18 +86,20 @@ export class Channel {
   }
 
   /**
-   * Sends data, split to the peer's max packet and paced by its window. Resolves when all of it
-   * has been handed to the transport. The data must not change until then.
+   * Sends data (given as one or more consecutive parts), split to the peer's max packet and
+   * paced by its window. Resolves when all of it has been handed to the transport, which copies
+   * it into packets: the data must not change until then.
    *
    * What is written during one turn of the event loop goes out together, just before that turn's
    * socket write: many small writes (SFTP requests from concurrent operations) then share
    * CHANNEL_DATA messages, each one packet to seal and one message for the peer to handle.
    */
-  write(data: Uint8Array): Promise<void> {
+  write(...parts: Uint8Array[]): Promise<void> {
     if (this.closed || this.eofRequested) return Promise.reject(this.closeError ?? new ConnectionError("CHANNEL_CLOSED", "write to a closed channel"));
+    const data = parts.filter((p) => p.length > 0);
     if (data.length === 0) return Promise.resolve();
     const done = deferred<void>();
-    this.sendQueue.push({ data, done });
+    for (let i = 0; i < data.length; i++) this.sendQueue.push(i === data.length - 1 ? { data: data[i]!, done } : { data: data[i]! });
     if (!this.host.beforeWrite) this.pump();
     else if (!this.pumpScheduled) {
       this.pumpScheduled = true;
@@ -105,7 +108,7 @@ export class Channel {
         try {
           this.pump();
         } catch (e) {
-          for (const q of this.sendQueue.splice(0)) q.done.reject(e);
+          for (const q of this.sendQueue.splice(0)) q.done?.reject(e);
         }
       });
     }
@@ -225,7 +228,7 @@ export class Channel {
     this.closeError = err;
     const e = err ?? new ConnectionError("CHANNEL_CLOSED", "the channel was closed");
     for (const r of this.pendingRequests.splice(0)) r.reject(e);
-    for (const q of this.sendQueue.splice(0)) q.done.reject(e);
+    for (const q of this.sendQueue.splice(0)) q.done?.reject(e);
     this.host.release(this.localId);
     this.closedSignal.resolve();
     this.onClose(err);
@@ -251,7 +254,10 @@ export class Channel {
         parts.push(head.data.subarray(0, k));
         head.data = head.data.subarray(k);
         n += k;
-        if (head.data.length === 0) sent.push(this.sendQueue.shift()!.done.resolve);
+        if (head.data.length === 0) {
+          const done = this.sendQueue.shift()!.done;
+          if (done) sent.push(done.resolve);
+        }
       }
       // Header and data go down as parts: the packet layer copies the data once, into the packet.
       this.host.send(this.header(MSG.CHANNEL_DATA).uint32(n).finish(), ...parts);
