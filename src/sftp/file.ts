@@ -96,8 +96,10 @@ export class SftpFile {
   async writeAndClose(data: Uint8Array, position: number): Promise<void> {
     const writer = new PipelinedWriter(this.session, this.handle, this.path, { offset: position });
     let failure: { error: unknown } | undefined;
-    await writer.write(data).catch((error) => void (failure ??= { error }));
+    // CLOSE is queued right behind the last WRITE, so both leave in the same message.
+    const issued = await writer.issue(data).catch((error) => void (failure ??= { error }));
     const closing = this.close();
+    await issued?.sent;
     await writer.flush().catch((error) => void (failure ??= { error }));
     await closing.catch((error) => void (failure ??= { error }));
     if (failure) throw failure.error;

@@ -116,6 +116,17 @@ export class PipelinedWriter {
    * into the SSH packets directly, without an SFTP packet copied together first.
    */
   async write(data: Uint8Array): Promise<void> {
+    await (await this.issue(data)).sent;
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Issues the WRITE requests for `data`, waiting only for room in the pipeline; `sent` settles
+   * once all of `data` is in packets (failures go to `failure`). A caller can send more requests
+   * behind these (CLOSE, say) in the same turn, before they leave. (`sent` is wrapped: a promise
+   * returned from an async function would be waited for.)
+   */
+  async issue(data: Uint8Array): Promise<{ sent: Promise<void> }> {
     const max = this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     const chunk = this.options.chunkSize ?? this.session.writeSize;
     let sent: Promise<void> = Promise.resolve();
@@ -133,8 +144,7 @@ export class PipelinedWriter {
       this.inFlight.push(done);
     }
     // Parts are sent in order: once the last is in packets, all of `data` is.
-    await sent.catch((e) => void (this.failure ??= e));
-    if (this.failure) throw this.failure;
+    return { sent: sent.catch((e) => void (this.failure ??= e)) };
   }
 
   /**

@@ -10,6 +10,7 @@ import { encodeVersion } from "../../src/sftp/packets/init.js";
 import { encodeHandle, encodeStatus } from "../../src/sftp/packets/response.js";
 import { peekRequestId } from "../../src/sftp/packet.js";
 import { connectSsh } from "../../src/ssh/client.js";
+import { MSG } from "../../src/ssh/messages.js";
 import { afterLogin, optionsFor, startFake, useFakeServer, within } from "../hostile/helpers.js";
 
 useFakeServer();
@@ -19,7 +20,7 @@ useFakeServer();
  * the CLOSE for that handle has arrived (a client that waits for the WRITE before closing never
  * gets it), then answers the WRITE with `writeStatus` and CLOSE with `closeStatus`.
  */
-function pipelinedCloseServer(writeStatus: StatusCode, closeStatus: StatusCode, seen: number[]) {
+function pipelinedCloseServer(writeStatus: StatusCode, closeStatus: StatusCode, seen: number[], messages: { channelData: number } = { channelData: 0 }) {
   return afterLogin(async (peer) => {
     const ch = await peer.acceptSession();
     await ch.nextSftp(); // INIT
@@ -29,6 +30,7 @@ function pipelinedCloseServer(writeStatus: StatusCode, closeStatus: StatusCode, 
       const packet = await ch.nextSftp();
       const id = peekRequestId(packet)!;
       seen.push(packet[0]!);
+      messages.channelData = peer.received.filter((m) => m[0] === MSG.CHANNEL_DATA).length;
       const status = (code: StatusCode, message = "") => encodeStatus(id, { code, message, lang: "" });
       if (packet[0] === PacketType.OPEN) await ch.send(encodeHandle(id, { handle: Uint8Array.of(9, 9) }));
       else if (packet[0] === PacketType.WRITE) heldWrites.push(id);
@@ -49,11 +51,13 @@ async function clientFor(script: ReturnType<typeof pipelinedCloseServer>) {
 }
 
 describe("writeFile", () => {
-  it("sends CLOSE without waiting for the WRITE's status, in order after it", async () => {
+  it("sends CLOSE without waiting for the WRITE's status, in order after it and in the same message", async () => {
     const seen: number[] = [];
-    const { client } = await clientFor(pipelinedCloseServer(StatusCode.OK, StatusCode.OK, seen));
+    const messages = { channelData: 0 };
+    const { client } = await clientFor(pipelinedCloseServer(StatusCode.OK, StatusCode.OK, seen, messages));
     await within(client.writeFile("/f", new Uint8Array(5000).fill(1)), 2000, "writeFile");
     expect(seen).toEqual([PacketType.OPEN, PacketType.WRITE, PacketType.CLOSE]);
+    expect(messages.channelData).toBe(3); // INIT, OPEN, WRITE + CLOSE
     await client.close();
   });
 
