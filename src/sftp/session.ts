@@ -72,7 +72,11 @@ export class SftpSession {
    * caller may reuse them; `reply` with the reply packet.
    */
   send(build: (id: number) => Uint8Array[]): { reply: Promise<SftpResponse>; sent: Promise<void> } {
-    if (this.failure) return { reply: Promise.reject(this.failure), sent: Promise.reject(this.failure) };
+    if (this.failure) {
+      const sent = Promise.reject(this.failure);
+      sent.catch(() => {}); // request() hands out only the reply; the caller hears of it there
+      return { reply: Promise.reject(this.failure), sent };
+    }
     const id = this.allocateId();
     const reply = new Promise<SftpResponse>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     const sent = this.channel.write(...build(id));
