@@ -6,6 +6,7 @@
  */
 import { ProtocolError } from "../errors.js";
 import { ByteQueue } from "../ssh/transport/byte-queue.js";
+import { BufferPool } from "../util/buffer-pool.js";
 
 /**
  * Default limit on a packet's length field: OpenSSH's 256 KiB message limit plus 1 KiB for the
@@ -13,10 +14,13 @@ import { ByteQueue } from "../ssh/transport/byte-queue.js";
  */
 export const DEFAULT_MAX_PACKET_LENGTH = 256 * 1024 + 1024;
 
-/** Packets at least this long are reassembled in pooled buffers (see `recycle`). */
+/**
+ * Packets from this long up to the default limit are reassembled in pooled buffers of that limit
+ * (see `recycle`), 8 of them at most waiting: enough for a download's write-behind, 2 MiB.
+ */
 const POOLED_MIN = 64 * 1024;
-/** Buffers kept for reuse: enough for a download's write-behind, 2 MiB at most per session. */
-const POOL_MAX = 8;
+const POOLED_SIZE = DEFAULT_MAX_PACKET_LENGTH;
+const POOL_BYTES = 8 * POOLED_SIZE;
 
 export class SftpFramer {
   private queue = new ByteQueue();
@@ -29,9 +33,7 @@ export class SftpFramer {
   private partial: Uint8Array | undefined;
   private filled = 0;
   private failed: ProtocolError | undefined;
-  /** Reassembly buffers given back by `recycle`, and those lent out that may come back. */
-  private readonly pool: ArrayBuffer[] = [];
-  private readonly lent = new WeakSet<ArrayBuffer>();
+  private readonly pool = new BufferPool(POOLED_SIZE, POOL_BYTES);
 
   /** `maxPacketLength` bounds the length field (the bytes after it). */
   constructor(readonly maxPacketLength: number = DEFAULT_MAX_PACKET_LENGTH) {}
@@ -102,15 +104,14 @@ export class SftpFramer {
    * to disk: without this, every 255 KiB reply is a fresh buffer for the GC to reclaim.
    */
   recycle(view: Uint8Array): void {
-    const buffer = view.buffer as ArrayBuffer;
-    if (this.lent.delete(buffer) && this.pool.length < POOL_MAX) this.pool.push(buffer);
+    this.pool.give(view);
   }
 
   private reassemblyBuffer(length: number): Uint8Array {
-    if (length < POOLED_MIN) return new Uint8Array(length);
-    const buffer = this.pool.pop() ?? new ArrayBuffer(this.maxPacketLength);
-    this.lent.add(buffer);
-    return new Uint8Array(buffer, 0, length);
+    // A limit raised above the default (a server's setting) gets exact buffers: pooling at that
+    // size would allocate the whole limit for every large packet.
+    if (length < POOLED_MIN || length > POOLED_SIZE) return new Uint8Array(length);
+    return this.pool.take(POOLED_SIZE).subarray(0, length);
   }
 
   /** Pushes a chunk and returns every packet now complete, in order. */

@@ -126,6 +126,13 @@ describe("SftpFramer", () => {
       expect(b.every((x) => x === 2)).toBe(true);
     });
 
+    it("gives exact buffers to packets above the default limit (a raised server limit)", () => {
+      const f = new SftpFramer(16 * 1024 * 1024);
+      const a = receive(f, 300_000, 1);
+      expect(a.buffer.byteLength).toBe(300_000);
+      expect(receive(f, 200_000, 2).buffer.byteLength).toBe(DEFAULT_MAX_PACKET_LENGTH);
+    });
+
     it("does not pool small packets", () => {
       const f = new SftpFramer();
       const a = receive(f, 5000, 1);

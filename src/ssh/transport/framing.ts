@@ -7,6 +7,7 @@ import { ProtocolError } from "../../errors.js";
 import type { PacketOpener, PacketSealer } from "../crypto/cipher.js";
 import { noneOpener, noneSealer } from "../crypto/none.js";
 import { ByteQueue } from "./byte-queue.js";
+import { BufferPool } from "../../util/buffer-pool.js";
 
 /**
  * Largest packet_length we accept, as OpenSSH (PACKET_MAX_SIZE): 256 KiB. RFC 4253 §6.1 only
@@ -21,7 +22,11 @@ export class PacketEncoder {
   /** Packets sent since the counter was last reset (the transport uses it for rekey limits). */
   packets = 0;
   private readonly random = new RandomPool();
-  private readonly spare = new PacketPool();
+  /**
+   * Buffers of packets already written, for the next packets of their size (a bulk upload's
+   * packets all have one). Small packets are not pooled.
+   */
+  private readonly spare = new BufferPool(4096, 4 * 1024 * 1024);
 
   /**
    * Frames and seals one payload given as one or more consecutive parts (a message header and
@@ -69,39 +74,6 @@ export class PacketEncoder {
    */
   release(packets: Uint8Array[]): void {
     for (const p of packets) this.spare.give(p);
-  }
-}
-
-/**
- * Buffers of packets already written, by size, for the next packets of that size: a bulk
- * upload's packets all have one size, so they cycle through a few buffers instead of each being
- * a fresh allocation for the GC to reclaim. Small packets are not pooled; neither is more than
- * POOL_BYTES in all.
- */
-const POOLED_MIN = 4096;
-const POOL_BYTES = 4 * 1024 * 1024;
-
-class PacketPool {
-  private readonly bySize = new Map<number, ArrayBuffer[]>();
-  private readonly lent = new WeakSet<ArrayBuffer>();
-  private bytes = 0;
-
-  take(size: number): Uint8Array {
-    if (size < POOLED_MIN) return new Uint8Array(size);
-    const buffer = this.bySize.get(size)?.pop();
-    if (buffer) this.bytes -= size;
-    const packet = buffer ? new Uint8Array(buffer) : new Uint8Array(size);
-    this.lent.add(packet.buffer as ArrayBuffer);
-    return packet;
-  }
-
-  give(view: Uint8Array): void {
-    const buffer = view.buffer as ArrayBuffer;
-    if (!this.lent.delete(buffer) || this.bytes + buffer.byteLength > POOL_BYTES) return;
-    let list = this.bySize.get(buffer.byteLength);
-    if (!list) this.bySize.set(buffer.byteLength, (list = []));
-    list.push(buffer);
-    this.bytes += buffer.byteLength;
   }
 }
 
