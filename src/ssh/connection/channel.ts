@@ -108,7 +108,7 @@ export class Channel {
         try {
           this.pump();
         } catch (e) {
-          for (const q of this.sendQueue.splice(0)) q.done?.reject(e);
+          this.failQueued(e);
         }
       });
     }
@@ -228,10 +228,15 @@ export class Channel {
     this.closeError = err;
     const e = err ?? new ConnectionError("CHANNEL_CLOSED", "the channel was closed");
     for (const r of this.pendingRequests.splice(0)) r.reject(e);
-    for (const q of this.sendQueue.splice(0)) q.done?.reject(e);
+    this.failQueued(e);
     this.host.release(this.localId);
     this.closedSignal.resolve();
     this.onClose(err);
+  }
+
+  /** Drops the data not yet sent and fails the writes it belongs to. */
+  private failQueued(e: unknown): void {
+    for (const q of this.sendQueue.splice(0)) q.done?.reject(e);
   }
 
   private header(type: number): SshWriter {
