@@ -184,6 +184,36 @@ function beyond(ours: Finding[], baselines: Finding[][]): string[] {
   return real(ours).map(show).filter((f) => !known.has(f));
 }
 
+type Side = { extInfo: string; strictKex: string };
+const SERVER: Side = { extInfo: EXT_INFO_S, strictKex: STRICT_KEX_S };
+const CLIENT: Side = { extInfo: EXT_INFO_C, strictKex: STRICT_KEX_C };
+
+/** Our defaults are offered, with no finding beyond the stock OpenSSH runs' (which have some). */
+function expectDefaultsNoWorseThanStock(audit: Audit, baselines: Finding[][], side: Side): void {
+  expect(audit.offered).toEqual({
+    kex: [...DEFAULT_KEX, side.extInfo, side.strictKex],
+    key: HOST_KEY_ALGORITHMS,
+    enc: DEFAULT_CIPHERS,
+    mac: DEFAULT_MACS,
+  });
+  expect(beyond(audit.findings, baselines), audit.text).toEqual([]);
+  // The baseline is not empty: the comparison means something.
+  expect(baselines[0]!.some((f) => f.algorithm === "ecdh-sha2-nistp256" && f.level === "fail")).toBe(true);
+}
+
+/** The hardened preset is offered, with no finding but ssh-audit 2.5's "unknown algorithm". */
+function expectHardenedClean(audit: Audit, side: Side): void {
+  expect(audit.offered).toEqual({
+    kex: [...HARDENED_ALGORITHMS.kex, side.extInfo, side.strictKex],
+    key: HARDENED_ALGORITHMS.serverHostKey, // a server's ECDSA key is not offered
+    enc: HARDENED_ALGORITHMS.cipher,
+    mac: HARDENED_ALGORITHMS.mac,
+  });
+  expect(real(audit.findings).map(show), audit.text).toEqual([]);
+  // The batch output was read: ssh-audit's remark about the strict-kex marker is there.
+  expect(audit.findings.map(show)).toContain(`(kex) ${side.strictKex} -- [warn] unknown algorithm`);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 describeAudit(`ssh-audit ${auditVersion ?? "(missing)"} against our embedded server`, () => {
@@ -208,17 +238,7 @@ describeAudit(`ssh-audit ${auditVersion ?? "(missing)"} against our embedded ser
     const keys = await Promise.all(stock.hostKeys.map((k) => readFile(k.path, "utf8")));
     const ours = await startSshServer({ hostKeys: keys, subsystems: {} });
     servers.push(ours);
-    const audit = await auditServer(ours.port);
-
-    expect(audit.offered).toEqual({
-      kex: [...DEFAULT_KEX, EXT_INFO_S, STRICT_KEX_S],
-      key: HOST_KEY_ALGORITHMS,
-      enc: DEFAULT_CIPHERS,
-      mac: DEFAULT_MACS,
-    });
-    expect(beyond(audit.findings, baselines), audit.text).toEqual([]);
-    // The baseline is not empty: the comparison means something.
-    expect(baselines[0]!.some((f) => f.algorithm === "ecdh-sha2-nistp256" && f.level === "fail")).toBe(true);
+    expectDefaultsNoWorseThanStock(await auditServer(ours.port), baselines, SERVER);
   });
 
   it('"hardened": no finding (only "unknown algorithm" for names newer than ssh-audit 2.5)', async () => {
@@ -226,17 +246,7 @@ describeAudit(`ssh-audit ${auditVersion ?? "(missing)"} against our embedded ser
     const rsa = parsePrivateKey(readFileSync(join(VECTORS, "base", "rsa2048"), "utf8"));
     const ours = await startSshServer({ hostKeys: [generateEd25519Key("audit"), ecdsa, rsa], subsystems: {}, algorithms: "hardened" });
     servers.push(ours);
-    const audit = await auditServer(ours.port);
-
-    expect(audit.offered).toEqual({
-      kex: [...HARDENED_ALGORITHMS.kex, EXT_INFO_S, STRICT_KEX_S],
-      key: HARDENED_ALGORITHMS.serverHostKey, // the ECDSA key is not offered
-      enc: HARDENED_ALGORITHMS.cipher,
-      mac: HARDENED_ALGORITHMS.mac,
-    });
-    expect(real(audit.findings).map(show), audit.text).toEqual([]);
-    // The batch output was read: ssh-audit's remark about the strict-kex marker is there.
-    expect(audit.findings.map(show)).toContain(`(kex) ${STRICT_KEX_S} -- [warn] unknown algorithm`);
+    expectHardenedClean(await auditServer(ours.port), SERVER);
   });
 });
 
@@ -252,29 +262,10 @@ describeAudit(`ssh-audit ${auditVersion ?? "(missing)"} -c against our client`, 
     if (!haveSsh) throw new Error("ssh (openssh-client) is required in CI");
     const baselines = [(await auditClient(opensshClient("ssh"))).findings];
     if (sshd10.ok) baselines.push((await auditClient(opensshClient(join(OPENSSH10_PREFIX, "usr/bin/ssh")))).findings);
-    const audit = await auditClient(ourClient(undefined, dir));
-
-    expect(audit.offered).toEqual({
-      kex: [...DEFAULT_KEX, EXT_INFO_C, STRICT_KEX_C],
-      key: HOST_KEY_ALGORITHMS,
-      enc: DEFAULT_CIPHERS,
-      mac: DEFAULT_MACS,
-    });
-    expect(beyond(audit.findings, baselines), audit.text).toEqual([]);
-    expect(baselines[0]!.some((f) => f.algorithm === "ecdh-sha2-nistp256" && f.level === "fail")).toBe(true);
+    expectDefaultsNoWorseThanStock(await auditClient(ourClient(undefined, dir)), baselines, CLIENT);
   });
 
   it('"hardened": no finding (only "unknown algorithm" for names newer than ssh-audit 2.5)', async () => {
-    const audit = await auditClient(ourClient("hardened", dir));
-
-    expect(audit.offered).toEqual({
-      kex: [...HARDENED_ALGORITHMS.kex, EXT_INFO_C, STRICT_KEX_C],
-      key: HARDENED_ALGORITHMS.serverHostKey,
-      enc: HARDENED_ALGORITHMS.cipher,
-      mac: HARDENED_ALGORITHMS.mac,
-    });
-    expect(real(audit.findings).map(show), audit.text).toEqual([]);
-    // The batch output was read: ssh-audit's remark about the strict-kex marker is there.
-    expect(audit.findings.map(show)).toContain(`(kex) ${STRICT_KEX_C} -- [warn] unknown algorithm`);
+    expectHardenedClean(await auditClient(ourClient("hardened", dir)), CLIENT);
   });
 });
