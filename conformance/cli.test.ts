@@ -15,6 +15,7 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { toolPath } from "../test/support/tools.js";
 import { connect } from "../src/connect.js";
 import type { SftpClient } from "../src/sftp/client.js";
 import { startFtrackServer, type FtrackServer } from "../test/accessor/support/fake-session.js";
@@ -35,9 +36,7 @@ interface Run {
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const randomBytes = (n: number) => new Uint8Array(nodeRandomBytes(n));
 
-function has(tool: string): boolean {
-  return spawnSync("which", [tool], { stdio: "ignore" }).status === 0;
-}
+const has = (tool: string): boolean => toolPath(tool) !== undefined;
 
 /** Quotes a word for sh (only used on fixed test paths). */
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

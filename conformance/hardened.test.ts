@@ -5,22 +5,19 @@
  * Skipped with a message where OpenSSH can't run, except in CI.
  */
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless, inCI, missingTools } from "../test/support/tools.js";
 import { generateEd25519Key } from "../src/ssh/keys/private-key.js";
 import { publicKeyLine } from "../src/ssh/keys/public-key.js";
 import { startSshServer, type SshServer } from "../src/ssh/server/server.js";
 import { connectTo, describeSshd, run } from "./helpers.js";
 import { openssh10Available, OPENSSH10_PREFIX, startSshd, type OpensshVersion, type SshdServer } from "./sshd.js";
 
-const inCI = process.env.CI === "true";
 const sshd10 = openssh10Available();
-const haveSsh = existsSync("/usr/bin/ssh") && existsSync("/usr/bin/ssh-keygen");
-if (!haveSsh && !inCI) console.warn("skipping OpenSSH ssh against the hardened server: apt-get install openssh-client");
-const describeClients: typeof describe = (haveSsh || inCI ? describe : describe.skip) as typeof describe;
+const describeClients = describeUnless(missingTools("/usr/bin/ssh", "/usr/bin/ssh-keygen"), "OpenSSH ssh against the hardened server");
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 

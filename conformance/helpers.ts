@@ -1,5 +1,5 @@
 /** Shared pieces of the conformance suites: skip rules and running a command over our client. */
-import { describe } from "vitest";
+import { describeUnless } from "../test/support/tools.js";
 import { connectSsh, type SshConnectOptions, type SshConnection } from "../src/ssh/client.js";
 import { CIPHERS, MACS } from "../src/ssh/crypto/algorithms.js";
 import { DEFAULT_KEX, LEGACY_KEX } from "../src/ssh/kex/methods.js";
@@ -7,11 +7,9 @@ import { HOST_KEY_ALGORITHMS, LEGACY_HOST_KEY_ALGORITHMS } from "../src/ssh/keys
 import { sshdAvailable, type SshdServer, type SupportedAlgorithms } from "./sshd.js";
 
 const avail = sshdAvailable();
-const inCI = process.env.CI === "true";
-if (!avail.ok && !inCI) console.warn(`skipping conformance against OpenSSH: ${avail.reason}`);
 
 /** A describe block that needs a real sshd: skipped locally without one, failing in CI. */
-export const describeSshd: typeof describe = (avail.ok || inCI ? describe : describe.skip) as typeof describe;
+export const describeSshd = describeUnless(avail.ok ? undefined : avail.reason, "conformance against OpenSSH");
 
 /** Options that reach the test server with strict host-key checking against its known_hosts. */
 export function baseOptions(s: SshdServer, extra: Partial<SshConnectOptions> = {}): SshConnectOptions {

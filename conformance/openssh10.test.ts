@@ -12,7 +12,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless } from "../test/support/tools.js";
 import { connect } from "../src/connect.js";
 import { AuthError } from "../src/errors.js";
 import { connectSsh, type SshConnection } from "../src/ssh/client.js";
@@ -27,10 +28,8 @@ import { baseOptions, connectTo, run, sharedAlgorithms } from "./helpers.js";
 import { randomBytes } from "../test/sftp/client-contract.js";
 
 const avail = openssh10Available();
-const inCI = process.env.CI === "true";
-if (!avail.ok && !inCI) console.warn(`skipping conformance against OpenSSH 10: ${avail.reason}`);
 /** Runs where OpenSSH 10 can; in CI an unavailable OpenSSH 10 fails (in beforeAll) instead. */
-const describe10: typeof describe = (avail.ok || inCI ? describe : describe.skip) as typeof describe;
+const describe10 = describeUnless(avail.ok ? undefined : avail.reason, "conformance against OpenSSH 10");
 const requireOpenssh10 = () => {
   if (!avail.ok) throw new Error(`OpenSSH 10 is required in CI: ${avail.reason}`);
 };

@@ -6,19 +6,16 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { chmod, lstat, mkdir, readFile, readlink, rm, mkdtemp, writeFile, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless, missingTools } from "../test/support/tools.js";
 import { createSftpServer, type SftpServer } from "../src/sftp/server/index.js";
 import { generateEd25519Key, parsePrivateKey, type PrivateKey } from "../src/ssh/keys/private-key.js";
 import { publicKeyLine } from "../src/ssh/keys/public-key.js";
 
-const haveClients = existsSync("/usr/bin/sftp") && existsSync("/usr/bin/ssh") && existsSync("/usr/bin/ssh-keygen");
-const inCI = process.env.CI === "true";
-if (!haveClients && !inCI) console.warn("skipping OpenSSH clients against the embedded server: apt-get install openssh-client");
-const describeClients = haveClients || inCI ? describe : describe.skip;
+const describeClients = describeUnless(missingTools("/usr/bin/sftp", "/usr/bin/ssh", "/usr/bin/ssh-keygen"), "OpenSSH clients against the embedded server");
 
 const USER = "tester";
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");

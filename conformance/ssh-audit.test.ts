@@ -19,7 +19,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { describeUnless, inCI, missingTools } from "../test/support/tools.js";
 import { HARDENED_ALGORITHMS, type AlgorithmOptions, type AlgorithmPreset } from "../src/ssh/algorithms.js";
 import { connectSsh } from "../src/ssh/client.js";
 import { DEFAULT_CIPHERS, DEFAULT_MACS } from "../src/ssh/crypto/algorithms.js";
@@ -30,20 +31,18 @@ import { startSshServer, type SshServer } from "../src/ssh/server/server.js";
 import { VECTORS } from "../test/keys/fixtures.js";
 import { openssh10Available, OPENSSH10_PREFIX, sshdAvailable, startSshd, type SshdServer } from "./sshd.js";
 
-const inCI = process.env.CI === "true";
 const auditVersion = (() => {
   const r = spawnSync("ssh-audit", ["-h"], { encoding: "utf8" });
   return r.error ? undefined : (/ssh-audit v(\S+)/.exec(`${r.stdout}${r.stderr}`)?.[1] ?? "unknown version");
 })();
-if (auditVersion === undefined && !inCI) console.warn("skipping ssh-audit conformance: ssh-audit not installed (apt-get install ssh-audit)");
-const describeAudit: typeof describe = (auditVersion !== undefined || inCI ? describe : describe.skip) as typeof describe;
+const describeAudit = describeUnless(missingTools("ssh-audit"), "ssh-audit conformance");
 const requireAudit = () => {
   if (auditVersion === undefined) throw new Error("ssh-audit is required in CI: apt-get install ssh-audit");
 };
 
 const sshd = sshdAvailable();
 const sshd10 = openssh10Available();
-const haveSsh = spawnSync("ssh", ["-V"]).error === undefined;
+const haveSsh = missingTools("ssh") === undefined;
 if (!sshd.ok && !inCI) console.warn(`skipping the sshd baseline of the ssh-audit comparison: ${sshd.reason}`);
 if (!haveSsh && !inCI) console.warn("skipping the ssh client baseline of the ssh-audit comparison: ssh not installed");
 

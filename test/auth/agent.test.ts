@@ -4,6 +4,7 @@
  * misbehaves: refuses, sends garbage, oversized or truncated replies, or hangs up.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeUnless, missingTools } from "../support/tools.js";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
@@ -45,7 +46,7 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<SshError> 
   return err as SshError;
 }
 
-describe("against OpenSSH ssh-agent", () => {
+describeUnless(missingTools("/usr/bin/ssh-agent", "/usr/bin/ssh-add"), "the ssh-agent client against OpenSSH's ssh-agent")("against OpenSSH ssh-agent", () => {
   let agent: { socket: string; proc: ChildProcess };
   const generated = new Map<string, GeneratedKey>();
   beforeAll(async () => {

@@ -5,6 +5,7 @@
  * resolves or fails with SshError, and generated configs agree with ssh -G.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describeUnless, missingTools } from "../support/tools.js";
 import fc from "fast-check";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -192,7 +193,7 @@ Host *
   },
 ];
 
-describe("agrees with ssh -G", () => {
+describeUnless(missingTools("/usr/bin/ssh"), "the ssh -G comparison")("agrees with ssh -G", () => {
   for (const c of CASES) {
     it(c.name, () => {
       for (const host of c.hosts) agree(c.text, host);

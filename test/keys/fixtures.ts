@@ -3,9 +3,10 @@
  * ssh-keygen, openssl and puttygen), plus helpers to run those tools when they are installed.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { haveTools } from "../support/tools.js";
 import { SshError } from "../../src/errors.js";
 
 /** One entry of manifest.json. */
@@ -26,10 +27,11 @@ export interface Fixture {
 export const VECTORS = join(dirname(fileURLToPath(import.meta.url)), "..", "vectors", "keys");
 export const PASS = "correct horse battery staple";
 
+/** Whether each key tool is installed, for optional cross-checks (throws in CI when missing: test/support/tools.ts). */
 export const TOOLS = {
-  sshKeygen: existsSync("/usr/bin/ssh-keygen"),
-  openssl: existsSync("/usr/bin/openssl"),
-  puttygen: existsSync("/usr/bin/puttygen"),
+  get sshKeygen() { return haveTools("/usr/bin/ssh-keygen"); },
+  get openssl() { return haveTools("/usr/bin/openssl"); },
+  get puttygen() { return haveTools("/usr/bin/puttygen"); },
 };
 
 export const FIXTURES: Fixture[] = (JSON.parse(readFileSync(join(VECTORS, "manifest.json"), "utf8")) as { fixtures: Fixture[] }).fixtures;

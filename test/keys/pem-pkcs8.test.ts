@@ -3,6 +3,7 @@
  * structures: unsupported algorithms, inconsistent copies of key material, KDF limits.
  */
 import { describe, expect, it } from "vitest";
+import { needTools } from "../support/tools.js";
 import { p256 } from "@noble/curves/nist.js";
 import { DerReader } from "../../src/ssh/keys/der.js";
 import { evpBytesToKeyMd5, findPemBlock } from "../../src/ssh/keys/pem.js";
@@ -79,7 +80,8 @@ describe("DerReader", () => {
 });
 
 describe("legacy PEM", () => {
-  it.runIf(TOOLS.openssl)("derives keys like OpenSSL's EVP_BytesToKey (openssl enc -md md5 -P)", () => {
+  it("derives keys like OpenSSL's EVP_BytesToKey (openssl enc -md md5 -P)", (ctx) => {
+    needTools(ctx, "/usr/bin/openssl");
     const out = tool("/usr/bin/openssl", ["enc", "-aes-256-cbc", "-md", "md5", "-S", "0102030405060708", "-pass", "pass:secret", "-P"]);
     const key = /key=([0-9A-F]+)/.exec(out)![1]!;
     const iv = /iv\s*=([0-9A-F]+)/.exec(out)![1]!;

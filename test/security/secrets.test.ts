@@ -13,6 +13,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { needTools } from "../support/tools.js";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { connect } from "../../src/connect.js";
 import { SFTPAccessor } from "../../src/accessor/sftp-accessor.js";
@@ -159,16 +160,22 @@ beforeAll(() => {
   const p8 = writeKey("ecdsa-p8", readFileSync(ec, "utf8"));
   exec("/usr/bin/ssh-keygen", ["-p", "-q", "-P", "", "-N", PASSPHRASE, "-m", "PKCS8", "-f", p8]);
   encrypted["PKCS#8 PBES2"] = readFileSync(p8, "utf8");
-  // PuTTY v2 and v3 (Argon2id), from the marker-seed key.
+});
+
+/** PuTTY v2 and v3 (Argon2id) files of the marker-seed key, made by puttygen. */
+function puttyKeys(): Record<string, string> {
+  const keys: Record<string, string> = {};
+  const plain = writeKey("ed25519-for-putty", plainKeyText);
   const passFile = join(dir, "pass.txt");
   writeFileSync(passFile, `${PASSPHRASE}\n`);
   for (const [label, params] of [["PPK v2", "version=2"], ["PPK v3 argon2id", "version=3,kdf=argon2id,memory=1024,passes=1"]] as const) {
     const out = join(dir, `key-${label.replace(/\W/g, "")}.ppk`);
-    exec("/usr/bin/puttygen", [p, "-q", "--old-passphrase", passFile, "-O", "private", "-o", out, "--ppk-param", params, "--new-passphrase", passFile]);
-    encrypted[label] = readFileSync(out, "utf8");
+    exec("/usr/bin/puttygen", [plain, "-q", "--old-passphrase", passFile, "-O", "private", "-o", out, "--ppk-param", params, "--new-passphrase", passFile]);
+    keys[label] = readFileSync(out, "utf8");
   }
   rmSync(passFile);
-});
+  return keys;
+}
 
 describe("the scanner", () => {
   it("finds secrets in clear, hex and base64 at any alignment, through causes", () => {
@@ -210,8 +217,9 @@ describe("key loading", () => {
     }
   });
 
-  it("keeps passphrases out of every encrypted-key failure", async () => {
-    for (const [format, text] of Object.entries(encrypted)) {
+  /** Loads each key with the right passphrase and fails it every wrong way, scanning each result. */
+  async function checkEncryptedKeys(keys: Record<string, string>): Promise<void> {
+    for (const [format, text] of Object.entries(keys)) {
       // Right passphrase: loads, and the result shows nothing secret.
       const key = parsePrivateKey(text, PASSPHRASE);
       scan(`${format}: loaded`, key);
@@ -231,6 +239,15 @@ describe("key loading", () => {
       // The caller's passphrase bytes are never wiped by the parser (they are the caller's).
       expect(new TextDecoder().decode(wrongBytes)).toBe(WRONG);
     }
+  }
+
+  it("keeps passphrases out of every encrypted-key failure (OpenSSH, PEM, PKCS#8)", async () => {
+    await checkEncryptedKeys(encrypted);
+  });
+
+  it("keeps passphrases out of every encrypted-key failure (PuTTY v2, v3)", async (ctx) => {
+    needTools(ctx, "/usr/bin/puttygen");
+    await checkEncryptedKeys(puttyKeys());
   });
 });
 
