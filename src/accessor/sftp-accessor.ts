@@ -36,7 +36,7 @@ export interface SFTPAccessorOptions {
   passphrase?: string;
   /**
    * ssh-agent: true = $SSH_AUTH_SOCK, or a socket path. Handed to connect() as its `agent`
-   * option (shared/API.md); it takes effect where connect() implements agent authentication.
+   * option: the agent's keys are offered first, before `privateKey`.
    */
   agent?: boolean | string;
   /** Host key trust; default `{ policy: "strict" }` against ~/.ssh/known_hosts. */
@@ -288,8 +288,7 @@ export class SFTPAccessor implements Accessor {
     if (o.password !== undefined) options.password = o.password;
     if (o.privateKey !== undefined) options.privateKey = o.privateKey;
     if (o.passphrase !== undefined) options.passphrase = o.passphrase;
-    // shared/API.md names `agent` as a connect() option; pass it on as-is.
-    if (o.agent !== undefined) (options as ConnectOptions & { agent?: boolean | string }).agent = o.agent;
+    if (o.agent !== undefined) options.agent = o.agent;
     return options;
   }
 
