@@ -52,6 +52,14 @@ export class Location {
     return this.#session;
   }
 
+  /**
+   * Whether adding copies data here and removing deletes it (true); false for a location that
+   * only records where data is (ftrack.unmanaged, see unmanaged-location.ts).
+   */
+  get managesData(): boolean {
+    return true;
+  }
+
   constructor(options: LocationOptions) {
     this.#session = options.session;
     this.entity = options.entity;
@@ -118,7 +126,7 @@ export class Location {
         await this.removeComponents(members.filter((m) => here.has(m.id as string)), options);
       }
       try {
-        await accessor.remove(rid!);
+        if (this.managesData) await accessor.remove(rid!);
       } catch (e) {
         // A sequence's identifier is an expression, not a file (Python ignores this too).
         const missing = isAccessorError(e, "ACCESSOR_RESOURCE_NOT_FOUND");
