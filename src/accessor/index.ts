@@ -4,7 +4,7 @@
  * the `studio.sftp` registration and the transfer-components action. @ftrack/api is never
  * imported here: pass your Session in.
  */
-export { AccessorError, isAccessorError, type Accessor, type AccessorData, type AccessorErrorCode, type MakeContainerOptions, type AccessorOpenMode } from "./accessor.js";
+export { AccessorError, isAccessorError, type Accessor, type AccessorData, type AccessorOpenOptions, type AccessorErrorCode, type MakeContainerOptions, type AccessorOpenMode } from "./accessor.js";
 export { SFTPAccessor, type SFTPAccessorOptions } from "./sftp-accessor.js";
 export { sftpOptionsFromEnv, ENV_PREFIX, type Env } from "./sftp-env.js";
 export { DiskAccessor, type DiskAccessorOptions } from "./disk-accessor.js";

@@ -277,13 +277,14 @@ async function copyFiles(target: TargetLocation, accessor: Accessor, files: Item
 
 async function copyOne(from: Accessor, fromId: string, to: Accessor, toId: string, signal: AbortSignal | undefined,
   progress: (n: number, transferred: number) => void, committed: () => void): Promise<void> {
-  const src = await from.open(fromId, "rb");
+  const aborted = () => new LocationError("LOCATION_ABORTED", `copying ${JSON.stringify(fromId)} was aborted`);
+  const src = await from.open(fromId, "rb", { signal });
   try {
-    const dst = await to.open(toId, "wb");
+    const dst = await to.open(toId, "wb", { signal });
     try {
       let transferred = 0;
       for (;;) {
-        if (signal?.aborted) throw new LocationError("LOCATION_ABORTED", `copying ${JSON.stringify(fromId)} was aborted`);
+        if (signal?.aborted) throw aborted();
         const chunk = await src.read(CHUNK_SIZE);
         if (chunk.length === 0) break;
         await dst.write(chunk);
@@ -295,7 +296,8 @@ async function copyOne(from: Accessor, fromId: string, to: Accessor, toId: strin
       committed();
     } catch (e) {
       await dst.abort().catch(() => {});
-      throw e;
+      // An accessor stopped by the signal reports its own error: the caller asked for this one.
+      throw signal?.aborted ? aborted() : e;
     }
   } finally {
     await src.close().catch(() => {});

@@ -13,7 +13,7 @@
  * Credentials (server URL, API user, API key) are the caller's Session's. The key is never put
  * in a message, an error or `getUrl()`, and the Session is held in a private field.
  */
-import { AccessorError, type Accessor, type AccessorData, type AccessorOpenMode } from "./accessor.js";
+import { AccessorError, type Accessor, type AccessorData, type AccessorOpenMode, type AccessorOpenOptions } from "./accessor.js";
 import { quote, type SessionLike } from "./ftrack.js";
 import { ServerReadData, ServerWriteData } from "./server-data.js";
 import {
@@ -134,11 +134,11 @@ export class ServerAccessor implements Accessor {
     }
   }
 
-  async open(id: string, mode: AccessorOpenMode = "rb"): Promise<AccessorData> {
-    if (mode === "wb") return this.openWriter(id);
+  async open(id: string, mode: AccessorOpenMode = "rb", options: AccessorOpenOptions = {}): Promise<AccessorData> {
+    if (mode === "wb") return this.openWriter(id, { signal: options.signal });
     if (mode !== "rb") throw new AccessorError("ACCESSOR_UNSUPPORTED", `open mode ${JSON.stringify(mode)} is not supported (use "rb" or "wb")`, { resourceIdentifier: id, operation: "open" });
     const cid = this.checkId(id, "open");
-    const data = new ServerReadData(cid, this.componentUrl("get", cid), this.secrets, this.policy());
+    const data = new ServerReadData(cid, this.componentUrl("get", cid), this.secrets, { ...this.policy(), signal: options.signal });
     try {
       await data.start();
     } catch (e) {

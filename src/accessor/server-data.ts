@@ -105,8 +105,12 @@ export class ServerReadData extends ReadData {
   private async connect(): Promise<void> {
     const outer = AbortSignal.any([this.stop.signal, ...(this.policy.signal ? [this.policy.signal] : [])]);
     await withRetries({ ...this.policy, signal: outer }, async (signal) => {
+      // Stopped by the attempt's timeout while the answer is awaited, and by close() or the
+      // caller's signal for as long as the body is read (the attempt's signal ends with it).
       const connection = new AbortController();
-      signal.addEventListener("abort", () => connection.abort(), { once: true });
+      const stopConnection = () => connection.abort();
+      signal.addEventListener("abort", stopConnection, { once: true });
+      outer.addEventListener("abort", stopConnection, { once: true });
       const headers: Record<string, string> = this.received > 0 ? { Range: `bytes=${this.received}-` } : {};
       const response = await fetch(this.url, { headers, redirect: "follow", signal: connection.signal });
       if (!response.ok || !response.body) {

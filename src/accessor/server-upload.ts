@@ -240,7 +240,7 @@ export class ComponentUpload {
     const url = urls.get(number);
     if (!url) throw serverError("ACCESSOR_OPERATION_FAILED", `get_upload_metadata gave no URL for part ${number}`, this.secrets, this.details());
     const expected = bytesToHex(md5(data));
-    const etag = await withRetries(this.policy, async (signal) => {
+    const etag = await withRetries(this.putPolicy(data.length), async (signal) => {
       const response = await fetch(url, { method: "PUT", body: data as Uint8Array<ArrayBuffer>, signal });
       await this.checkStatus(response, `part ${number}`);
       const tag = response.headers.get("etag")?.replaceAll('"', "").trim();
@@ -264,13 +264,18 @@ export class ComponentUpload {
     const sent = Object.fromEntries(Object.entries((headers ?? {}) as Record<string, unknown>).filter(([k, v]) => typeof v === "string" && k.toLowerCase() !== "content-length")) as Record<string, string>;
     this.inFlightBytes = data.length;
     this.track();
-    await withRetries(this.policy, async (signal) => {
+    await withRetries(this.putPolicy(data.length), async (signal) => {
       const response = await fetch(url, { method: "PUT", headers: sent, body: data as Uint8Array<ArrayBuffer>, signal });
       await this.checkStatus(response, "the file");
       await drain(response);
     });
     this.inFlightBytes = 0;
     this.progress(data.length);
+  }
+
+  /** A PUT's time limit grows with its size: the per-request limit for every 8 MiB. */
+  private putPolicy(bytes: number): RequestPolicy {
+    return { ...this.policy, timeoutMs: (this.policy.timeoutMs ?? 120_000) * Math.max(1, Math.ceil(bytes / (8 * MiB))) };
   }
 
   private async checkStatus(response: Response, what: string): Promise<void> {

@@ -130,6 +130,23 @@ describe("ftrack.server ↔ studio.sftp", () => {
   });
 });
 
+describe("aborting", () => {
+  it("stops an upload to ftrack.server at once, recording nothing", async () => {
+    const movie = await createComponent(session, version, join(tmp, "comp.0001.exr"), { location: studio, name: "aborted" });
+    store.putDelayMs = 3_000;
+    const controller = new AbortController();
+    const started = Date.now();
+    setTimeout(() => controller.abort(), 300);
+    const e = await server.addComponent(movie, studio, { signal: controller.signal }).catch((x: unknown) => x);
+    store.putDelayMs = 5;
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(e).toBeInstanceOf(LocationError);
+    expect((e as LocationError).code).toBe("LOCATION_ABORTED");
+    expect(serverRecords().filter((r) => r.component_id === movie.id)).toEqual([]);
+    expect(store.completions.some((c) => c.componentId === movie.id)).toBe(false);
+  });
+});
+
 describe("ftrack.location.component-added", () => {
   it("is published for each component added to ftrack.server", async () => {
     const fake = Object.assign(new FakeSession(store.memory), { serverUrl: store.url, apiUser: API_USER, apiKey: API_KEY });
