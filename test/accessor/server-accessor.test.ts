@@ -12,7 +12,7 @@ import { ServerAccessor, type ServerAccessorOptions } from "../../src/accessor/s
 import type { ServerWriteData } from "../../src/accessor/server-data.js";
 import { redact } from "../../src/accessor/server-http.js";
 import { MAX_UPLOAD_PARTS, uploadPartSize, type UploadProgress } from "../../src/accessor/server-upload.js";
-import { sameBytes } from "./support/accessor-contract.js";
+import { readAll, sameBytes } from "./support/accessor-contract.js";
 import { FakeSession } from "./support/fake-session.js";
 import { API_KEY, API_USER, startFileStore, type FileStore } from "./support/fake-file-store.js";
 
@@ -49,15 +49,6 @@ async function upload(a: ServerAccessor, id: string, data: Uint8Array, chunk = 6
   return h;
 }
 
-async function download(a: ServerAccessor, id: string): Promise<Uint8Array> {
-  const h = await a.open(id, "rb");
-  try {
-    return await h.read();
-  } finally {
-    await h.close();
-  }
-}
-
 async function failure(p: Promise<unknown>): Promise<AccessorError> {
   const e = await p.then(() => undefined, (x: unknown) => x);
   expect(e).toBeInstanceOf(AccessorError);
@@ -92,7 +83,7 @@ describe("ServerAccessor", () => {
     expect(sent.size).toBe(data.length);
     expect(sent.checksum).toBe(createHash("md5").update(data).digest("base64"));
     expect(progress).toEqual([data.length]);
-    expect(sameBytes(await download(a, id), data)).toBe(true);
+    expect(sameBytes(await readAll(a, id), data)).toBe(true);
   });
 
   it("uploads parts in parallel (at most `parallel`), completes them sorted with unquoted ETags", async () => {
@@ -211,16 +202,16 @@ describe("ServerAccessor", () => {
     const id = component(data.length);
     store.files.set(id, data);
     store.redirect = true;
-    expect(sameBytes(await download(a, id), data)).toBe(true);
+    expect(sameBytes(await readAll(a, id), data)).toBe(true);
     store.redirect = false;
     store.ranges.length = 0;
     store.fail("get", "cut-body");
-    expect(sameBytes(await download(a, id), data)).toBe(true);
+    expect(sameBytes(await readAll(a, id), data)).toBe(true);
     expect(store.ranges).toHaveLength(1);
     expect(store.ranges[0]).toMatch(/^bytes=\d+-$/);
     store.fail("get", "503");
     store.fail("get", "drop");
-    expect(sameBytes(await download(a, id), data)).toBe(true);
+    expect(sameBytes(await readAll(a, id), data)).toBe(true);
   });
 
   it("maps a missing component to ACCESSOR_RESOURCE_NOT_FOUND, removes data, has no existence", async () => {
