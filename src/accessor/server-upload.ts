@@ -21,7 +21,6 @@
 import { md5 } from "@noble/hashes/legacy.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 import { encodeBase64 } from "../ssh/wire/base64.js";
-import { concat } from "../ssh/wire/writer.js";
 import { AccessorError } from "./accessor.js";
 import {
   abortedError, callApi, drain, isAbortError, serverError, statusIsTransient, TransientError, withRetries,
@@ -85,8 +84,9 @@ export class ComponentUpload {
   private readonly secrets: string[];
   private readonly controller = new AbortController();
   private readonly policy: RequestPolicy;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** The part (or, for a single PUT, the file) being filled, and how much of it is. */
+  private filling: Uint8Array | undefined;
+  private filled = 0;
   private written = 0;
   private confirmed = 0;
   private nextPart = 1;
@@ -124,12 +124,15 @@ export class ComponentUpload {
       throw this.fail(serverError("ACCESSOR_OPERATION_FAILED", `more data than the ${this.target.size} bytes announced for component ${this.target.componentId}`, this.secrets, this.details()));
     }
     this.written += data.length;
-    this.pending.push(data);
-    this.pendingBytes += data.length;
-    this.track();
-    if (!this.multipart) return;
-    while (this.pendingBytes >= this.partSize) {
-      await this.startPart(this.take(this.partSize));
+    // Copied in, so the caller may reuse its buffer once write() resolves.
+    for (let offset = 0; offset < data.length;) {
+      this.filling ??= new Uint8Array(this.multipart ? Math.min(this.partSize, this.target.size - (this.nextPart - 1) * this.partSize) : this.target.size);
+      const n = Math.min(data.length - offset, this.filling.length - this.filled);
+      this.filling.set(data.subarray(offset, offset + n), this.filled);
+      this.filled += n;
+      offset += n;
+      this.track();
+      if (this.multipart && this.filled === this.filling.length) await this.startPart(this.takeFilled());
     }
   }
 
@@ -141,9 +144,9 @@ export class ComponentUpload {
         throw serverError("ACCESSOR_OPERATION_FAILED", `component ${this.target.componentId}: ${this.written} bytes written, ${this.target.size} announced`, this.secrets, this.details());
       }
       if (!this.multipart) {
-        await this.singlePut(this.take(this.pendingBytes));
+        await this.singlePut(this.takeFilled());
       } else {
-        if (this.pendingBytes > 0) await this.startPart(this.take(this.pendingBytes));
+        // Every part, the last included, was started by write() once full.
         await Promise.all(this.inFlight.values());
         this.check();
         const { uploadId } = await this.urlsFor();
@@ -188,17 +191,14 @@ export class ComponentUpload {
   }
 
   private track(): void {
-    this.peakBuffered = Math.max(this.peakBuffered, this.pendingBytes + this.inFlightBytes);
+    this.peakBuffered = Math.max(this.peakBuffered, (this.filling?.length ?? 0) + this.inFlightBytes);
   }
 
-  private take(n: number): Uint8Array {
-    const all = this.pending.length === 1 ? this.pending[0]! : concat(...this.pending);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.pending = rest.length ? [rest] : [];
-    this.pendingBytes = rest.length;
-    // A copy, so the caller's buffer (or the rest) is not pinned by the part.
-    return out.slice();
+  private takeFilled(): Uint8Array {
+    const out = this.filling ?? new Uint8Array(0);
+    this.filling = undefined;
+    this.filled = 0;
+    return out;
   }
 
   private progress(n: number): void {
@@ -221,10 +221,14 @@ export class ComponentUpload {
   private async startPart(data: Uint8Array): Promise<void> {
     const number = this.nextPart++;
     const parallel = Math.max(1, this.options.parallel ?? MAX_PARTS_IN_FLIGHT);
-    while (this.inFlight.size >= parallel) await Promise.race(this.inFlight.values());
-    this.check();
+    // Counted while it waits for a slot too: it is held in memory all the same.
     this.inFlightBytes += data.length;
     this.track();
+    while (this.inFlight.size >= parallel) await Promise.race(this.inFlight.values());
+    if (this.failure !== undefined || this.controller.signal.aborted) {
+      this.inFlightBytes -= data.length;
+      this.check();
+    }
     const run = this.sendPart(number, data).then(
       () => this.progress(data.length),
       (e) => void this.fail(e),
