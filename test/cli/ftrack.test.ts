@@ -103,16 +103,14 @@ describe("runActionListener", () => {
 });
 
 describe("ftrack transfer with ftrack.server", () => {
-  it("moves a component from ftrack.server to studio.sftp and back, printing no API key", async () => {
+  it("uploads to ftrack.server, moves the component to studio.sftp and back, printing no API key", async () => {
     const store = await startFileStore();
     const sftp = await startTestServer();
     try {
       store.memory.add("Location", { id: SERVER_LOCATION_ID, name: SERVER_LOCATION_NAME });
       const { version } = store.memory.seedVersion({ project: "show", asset: "plate", version: 4 });
       const data = new Uint8Array(300 * 1024).map((_, i) => (i * 7) & 0xff);
-      const component = store.memory.add("FileComponent", { name: "main", file_type: ".mov", size: data.length, version_id: version.id });
-      store.files.set(component.id, data);
-      store.memory.add("ComponentLocation", { component_id: component.id, location_id: SERVER_LOCATION_ID, resource_identifier: component.id });
+      await writeFile(join(tmp, "main.mov"), data);
       const env = {
         FTRACK_SERVER: store.url, FTRACK_API_USER: API_USER, FTRACK_API_KEY: API_KEY,
         FTRACK_SFTP_ACCESSOR_HOSTNAME: "127.0.0.1", FTRACK_SFTP_ACCESSOR_PORT: String(sftp.server.port),
@@ -120,6 +118,12 @@ describe("ftrack transfer with ftrack.server", () => {
         FTRACK_SFTP_ACCESSOR_HOST_KEY_FINGERPRINT: sftp.server.hostKeyFingerprints.join(","),
         FTRACK_SFTP_ACCESSOR_KNOWN_HOSTS: join(tmp, "no-known-hosts"),
       };
+      // ftrack upload --location ftrack.server: a new component, its data on ftrack's storage.
+      const uploaded = await runCli(["--json", "ftrack", "upload", "--location", "ftrack.server", version.id, join(tmp, "main.mov")], env);
+      expect(uploaded.code).toBe(0);
+      const component = (JSON.parse(uploaded.stdout) as { component: { id: string } }).component;
+      expect(new Uint8Array(store.files.get(component.id)!)).toEqual(data);
+
       const there = await runCli(["--json", "ftrack", "transfer", component.id, "--from", "ftrack.server", "--to", "studio.sftp"], env);
       expect(there.stderr).toBe("");
       expect(there.code).toBe(0);
