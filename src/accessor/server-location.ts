@@ -11,7 +11,8 @@
  *     await server.addComponent(component, studioSftp);              // and back
  */
 import { COMPONENT_ADDED_TOPIC, publishEvent } from "./events.js";
-import { entityId, quote, type FtrackEntity, type SessionLike } from "./ftrack.js";
+import type { Accessor } from "./accessor.js";
+import { entityId, entityType, isContainerType, quote, type FtrackEntity, type SessionLike } from "./ftrack.js";
 import { query } from "./component-tree.js";
 import { Location } from "./location.js";
 import { LocationError } from "./location-error.js";
@@ -36,6 +37,11 @@ export class ServerLocation extends Location {
       publishEvent(this.session.eventHub, COMPONENT_ADDED_TOPIC, { component_id: component.id, location_id: this.id });
     }
     return added;
+  }
+
+  /** Containers are nothing on ftrack.server (each member is stored by its own id). */
+  protected override removeData(component: FtrackEntity, resourceIdentifier: string, accessor: Accessor): Promise<void> {
+    return isContainerType(entityType(component)) ? Promise.resolve() : accessor.remove(resourceIdentifier);
   }
 }
 

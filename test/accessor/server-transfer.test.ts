@@ -130,6 +130,26 @@ describe("ftrack.server ↔ studio.sftp", () => {
   });
 });
 
+describe("a ContainerComponent", () => {
+  it("is its members on ftrack.server: uploaded, copied to studio.sftp as a directory, removed", async () => {
+    const docs = join(tmp, "docs");
+    await import("node:fs/promises").then((fs) => fs.mkdir(docs, { recursive: true }));
+    await writeFile(join(docs, "a.pdf"), "A");
+    await writeFile(join(docs, "b.txt"), "BB");
+    const container = (await session.create("ContainerComponent", { name: "docs", version_id: version.id })).data as FtrackEntity;
+    const a = (await session.create("FileComponent", { name: "a", file_type: ".pdf", size: 1, container_id: container.id })).data as FtrackEntity;
+    const b = (await session.create("FileComponent", { name: "b", file_type: ".txt", size: 2, container_id: container.id })).data as FtrackEntity;
+    await server.addComponent(container, docs);
+    expect(new TextDecoder().decode(store.files.get(b.id as string))).toBe("BB");
+    expect(store.files.has(container.id as string)).toBe(false);
+    await studio.addComponent(container, server);
+    expect(await readFile(join(sftpServer.root, "show/sh010/comp/v002/docs/a.pdf"), "utf8")).toBe("A");
+    await server.removeComponent(container);
+    expect(serverRecords().filter((r) => [container.id, a.id, b.id].includes(r.component_id as string))).toEqual([]);
+    expect(store.files.has(a.id as string) || store.files.has(b.id as string)).toBe(false);
+  });
+});
+
 describe("aborting", () => {
   it("stops an upload to ftrack.server at once, recording nothing", async () => {
     const movie = await createComponent(session, version, join(tmp, "comp.0001.exr"), { location: studio, name: "aborted" });
