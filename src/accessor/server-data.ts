@@ -8,7 +8,7 @@
 import { AccessorError } from "./accessor.js";
 import { ReadData, WriteData } from "./data.js";
 import {
-  abortedError, drain, isAbortError, isTransient, serverError, statusIsTransient, TransientError, withRetries, type RequestPolicy,
+  abortedError, backoffDelay, drain, isAbortError, isTransient, serverError, sleep, statusIsTransient, TransientError, withRetries, type RequestPolicy,
 } from "./server-http.js";
 import type { ComponentUpload } from "./server-upload.js";
 
@@ -20,6 +20,8 @@ export class ServerReadData extends ReadData {
   private total: number | undefined;
   private drops = 0;
   private readonly stop = new AbortController();
+  /** close() or the caller's signal. */
+  private readonly stopped: AbortSignal;
 
   constructor(
     id: string,
@@ -28,6 +30,7 @@ export class ServerReadData extends ReadData {
     private readonly policy: RequestPolicy,
   ) {
     super(id);
+    this.stopped = policy.signal ? AbortSignal.any([this.stop.signal, policy.signal]) : this.stop.signal;
   }
 
   /** Opens the first connection, so a missing component fails open() rather than read(). */
@@ -58,9 +61,13 @@ export class ServerReadData extends ReadData {
         return value;
       } catch (e) {
         this.closeConnection();
-        if (this.stop.signal.aborted || this.policy.signal?.aborted) throw abortedError("read", this.resourceIdentifier);
+        if (this.stopped.aborted) throw abortedError("read", this.resourceIdentifier);
         if (!isTransient(e) || ++this.drops >= attempts) throw this.wrap(e);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(this.policy.maxDelayMs ?? 8000, (this.policy.baseDelayMs ?? 250) * 2 ** (this.drops - 1))));
+        try {
+          await sleep(backoffDelay(this.policy, this.drops), this.stopped);
+        } catch {
+          throw abortedError("read", this.resourceIdentifier);
+        }
       }
     }
   }
@@ -103,7 +110,7 @@ export class ServerReadData extends ReadData {
   }
 
   private async connect(): Promise<void> {
-    const outer = AbortSignal.any([this.stop.signal, ...(this.policy.signal ? [this.policy.signal] : [])]);
+    const outer = this.stopped;
     await withRetries({ ...this.policy, signal: outer }, async (signal) => {
       // Stopped by the attempt's timeout while the answer is awaited, and by close() or the
       // caller's signal for as long as the body is read (the attempt's signal ends with it).

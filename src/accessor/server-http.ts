@@ -78,7 +78,8 @@ export function isAbortError(e: unknown): boolean {
   return (e as { name?: unknown })?.name === "AbortError" || (e instanceof AccessorError && (e.cause as { name?: unknown })?.name === "AbortError");
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/** Waits `ms`; rejects with an AbortError as soon as `signal` aborts. */
+export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(new DOMException("aborted", "AbortError"));
     const done = () => {
@@ -102,14 +103,17 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * timeout (a timeout counts as transient) and a `touch()` that restarts that timeout (for
  * streaming bodies: the limit is then between chunks). `onRetry` sees each transient failure.
  */
+/** The wait before attempt `n + 1`: doubling from `baseDelayMs`, capped, with jitter (50–100 %). */
+export function backoffDelay(policy: RequestPolicy, n: number): number {
+  return Math.min(policy.maxDelayMs ?? 8000, (policy.baseDelayMs ?? 250) * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
+}
+
 export async function withRetries<T>(
   policy: RequestPolicy,
   attempt: (signal: AbortSignal, touch: () => void, n: number) => Promise<T>,
   onRetry?: (error: unknown, n: number) => void,
 ): Promise<T> {
   const attempts = Math.max(1, policy.attempts ?? 5);
-  const base = policy.baseDelayMs ?? 250;
-  const max = policy.maxDelayMs ?? 8000;
   for (let n = 1; ; n++) {
     if (policy.signal?.aborted) throw new DOMException("aborted", "AbortError");
     const { signal, touch, dispose, timedOut } = requestSignal(policy.signal, policy.timeoutMs ?? 120_000);
@@ -120,7 +124,7 @@ export async function withRetries<T>(
       if (policy.signal?.aborted) throw new DOMException("aborted", "AbortError");
       if (!isTransient(error) || n >= attempts) throw error;
       onRetry?.(error, n);
-      await sleep(Math.min(max, base * 2 ** (n - 1)) * (0.5 + Math.random() / 2), policy.signal);
+      await sleep(backoffDelay(policy, n), policy.signal);
     } finally {
       dispose();
     }
