@@ -158,6 +158,15 @@ describe("ServerAccessor", () => {
     expect(e.code).toBe("ACCESSOR_CONNECTION_FAILED");
     expect(store.files.has(id)).toBe(false);
 
+    // A refused part (403) is final too: one PUT, no retry.
+    const parts = new ServerAccessor(session, { ...FAST, partSize: 16 * KiB, parallel: 1 });
+    const pid = component(16 * KiB * 3);
+    const putsBefore = store.log.filter((l) => l.method === "PUT").length;
+    store.fail("part", "403");
+    const refused = await failure(upload(parts, pid, bytes(16 * KiB * 3)));
+    expect(refused.code).toBe("ACCESSOR_PERMISSION_DENIED");
+    expect(store.log.filter((l) => l.method === "PUT").length - putsBefore).toBe(1);
+
     // An unknown component: the API answers with an exception, which is final.
     const before = store.log.filter((l) => l.path === "/api").length;
     const missing = await failure(a.openWriter("no-such-component", { size: 1, fileName: "x" }).then((h) => h.write(new Uint8Array(1)).then(() => h.close())));

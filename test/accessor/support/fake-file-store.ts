@@ -14,8 +14,8 @@ import { FtrackError, FtrackMemory, uuid } from "./ftrack-memory.js";
 import { startFtrackServer, type FtrackServer } from "./fake-session.js";
 
 export type FaultTarget = "api" | "part" | "single" | "get" | "remove";
-/** 500/503: an error answer; drop: the connection is cut; bad-etag / no-etag: parts only; cut-body: get only (half the body, then cut). */
-export type FaultKind = "500" | "503" | "drop" | "bad-etag" | "no-etag" | "cut-body";
+/** 500/503/403: an error answer; drop: the connection is cut; bad-etag / no-etag: parts only; cut-body: get only (half the body, then cut). */
+export type FaultKind = "500" | "503" | "403" | "drop" | "bad-etag" | "no-etag" | "cut-body";
 
 export const API_USER = "api.user";
 export const API_KEY = "s3cr3t-Key/with+odd=chars";
@@ -178,7 +178,7 @@ export async function startFileStore(memory = new FtrackMemory()): Promise<FileS
         res.destroy();
         return true;
       }
-      if (fault === "500" || fault === "503") return respond(Number(fault), "SlowDown"), true;
+      if (fault === "500" || fault === "503" || fault === "403") return respond(Number(fault), fault === "403" ? "AccessDenied" : "SlowDown"), true;
       if (single) {
         const s = singles.get(second ?? "");
         if (!s) return respond(403, "SignatureDoesNotMatch"), true;
