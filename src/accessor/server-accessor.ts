@@ -172,7 +172,13 @@ export class ServerAccessor implements Accessor {
       throw new AccessorError("ACCESSOR_OPERATION_FAILED", `component ${cid} has no size: ftrack.server needs the size before the upload starts (set the component's size)`, { resourceIdentifier: cid, operation: "open" });
     }
     const uploadOptions: UploadOptions = { ...this.policy(), partSize: this.options.partSize, parallel: this.options.parallel, signal: options.signal, onProgress: options.onProgress };
-    const upload = new ComponentUpload(this.#session, { componentId: cid, fileName, size }, uploadOptions);
+    let upload: ComponentUpload;
+    try {
+      upload = new ComponentUpload(this.#session, { componentId: cid, fileName, size }, uploadOptions);
+    } catch (e) {
+      // A size ftrack.server cannot take (over 1,280 GiB) or that is not a byte count.
+      throw new AccessorError("ACCESSOR_OPERATION_FAILED", `cannot upload component ${cid}: ${(e as Error)?.message ?? e}`, { resourceIdentifier: cid, operation: "open", cause: e });
+    }
     return this.track(new ServerWriteData(cid, upload));
   }
 

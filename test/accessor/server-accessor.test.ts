@@ -183,6 +183,8 @@ describe("ServerAccessor", () => {
     await short.write(bytes(5));
     await expect(short.close()).rejects.toThrow(/5 bytes written, 10 announced/);
     expect(store.files.has(id)).toBe(false);
+    await expect(a.openWriter(id, { size: 2 ** 41 })).rejects.toMatchObject({ code: "ACCESSOR_OPERATION_FAILED", message: expect.stringMatching(/1,280 GiB/) });
+    await expect(a.openWriter(id, { size: -1 })).rejects.toBeInstanceOf(AccessorError);
   });
 
   it("aborts through the signal and through abort(), stopping parts in flight", async () => {
