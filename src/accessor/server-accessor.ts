@@ -33,6 +33,8 @@ export interface ServerAccessorOptions extends Omit<RequestPolicy, "signal"> {
   partSize?: number;
   /** Parts uploaded at the same time (default 6). */
   parallel?: number;
+  /** Check part ETags against their MD5 (default false; see UploadOptions.verifyParts). */
+  verifyParts?: boolean;
 }
 
 export interface OpenWriterOptions {
@@ -171,7 +173,7 @@ export class ServerAccessor implements Accessor {
     if (size === undefined) {
       throw new AccessorError("ACCESSOR_OPERATION_FAILED", `component ${cid} has no size: ftrack.server needs the size before the upload starts (set the component's size)`, { resourceIdentifier: cid, operation: "open" });
     }
-    const uploadOptions: UploadOptions = { ...this.policy(), partSize: this.options.partSize, parallel: this.options.parallel, signal: options.signal, onProgress: options.onProgress };
+    const uploadOptions: UploadOptions = { ...this.policy(), partSize: this.options.partSize, parallel: this.options.parallel, verifyParts: this.options.verifyParts, signal: options.signal, onProgress: options.onProgress };
     let upload: ComponentUpload;
     try {
       upload = new ComponentUpload(this.#session, { componentId: cid, fileName, size }, uploadOptions);

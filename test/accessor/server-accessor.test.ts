@@ -130,8 +130,8 @@ describe("ServerAccessor", () => {
     expect(sameBytes(store.files.get(id)!, data)).toBe(true);
   });
 
-  it("retries API calls, parts and single PUTs on 5xx and dropped connections, and damaged parts", async () => {
-    const a = new ServerAccessor(session, { ...FAST, partSize: 16 * KiB });
+  it("retries API calls, parts and single PUTs on 5xx and dropped connections, and damaged parts (verifyParts)", async () => {
+    const a = new ServerAccessor(session, { ...FAST, partSize: 16 * KiB, verifyParts: true });
     const data = bytes(16 * KiB * 5, 4);
     const id = component(data.length);
     store.fail("api", "503");
@@ -148,6 +148,15 @@ describe("ServerAccessor", () => {
     store.fail("single", "503");
     await upload(a, sid, small);
     expect(sameBytes(store.files.get(sid)!, small)).toBe(true);
+  });
+
+  it("without verifyParts, a damaged part fails the upload at completion and nothing is stored", async () => {
+    const a = new ServerAccessor(session, { ...FAST, partSize: 16 * KiB });
+    const id = component(16 * KiB * 4);
+    store.fail("part", "bad-etag");
+    const e = await failure(upload(a, id, bytes(16 * KiB * 4)));
+    expect(e.message).toMatch(/complete_multipart_upload failed: .*InvalidPart/);
+    expect(store.files.has(id)).toBe(false);
   });
 
   it("gives up after the attempts, and does not retry a 4xx", async () => {
