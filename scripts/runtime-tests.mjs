@@ -18,7 +18,7 @@ const FILES = [
   // Our client against OpenSSH's sshd: logins and errors, the end-to-end subset (password and
   // key, strict host keys, list, 64 MiB each way, streams), every SftpClient method against
   // internal-sftp and sftp-server, transfers and resume, every key format and certificates,
-  // jump hosts, rekeying, the ftrack accessor.
+  // jump hosts, rekeying, the ftrack accessor and ftrack.server <-> studio.sftp transfers.
   "conformance/transport.test.ts",
   "conformance/runtime-e2e.test.ts",
   "conformance/sftp.test.ts",
@@ -28,6 +28,7 @@ const FILES = [
   "conformance/jump.test.ts",
   "conformance/rekey.test.ts",
   "conformance/accessor.test.ts",
+  "conformance/server-location.test.ts",
   // OpenSSH's ssh and sftp against the embedded server running on this runtime.
   "conformance/server-openssh.test.ts",
 ];

@@ -73,6 +73,10 @@ export interface AccessorData {
   readonly writable: WritableStream<Uint8Array>;
 }
 
+export interface AccessorOpenOptions {
+  signal?: AbortSignal;
+}
+
 export interface MakeContainerOptions {
   /** Also make missing intermediate containers (default true, as in Python). */
   recursive?: boolean;
@@ -100,7 +104,11 @@ export interface Accessor {
   makeContainer(id: string, options?: MakeContainerOptions): Promise<void>;
   /** Removes a file or an empty container (ACCESSOR_CONTAINER_NOT_EMPTY otherwise). */
   remove(id: string): Promise<void>;
-  open(id: string, mode?: AccessorOpenMode): Promise<AccessorData>;
+  /**
+   * `options.signal` lets an accessor whose requests can be long (ftrack.server's uploads)
+   * stop them at once; others may ignore it (Location copies check it between chunks).
+   */
+  open(id: string, mode?: AccessorOpenMode, options?: AccessorOpenOptions): Promise<AccessorData>;
   /** The identifier of the container of `id` (ACCESSOR_PARENT_NOT_FOUND for the root). */
   getContainer(id: string): Promise<string>;
   /** A URL for `id`, without secrets. */

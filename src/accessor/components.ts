@@ -14,11 +14,17 @@ import { describeEntity, entityId, type FtrackEntity, type SessionLike } from ".
 import type { Location } from "./location.js";
 import { LocationError } from "./location-error.js";
 import type { AddComponentsOptions } from "./location-transfer.js";
+import type { OriginLocation } from "./unmanaged-location.js";
 import { formatFrame, memberPath, parseSequencePath, sequenceTemplate } from "./sequence.js";
 
 export interface CreateComponentOptions extends AddComponentsOptions {
   /** Add the new component to this location (copying the data); none by default. */
   location?: Location;
+  /**
+   * Also remember the local path in this ftrack.origin (as Python's create_component does), and
+   * copy into `location` from it.
+   */
+  origin?: OriginLocation;
   /** Component name (default "main", ftrack's default). */
   name?: string;
   /** More attributes for the component entity. */
@@ -62,6 +68,7 @@ export async function createComponent(session: SessionLike, version: FtrackEntit
   const versionId = entityId(version, "the version");
   if (!version.__entity_type__) version = { ...version, __entity_type__: "AssetVersion" };
   const created: FtrackEntity[] = [];
+  let remembered: FtrackEntity | undefined;
   const base: Record<string, unknown> = { name: options.name ?? "main", ...options.data, version_id: versionId };
   try {
     const seq = parseSequencePath(path);
@@ -84,9 +91,14 @@ export async function createComponent(session: SessionLike, version: FtrackEntit
       container.members = members;
       component = container;
     }
-    if (options.location) await options.location.addComponent(component, path, options);
+    if (options.origin) {
+      await options.origin.addComponent(component, path);
+      remembered = component;
+    }
+    if (options.location) await options.location.addComponent(component, options.origin ?? path, options);
     return component;
   } catch (e) {
+    if (remembered) await options.origin?.removeComponents([remembered]).catch(() => {});
     // Members first, then the container.
     for (const c of created.reverse()) await session.delete(c.__entity_type__ ?? "Component", [entityId(c, describeEntity(c))]).catch(() => {});
     throw e;

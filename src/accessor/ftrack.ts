@@ -45,6 +45,14 @@ export interface EventHubLike {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   subscribe(subscription: string, callback: (event: any) => unknown, metadata?: { id: string; [key: string]: unknown }): string;
   unsubscribe(identifier: string): boolean;
+  /**
+   * Publishes an event (@ftrack/api: an `Event`, read through `getData()` / `prepareSource()`;
+   * see publishEvent in events.ts). Optional: hubs without it publish nothing.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  publish?(event: any): unknown;
+  /** @ftrack/api: whether the hub is connected; publishing is skipped when it is not. */
+  isConnected?(): boolean;
 }
 
 /**

@@ -4,7 +4,7 @@
  * the `studio.sftp` registration and the transfer-components action. @ftrack/api is never
  * imported here: pass your Session in.
  */
-export { AccessorError, isAccessorError, type Accessor, type AccessorData, type AccessorErrorCode, type MakeContainerOptions, type AccessorOpenMode } from "./accessor.js";
+export { AccessorError, isAccessorError, type Accessor, type AccessorData, type AccessorOpenOptions, type AccessorErrorCode, type MakeContainerOptions, type AccessorOpenMode } from "./accessor.js";
 export { SFTPAccessor, type SFTPAccessorOptions } from "./sftp-accessor.js";
 export { sftpOptionsFromEnv, ENV_PREFIX, type Env } from "./sftp-env.js";
 export { DiskAccessor, type DiskAccessorOptions } from "./disk-accessor.js";
@@ -26,3 +26,14 @@ export {
   translateSelection, type LocationChoice, type SelectedEntity, type TransferAction, type TransferActionOptions, type TransferJobOptions,
   type TransferJobResult, type TransferOptions, type TransferResult, type TransferValues,
 } from "./transfer-action.js";
+export {
+  ServerAccessor, SERVER_LOCATION_ID, SERVER_LOCATION_NAME, type OpenWriterOptions, type ServerAccessorOptions, type ServerSessionLike,
+} from "./server-accessor.js";
+export { EntityIdStructure, registerServerLocation, ServerLocation, SERVER_LOCATION_PRIORITY, type RegisterServerLocationOptions } from "./server-location.js";
+export { MAX_PARTS_IN_FLIGHT, MAX_UPLOAD_PARTS, uploadPartSize, type UploadProgress } from "./server-upload.js";
+export type { RequestPolicy, ServerCredentials } from "./server-http.js";
+export {
+  ORIGIN_LOCATION_ID, ORIGIN_LOCATION_NAME, OriginLocation, OriginStructure, registerUnmanagedLocation, UNMANAGED_LOCATION_ID,
+  UNMANAGED_LOCATION_NAME, UnmanagedLocation,
+} from "./unmanaged-location.js";
+export { COMPONENT_ADDED_TOPIC } from "./events.js";

@@ -60,6 +60,12 @@ export interface TargetLocation {
   readonly session: SessionLike;
   readonly accessor: Accessor | undefined;
   readonly structure: Structure | undefined;
+  /**
+   * False for a location that records where data already is without copying it (Python's
+   * UnmanagedLocationMixin, e.g. ftrack.unmanaged): containers get source identifiers too, and
+   * nothing is copied.
+   */
+  readonly managesData?: boolean;
 }
 
 interface Item {
@@ -80,17 +86,46 @@ function itemKind(component: FtrackEntity): Item["kind"] {
   return type === "SequenceComponent" ? "sequence" : isContainerType(type) ? "container" : "file";
 }
 
-/** The local path of a component when the source is a path (file, sequence or directory). */
+/**
+ * The local path of a component when the source is a path (file, sequence or directory); a
+ * sequence itself is its template ("/shots/img.%04d.exr", without the frame range).
+ */
 function pathFor(item: Item): string {
   const top = item.parent ?? item;
   const path = top.source as string;
-  if (!item.parent) return path;
+  if (!item.parent) {
+    const parsed = item.kind === "sequence" ? parseSequencePath(path) : undefined;
+    return parsed ? sequenceTemplate(parsed) : path;
+  }
   const name = String(item.component.name ?? "");
   if (item.parent.kind === "sequence") {
     const parsed = parseSequencePath(path);
     return memberPath(parsed ? sequenceTemplate(parsed) : path, name);
   }
   return `${path.replace(/\/+$/, "")}/${name}${String(item.component.file_type ?? "")}`;
+}
+
+/** The plan: each component, then (when recursive) its members, with their source. */
+async function planItems(session: SessionLike, components: FtrackEntity[], sources: Source[], recursive: boolean): Promise<Item[]> {
+  const items: Item[] = [];
+  for (const [i, component] of components.entries()) {
+    const source = sources.length === 1 ? sources[0]! : sources[i]!;
+    const item: Item = { component, kind: itemKind(component), source };
+    items.push(item);
+    if (item.kind !== "file" && recursive) {
+      for (const member of await loadMembers(session, component)) items.push({ component: member, kind: itemKind(member), source, parent: item });
+    }
+  }
+  return items;
+}
+
+/**
+ * Each component with the local path of its data, members after their container (a sequence's
+ * members by frame), as a location whose source is a path sees them; for ftrack.origin.
+ */
+export async function localPaths(session: SessionLike, components: FtrackEntity[], paths: string[], recursive = true): Promise<{ component: FtrackEntity; path: string }[]> {
+  if (paths.length !== 1 && paths.length !== components.length) throw new TypeError("paths must be one path or one per component");
+  return (await planItems(session, components, paths, recursive)).map((it) => ({ component: it.component, path: pathFor(it) }));
 }
 
 export async function addComponentsTo(
@@ -110,18 +145,13 @@ export async function addComponentsTo(
   const session = target.session;
 
   // 1. The plan: each container before its members.
-  const items: Item[] = [];
   for (const [i, component] of components.entries()) {
     const source = list.length === 1 ? list[0]! : list[i]!;
     if (typeof source !== "string" && !source.accessor) {
       throw new LocationError("LOCATION_NOT_CONFIGURED", `no accessor is set for source location ${source.name}`, { components: [component] });
     }
-    const item: Item = { component, kind: itemKind(component), source };
-    items.push(item);
-    if (item.kind !== "file" && (options.recursive ?? true)) {
-      for (const member of await loadMembers(session, component)) items.push({ component: member, kind: itemKind(member), source, parent: item });
-    }
   }
+  const items = await planItems(session, components, list, options.recursive ?? true);
 
   // 2. Nothing may be in the target already (Python: ComponentInLocationError).
   const ids = items.map((it) => entityId(it.component, describeEntity(it.component)));
@@ -132,10 +162,11 @@ export async function addComponentsTo(
       `${already.map(describeEntity).join(", ")} ${already.length === 1 ? "is" : "are"} already in location ${target.name}`, { components: already });
   }
 
-  // 3. Source and target identifiers.
+  // 3. Source and target identifiers (of files, or of everything when no data is copied).
   const files = items.filter((it) => it.kind === "file");
+  const managed = target.managesData ?? true;
   const bySource = new Map<LocationSource, Item[]>();
-  for (const it of files) {
+  for (const it of managed ? files : items) {
     const src = it.source;
     if (typeof src === "string") it.sourceId = pathFor(it);
     else bySource.set(src, [...(bySource.get(src) ?? []), it]);
@@ -155,7 +186,7 @@ export async function addComponentsTo(
     }
   }
 
-  // 4. Copy.
+  // 4. Copy (unless the location does not manage data).
   const written: string[] = [];
   const madeContainers: string[] = [];
   const rollback = async (): Promise<string[]> => {
@@ -165,13 +196,13 @@ export async function addComponentsTo(
     return left;
   };
   try {
-    for (const it of items) {
+    for (const it of managed ? items : []) {
       if (it.kind === "container" && !(await accessor.isContainer(it.targetId!))) {
         await accessor.makeContainer(it.targetId!);
         madeContainers.push(it.targetId!);
       }
     }
-    await copyFiles(target, accessor, files, written, options);
+    if (managed) await copyFiles(target, accessor, files, written, options);
   } catch (e) {
     const leftBehind = await rollback();
     if (e instanceof LocationError) throw new LocationError(e.code, e.message, { components: e.components, leftBehind, cause: e.cause });
@@ -246,13 +277,14 @@ async function copyFiles(target: TargetLocation, accessor: Accessor, files: Item
 
 async function copyOne(from: Accessor, fromId: string, to: Accessor, toId: string, signal: AbortSignal | undefined,
   progress: (n: number, transferred: number) => void, committed: () => void): Promise<void> {
-  const src = await from.open(fromId, "rb");
+  const aborted = () => new LocationError("LOCATION_ABORTED", `copying ${JSON.stringify(fromId)} was aborted`);
+  const src = await from.open(fromId, "rb", { signal });
   try {
-    const dst = await to.open(toId, "wb");
+    const dst = await to.open(toId, "wb", { signal });
     try {
       let transferred = 0;
       for (;;) {
-        if (signal?.aborted) throw new LocationError("LOCATION_ABORTED", `copying ${JSON.stringify(fromId)} was aborted`);
+        if (signal?.aborted) throw aborted();
         const chunk = await src.read(CHUNK_SIZE);
         if (chunk.length === 0) break;
         await dst.write(chunk);
@@ -264,7 +296,8 @@ async function copyOne(from: Accessor, fromId: string, to: Accessor, toId: strin
       committed();
     } catch (e) {
       await dst.abort().catch(() => {});
-      throw e;
+      // An accessor stopped by the signal reports its own error: the caller asked for this one.
+      throw signal?.aborted ? aborted() : e;
     }
   } finally {
     await src.close().catch(() => {});

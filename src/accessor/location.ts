@@ -52,6 +52,14 @@ export class Location {
     return this.#session;
   }
 
+  /**
+   * Whether adding copies data here and removing deletes it (true); false for a location that
+   * only records where data is (ftrack.unmanaged, see unmanaged-location.ts).
+   */
+  get managesData(): boolean {
+    return true;
+  }
+
   constructor(options: LocationOptions) {
     this.#session = options.session;
     this.entity = options.entity;
@@ -118,7 +126,7 @@ export class Location {
         await this.removeComponents(members.filter((m) => here.has(m.id as string)), options);
       }
       try {
-        await accessor.remove(rid!);
+        if (this.managesData) await this.removeData(component, rid!, accessor);
       } catch (e) {
         // A sequence's identifier is an expression, not a file (Python ignores this too).
         const missing = isAccessorError(e, "ACCESSOR_RESOURCE_NOT_FOUND");
@@ -136,6 +144,14 @@ export class Location {
         }
       }
     }
+  }
+
+  /**
+   * Removes one component's data. A location whose storage has no containers (ftrack.server)
+   * overrides it to leave containers alone: their members hold the data.
+   */
+  protected removeData(_component: FtrackEntity, resourceIdentifier: string, accessor: Accessor): Promise<void> {
+    return accessor.remove(resourceIdentifier);
   }
 
   // --- lookups -------------------------------------------------------------------------------

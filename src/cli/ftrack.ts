@@ -4,8 +4,10 @@
  * server from FTRACK_SFTP_ACCESSOR_* (see the accessor's README). @ftrack/api is an optional
  * peer dependency, imported only when one of these commands runs.
  *
- * Locations are written NAME (studio.sftp: the SFTP location) or NAME=DIR (a location whose
- * data is on a local disk under DIR, e.g. ftrack.connect=/mnt/ftrack).
+ * Locations are written NAME — studio.sftp (the SFTP location), ftrack.server (ftrack's own
+ * storage, reached with the same API credentials) or ftrack.unmanaged (records paths, moves no
+ * data) — or NAME=DIR (a location whose data is on a local disk under DIR, e.g.
+ * ftrack.connect=/mnt/ftrack).
  */
 import { stat as statLocal } from "node:fs/promises";
 import { DiskAccessor } from "../accessor/disk-accessor.js";
@@ -14,6 +16,9 @@ import { Location } from "../accessor/location.js";
 import { LocationError } from "../accessor/location-error.js";
 import { createComponent } from "../accessor/components.js";
 import { registerSftpLocation, SFTP_LOCATION_NAME } from "../accessor/plugin.js";
+import { SERVER_LOCATION_NAME, type ServerSessionLike } from "../accessor/server-accessor.js";
+import { registerServerLocation } from "../accessor/server-location.js";
+import { registerUnmanagedLocation, UNMANAGED_LOCATION_NAME } from "../accessor/unmanaged-location.js";
 import { memberPath, parseSequencePath, sequenceTemplate } from "../accessor/sequence.js";
 import { StandardStructure } from "../accessor/standard-structure.js";
 import { createTransferAction, type TransferJobResult } from "../accessor/transfer-action.js";
@@ -82,13 +87,19 @@ export function parseLocationSpec(text: string, command?: string): LocationSpec 
   return { name, prefix };
 }
 
-/** The Location for a spec: studio.sftp from FTRACK_SFTP_ACCESSOR_*, NAME=DIR on disk. */
+/**
+ * The Location for a spec: studio.sftp from FTRACK_SFTP_ACCESSOR_*, ftrack.server with the
+ * session's credentials, ftrack.unmanaged, NAME=DIR on disk.
+ */
 export async function openLocation(session: SessionLike, spec: LocationSpec, env: Record<string, string | undefined>, command?: string): Promise<Location> {
   if (spec.prefix !== undefined) {
     return Location.ensure(session, spec.name, { accessor: new DiskAccessor({ prefix: spec.prefix }), structure: new StandardStructure({ session }) });
   }
   if (spec.name === SFTP_LOCATION_NAME) return registerSftpLocation(session, { env });
-  throw new UsageError(`location ${JSON.stringify(spec.name)} has no storage this command can reach: use ${SFTP_LOCATION_NAME}, or write ${spec.name}=DIR for data on a local disk`, command);
+  // An @ftrack/api Session carries serverUrl, apiUser and apiKey; ServerAccessor checks them.
+  if (spec.name === SERVER_LOCATION_NAME) return registerServerLocation(session as SessionLike & ServerSessionLike);
+  if (spec.name === UNMANAGED_LOCATION_NAME) return registerUnmanagedLocation(session);
+  throw new UsageError(`location ${JSON.stringify(spec.name)} has no storage this command can reach: use ${SFTP_LOCATION_NAME}, ${SERVER_LOCATION_NAME} or ${UNMANAGED_LOCATION_NAME}, or write ${spec.name}=DIR for data on a local disk`, command);
 }
 
 /** Closes what the locations opened (SFTP connections). */
@@ -139,7 +150,7 @@ async function localTotals(path: string): Promise<{ files: number; bytes: number
 
 // --- commands ------------------------------------------------------------------------------
 
-const LOCATION_HELP = "NAME (studio.sftp) or NAME=DIR (data on a local disk under DIR)";
+const LOCATION_HELP = "NAME (studio.sftp, ftrack.server, ftrack.unmanaged) or NAME=DIR (data on a local disk under DIR)";
 
 const upload: CommandDef = {
   name: "ftrack upload",
@@ -280,7 +291,7 @@ const action: CommandDef = {
   summary: "run the transfer-components action listener (until Ctrl-C)",
   usage: ["ftrack action [--location LOC]…"],
   description:
-    `Offers "Transfer component(s)" in ftrack's action menu for studio.sftp and every --location\n` +
+    `Offers "Transfer component(s)" in ftrack's action menu for studio.sftp, ftrack.server and every --location\n` +
     `(${LOCATION_HELP}); each launch runs as an ftrack Job. Stops on Ctrl-C / SIGTERM after running\n` +
     "transfers finish. Prints one line per event (JSON lines with --json).",
   connects: false,
@@ -292,7 +303,8 @@ const action: CommandDef = {
     const locations: Location[] = [];
     try {
       locations.push(await registerSftpLocation(session, { env: ctx.env }));
-      for (const s of specs) if (s.name !== SFTP_LOCATION_NAME) locations.push(await openLocation(session, s, ctx.env, "ftrack action"));
+      locations.push(await openLocation(session, { name: SERVER_LOCATION_NAME }, ctx.env, "ftrack action"));
+      for (const s of specs) if (s.name !== SFTP_LOCATION_NAME && s.name !== SERVER_LOCATION_NAME) locations.push(await openLocation(session, s, ctx.env, "ftrack action"));
       await runActionListener({
         session, locations, signal: ctx.signal,
         log: (e) => ctx.stdout.write(ctx.json ? `${toJson(e)}\n` : `${humanEvent(e)}\n`),

@@ -1,14 +1,20 @@
 /** The ftrack command pieces with a fake session: configuration, location specs, the action listener. */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DiskAccessor } from "../../src/accessor/disk-accessor.js";
 import { Location } from "../../src/accessor/location.js";
+import { SERVER_LOCATION_ID, SERVER_LOCATION_NAME } from "../../src/accessor/server-accessor.js";
+import { ServerLocation } from "../../src/accessor/server-location.js";
 import { StandardStructure } from "../../src/accessor/standard-structure.js";
+import { UNMANAGED_LOCATION_ID, UNMANAGED_LOCATION_NAME } from "../../src/accessor/unmanaged-location.js";
 import { UsageError } from "../../src/cli/errors.js";
 import { ftrackConfig, openLocation, parseLocationSpec, runActionListener } from "../../src/cli/ftrack.js";
+import { API_KEY, API_USER, startFileStore } from "../accessor/support/fake-file-store.js";
 import { FakeSession } from "../accessor/support/fake-session.js";
+import { PASSWORD, startTestServer, USER } from "../server/helpers.js";
+import { runCli } from "./support/run-main.js";
 
 let tmp: string;
 beforeAll(async () => {
@@ -33,7 +39,7 @@ describe("configuration", () => {
     expect(() => parseLocationSpec("a=")).toThrow(/DIR is empty/);
   });
 
-  it("opens disk and studio.sftp locations, refuses others", async () => {
+  it("opens disk, studio.sftp, ftrack.server and ftrack.unmanaged locations, refuses others", async () => {
     const session = new FakeSession();
     const disk = await openLocation(session, { name: "local.disk", prefix: tmp }, {});
     expect(disk.name).toBe("local.disk");
@@ -42,7 +48,17 @@ describe("configuration", () => {
     expect(sftp.name).toBe("studio.sftp");
     expect(sftp.priority).toBe(30);
     await sftp.accessor?.close();
-    await expect(openLocation(session, { name: "ftrack.server" }, {})).rejects.toThrow(/write ftrack.server=DIR/);
+    await expect(openLocation(session, { name: "other.place" }, {})).rejects.toThrow(/write other.place=DIR/);
+    // ftrack.server needs the Session's credentials (an @ftrack/api Session has them).
+    await expect(openLocation(session, { name: "ftrack.server" }, {})).rejects.toMatchObject({ code: "ACCESSOR_CONFIGURATION" });
+    session.memory.add("Location", { id: SERVER_LOCATION_ID, name: SERVER_LOCATION_NAME });
+    session.memory.add("Location", { id: UNMANAGED_LOCATION_ID, name: UNMANAGED_LOCATION_NAME });
+    const withKeys = Object.assign(session, { serverUrl: "https://studio.ftrackapp.com", apiUser: "bot", apiKey: "k" });
+    const server = await openLocation(withKeys, { name: "ftrack.server" }, {});
+    expect(server).toBeInstanceOf(ServerLocation);
+    expect(server.id).toBe(SERVER_LOCATION_ID);
+    const unmanaged = await openLocation(session, { name: "ftrack.unmanaged" }, {});
+    expect(unmanaged.managesData).toBe(false);
     // studio.sftp without FTRACK_SFTP_ACCESSOR_HOSTNAME: a configuration error naming the variable.
     await expect(openLocation(session, { name: "studio.sftp" }, {})).rejects.toThrow(/FTRACK_SFTP_ACCESSOR_HOSTNAME/);
   });
@@ -84,4 +100,55 @@ describe("runActionListener", () => {
     expect(events.at(-1)).toEqual({ event: "stopped", jobs: 1 });
     expect(await dst.getComponentAvailability(component)).toBe(100);
   });
+});
+
+describe("ftrack transfer with ftrack.server", () => {
+  it("uploads to ftrack.server, moves the component to studio.sftp and back, printing no API key", async () => {
+    const store = await startFileStore();
+    const sftp = await startTestServer();
+    try {
+      store.memory.add("Location", { id: SERVER_LOCATION_ID, name: SERVER_LOCATION_NAME });
+      const { version } = store.memory.seedVersion({ project: "show", asset: "plate", version: 4 });
+      const data = new Uint8Array(300 * 1024).map((_, i) => (i * 7) & 0xff);
+      await writeFile(join(tmp, "main.mov"), data);
+      const env = {
+        FTRACK_SERVER: store.url, FTRACK_API_USER: API_USER, FTRACK_API_KEY: API_KEY,
+        FTRACK_SFTP_ACCESSOR_HOSTNAME: "127.0.0.1", FTRACK_SFTP_ACCESSOR_PORT: String(sftp.server.port),
+        FTRACK_SFTP_ACCESSOR_USERNAME: USER, FTRACK_SFTP_ACCESSOR_PASSWORD: PASSWORD,
+        FTRACK_SFTP_ACCESSOR_HOST_KEY_FINGERPRINT: sftp.server.hostKeyFingerprints.join(","),
+        FTRACK_SFTP_ACCESSOR_KNOWN_HOSTS: join(tmp, "no-known-hosts"),
+      };
+      // ftrack upload --location ftrack.server: a new component, its data on ftrack's storage.
+      const uploaded = await runCli(["--json", "ftrack", "upload", "--location", "ftrack.server", version.id, join(tmp, "main.mov")], env);
+      expect(uploaded.code).toBe(0);
+      const component = (JSON.parse(uploaded.stdout) as { component: { id: string } }).component;
+      expect(new Uint8Array(store.files.get(component.id)!)).toEqual(data);
+
+      const there = await runCli(["--json", "ftrack", "transfer", component.id, "--from", "ftrack.server", "--to", "studio.sftp"], env);
+      expect(there.stderr).toBe("");
+      expect(there.code).toBe(0);
+      const out = JSON.parse(there.stdout) as { from: string; to: string; components: { status: string; resourceIdentifiers: string[] }[] };
+      expect(out).toMatchObject({ from: "ftrack.server", to: "studio.sftp", components: [{ status: "transferred", resourceIdentifiers: ["show/plate/v004/main.mov"] }] });
+      expect(new Uint8Array(await readFile(join(sftp.root, "show/plate/v004/main.mov")))).toEqual(data);
+
+      // Back: the data is removed from ftrack.server (and its record), then copied up again.
+      store.files.delete(component.id);
+      for (const r of [...store.memory.rows.values()]) if (r.__entity_type__ === "ComponentLocation" && r.location_id === SERVER_LOCATION_ID) store.memory.rows.delete(r.id);
+      const back = await runCli(["ftrack", "transfer", component.id, "--from", "studio.sftp", "--to", "ftrack.server"], env);
+      expect(back.code).toBe(0);
+      expect(back.stdout).toContain("studio.sftp -> ftrack.server");
+      expect(new Uint8Array(store.files.get(component.id)!)).toEqual(data);
+
+      // A failing read names the component, not the key.
+      store.files.delete(component.id);
+      const failed = await runCli(["ftrack", "transfer", component.id, "--from", "ftrack.server", "--to", `local.disk=${join(tmp, "cli-disk")}`], env);
+      expect(failed.code).not.toBe(0);
+      expect(failed.stderr).toContain(`reading component ${component.id} from ftrack.server answered HTTP 404`);
+      expect(`${failed.stdout}${failed.stderr}`).not.toContain(API_KEY);
+      expect(`${failed.stdout}${failed.stderr}`).not.toContain(encodeURIComponent(API_KEY));
+    } finally {
+      await sftp.stop();
+      await store.close();
+    }
+  }, 60_000);
 });

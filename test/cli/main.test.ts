@@ -3,26 +3,9 @@ import { describe, expect, it } from "vitest";
 import { EXIT } from "../../src/cli/errors.js";
 import { FILE_COMMANDS } from "../../src/cli/files.js";
 import { FTRACK_COMMANDS } from "../../src/cli/ftrack.js";
-import { main, type MainIO } from "../../src/cli/main.js";
+import { runCli } from "./support/run-main.js";
 
-function capture() {
-  let text = "";
-  return { write: (s: string) => ((text += s), true), get text() { return text; } };
-}
-
-async function run(argv: string[], env: Record<string, string | undefined> = {}) {
-  const stdout = capture();
-  const stderr = capture();
-  const io: MainIO = {
-    env,
-    stdout: stdout as unknown as NodeJS.WritableStream,
-    stderr: stderr as unknown as NodeJS.WritableStream,
-    prompt: { input: { isTTY: false } as unknown as NodeJS.ReadStream, output: stderr as unknown as NodeJS.WritableStream },
-    signal: new AbortController().signal,
-  };
-  const code = await main(argv, io);
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const run = runCli;
 
 describe("help", () => {
   it("prints the overview with --help, -h and help; usage on stderr with no arguments", async () => {

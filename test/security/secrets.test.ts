@@ -20,7 +20,7 @@ import { SFTPAccessor } from "../../src/accessor/sftp-accessor.js";
 import { sftpOptionsFromEnv } from "../../src/accessor/sftp-env.js";
 import { Location } from "../../src/accessor/location.js";
 import { EXIT } from "../../src/cli/errors.js";
-import { main, type MainIO } from "../../src/cli/main.js";
+import { runCli } from "../cli/support/run-main.js";
 import { agentKeys } from "../../src/ssh/auth/agent.js";
 import { authenticate } from "../../src/ssh/auth/userauth.js";
 import { MSG } from "../../src/ssh/messages.js";
@@ -486,22 +486,6 @@ describe("zeroing", () => {
 });
 
 // --- helpers --------------------------------------------------------------------------------
-
-async function runCli(argv: string[], env: Record<string, string>) {
-  let stdout = "";
-  let stderr = "";
-  const out = { write: (s: string) => ((stdout += s), true) } as unknown as NodeJS.WritableStream;
-  const err = { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream;
-  const io: MainIO = {
-    env,
-    stdout: out,
-    stderr: err,
-    prompt: { input: { isTTY: false } as unknown as NodeJS.ReadStream, output: err },
-    signal: new AbortController().signal,
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
 
 /** A minimal ssh-agent on a Unix socket: lists one key, refuses every signature. */
 function fakeAgent(path: string, blob: Uint8Array): Promise<Server> {

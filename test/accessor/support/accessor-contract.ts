@@ -15,7 +15,8 @@ async function write(a: Accessor, id: string, data: Uint8Array | string): Promis
   await h.close();
 }
 
-async function readAll(a: Accessor, id: string): Promise<Uint8Array> {
+/** The whole of `id`, read through one handle. */
+export async function readAll(a: Accessor, id: string): Promise<Uint8Array> {
   const h = await a.open(id, "rb");
   try {
     return await h.read();

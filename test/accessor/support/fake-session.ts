@@ -7,7 +7,7 @@
  *   `@ftrack/api` Session can be used unchanged.
  * - `FakeEventHub`: subscribe/unsubscribe/publish in-process, replying like @ftrack/api's hub.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { EventHubLike, FtrackEvent, SessionLike } from "../../../src/accessor/ftrack.js";
 import { FtrackError, FtrackMemory } from "./ftrack-memory.js";
@@ -97,8 +97,15 @@ export interface FtrackServer {
   close(): Promise<void>;
 }
 
+export interface FtrackServerOptions {
+  /** More JSON API actions (e.g. get_upload_metadata), by name. */
+  actions?: Record<string, (op: Record<string, unknown>) => unknown>;
+  /** Handles a request before the /api endpoint does; returns true when it answered. */
+  route?: (req: IncomingMessage, res: ServerResponse, body: Buffer) => boolean;
+}
+
 /** Starts the JSON API server on 127.0.0.1 (random port). */
-export async function startFtrackServer(memory = new FtrackMemory()): Promise<FtrackServer> {
+export async function startFtrackServer(memory = new FtrackMemory(), options: FtrackServerOptions = {}): Promise<FtrackServer> {
   const requests: Record<string, unknown>[][] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -108,6 +115,7 @@ export async function startFtrackServer(memory = new FtrackMemory()): Promise<Ft
         res.writeHead(status, { "content-type": "application/json" });
         res.end(JSON.stringify(body));
       };
+      if (options.route?.(req, res, Buffer.concat(chunks))) return;
       if (req.method !== "POST" || req.url !== "/api") return send(404, { exception: "NotFound", content: `${req.method} ${req.url}` });
       if (!req.headers["ftrack-api-key"] || !req.headers["ftrack-user"]) return send(401, { exception: "FTAuthenticationError", content: "missing credentials" });
       let ops: Record<string, unknown>[];
@@ -119,7 +127,7 @@ export async function startFtrackServer(memory = new FtrackMemory()): Promise<Ft
       }
       requests.push(ops);
       try {
-        send(200, ops.map((op) => memory.handle(op)));
+        send(200, ops.map((op) => options.actions?.[String(op.action)]?.(op) ?? memory.handle(op)));
       } catch (e) {
         const err = e instanceof FtrackError ? e : new FtrackError("ServerError", String((e as Error)?.message ?? e));
         send(200, { exception: err.exception, content: err.message, error_code: null });
