@@ -23,6 +23,7 @@ import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { CIPHERS, MACS } from "../src/ssh/crypto/algorithms.js";
 import type { CryptoBackend, DirectionKeys } from "../src/ssh/crypto/cipher.js";
+import { cryptoSuite } from "../src/ssh/crypto/suite.js";
 import { type CipherCase, type CipherId, CIPHER_CASES, MB, errorText } from "./common.js";
 
 export const PAYLOAD = 32 * 1024;
@@ -208,35 +209,36 @@ async function nobleWebGcm(ms: number) {
 
 // --- ours: PacketSealer / PacketOpener -------------------------------------------------------
 
-function oursCase(ms: number, cc: CipherCase, backend: CryptoBackend) {
+async function oursCase(ms: number, cc: CipherCase, backend: CryptoBackend) {
+  const suite = await cryptoSuite(backend);
   const alg = CIPHERS[cc.cipher];
   if (!alg) throw new Error(`no cipher ${cc.cipher}`);
   const mac = cc.mac ? MACS[cc.mac] : undefined;
   const keys: DirectionKeys = { key: key64.slice(0, alg.keyLength), iv: iv16.slice(0, Math.max(alg.ivLength, 12)), macKey: macKey.slice() };
   const packet = plainPacket(Math.max(alg.blockSize, 8));
   const ROUND = 32;
-  let sealer = alg.createSealer(keys, mac, backend);
+  let sealer = alg.createSealer(keys, mac, suite);
   // Openers of stateful ciphers (GCM nonce, CTR counter) must see packets in sealing order, so
   // ROUND packets are sealed once and a fresh opener opens them in order, round after round.
   const sealedRound = async () => {
-    const s = alg.createSealer(keys, mac, backend);
+    const s = alg.createSealer(keys, mac, suite);
     const out: Uint8Array[] = [];
     for (let seq = 0; seq < ROUND; seq++) out.push((await s.seal(seq, packet)).slice());
     return out;
   };
   return {
     seal: () => rate(ms, 1, (i) => {
-      if (i % 4096 === 0) sealer = alg.createSealer(keys, mac, backend); // keep GCM's nonce counter small
+      if (i % 4096 === 0) sealer = alg.createSealer(keys, mac, suite); // keep GCM's nonce counter small
       const r = sealer.seal(i, packet);
       return r instanceof Promise ? r.then(() => {}) : undefined;
     }),
     open: async () => {
       const wires = await sealedRound();
       const work = wires.map((w) => new Uint8Array(w.length));
-      let opener = alg.createOpener(keys, mac, backend);
+      let opener = alg.createOpener(keys, mac, suite);
       return rate(ms, 1, (i) => {
         const k = i % ROUND;
-        if (k === 0) opener = alg.createOpener(keys, mac, backend);
+        if (k === 0) opener = alg.createOpener(keys, mac, suite);
         // Openers may decrypt in place: hand each one a fresh copy of the sealed packet.
         work[k]!.set(wires[k]!);
         const r = opener.open(k, work[k]!);
