@@ -13,6 +13,7 @@ import { AES128_GCM } from "../../src/ssh/crypto/aes-gcm.js";
 import { CHACHA20_POLY1305 } from "../../src/ssh/crypto/chacha20-poly1305.js";
 import { AES128_CTR } from "../../src/ssh/crypto/aes-ctr.js";
 import { HMAC_SHA2_256_ETM } from "../../src/ssh/crypto/mac.js";
+import { AES_GCM_FIRST_CIPHERS, DEFAULT_CIPHERS, defaultCiphers } from "../../src/ssh/crypto/algorithms.js";
 import { zeroKeys } from "./harness.js";
 
 const runtime = (globalThis as { Deno?: unknown }).Deno ? "deno" : (globalThis as { Bun?: unknown }).Bun ? "bun" : "node";
@@ -117,5 +118,15 @@ describe(`backend choice on this runtime (${runtime})`, () => {
     } else {
       expect(chacha().implementation).toBe("chacha20: node:crypto, poly1305: noble");
     }
+  });
+});
+
+describe("the client's default cipher order", () => {
+  it("puts AES-GCM first only where it runs on fast node:crypto, offering the same ciphers either way", async () => {
+    expect(await defaultCiphers("pure")).toBe(DEFAULT_CIPHERS);
+    expect(DEFAULT_CIPHERS[0]).toBe("chacha20-poly1305@openssh.com");
+    expect(await defaultCiphers("auto")).toBe(runtime === "deno" ? DEFAULT_CIPHERS : AES_GCM_FIRST_CIPHERS);
+    expect([...AES_GCM_FIRST_CIPHERS].sort()).toEqual([...DEFAULT_CIPHERS].sort());
+    expect(AES_GCM_FIRST_CIPHERS.slice(0, 2)).toEqual(["aes128-gcm@openssh.com", "aes256-gcm@openssh.com"]);
   });
 });
