@@ -168,11 +168,14 @@ async function measureTransfer(
       const t = await oursTransfer(st.s, client === "ours-auto" ? "auto" : "pure", cc, direction, local, remote, timeout);
       ({ seconds, cpuSeconds } = t);
       row.negotiated = t.negotiated;
+      row.backend = t.backend;
     } else if (client === "ssh2" || client === "ssh2-nodelay") {
       const t = await ssh2Transfer(st.s, client === "ssh2-nodelay", cc, direction, local, remote, timeout);
       ({ seconds, cpuSeconds } = t);
       row.negotiated = t.negotiated;
+      row.backend = "ssh2: OpenSSL (its sshcrypto binding for chacha20/gcm, node:crypto for ctr/hmac)";
     } else {
+      row.backend = "OpenSSH: libcrypto (OpenSSL)";
       const line = direction === "download" ? batch.get(remote, local) : batch.put(local, remote);
       const c0 = await procCpuSeconds("self", true);
       const target = direction === "download" ? local : remote;
@@ -223,7 +226,7 @@ async function throughputSection(st: Setup, ceiling: readonly CeilingRow[]): Pro
         rows.push(row);
         const ceil = ceilingFor(ceiling, cc.id, direction);
         log(`  ${cc.id.padEnd(18)} ${direction.padEnd(8)} ${CLIENT_LABELS[client].padEnd(15)} ${
-          row.error ? `failed: ${row.error}` : `${row.mbps!.toFixed(1).padStart(7)} MB/s  (${row.seconds!.toFixed(2)} s, cpu client ${pct(row.cpuPercent)} sshd ${pct(row.serverCpuPercent)}, ${row.verified}${ceil && client === "ours-pure" ? `, ${(row.mbps! / ceil).toFixed(2)}× ceiling` : ""})`
+          row.error ? `failed: ${row.error}` : `${row.mbps!.toFixed(1).padStart(7)} MB/s  (${row.seconds!.toFixed(2)} s, cpu client ${pct(row.cpuPercent)} sshd ${pct(row.serverCpuPercent)}, ${row.verified}${ceil && client === "ours-pure" ? `, ${(row.mbps! / ceil).toFixed(2)}× ceiling` : ""}) [${row.backend ?? "?"}]`
         }`);
       }
     }
