@@ -175,10 +175,13 @@ export class SshConnection {
 
 /** Connects, verifies the host key, authenticates and returns the connection. */
 export async function connectSsh(options: SshConnectOptions): Promise<SshConnection> {
+  // Checks the crypto backends (once per process) while the options and files are read.
+  const ciphers = defaultCiphers(options.crypto ?? "auto");
+  ciphers.catch(() => {}); // never rejects (failed checks are answers); awaited below
   const resolved = await resolveConnectOptions(options);
   const { host, port, username, hostKeys } = resolved;
   const preset = typeof options.algorithms === "string" ? options.algorithms : undefined;
-  const lists = resolveAlgorithms(preset ?? resolved.algorithms, await defaultCiphers(options.crypto ?? "auto"));
+  const lists = resolveAlgorithms(preset ?? resolved.algorithms, await ciphers);
   const keys = resolved.keys;
   if (hostKeys.policy !== "insecure-accept-any" && (preset !== undefined || resolved.algorithms.serverHostKey === undefined)) {
     const known = await knownKeysFor(host, port, hostKeys.knownHostsFile ?? DEFAULT_KNOWN_HOSTS);

@@ -26,16 +26,22 @@ import { hasWebCrypto, webCtr, webGcm } from "./webcrypto-aes.js";
 type GcmLength = 16 | 32;
 type CtrLength = 16 | 24 | 32;
 
-/** Which backends passed their known-answer checks on this runtime. */
+/**
+ * Which backends passed their known-answer checks on this runtime. WebCrypto is checked only
+ * where "auto" would use it (AES whose node:crypto check failed, AES-GCM on Deno): its first
+ * call costs ~20 ms, more than all the node:crypto checks together, and would delay the first
+ * connection of every process for nothing.
+ */
 export interface CryptoSupport {
   runtime: "node" | "deno" | "bun";
   native: { gcm: Record<GcmLength, boolean>; ctr: Record<CtrLength, boolean>; chacha20: boolean; hmac: Record<HashName, boolean> };
+  /** False also where WebCrypto was not needed, so not checked. */
   webcrypto: { gcm: Record<GcmLength, boolean>; ctr: Record<CtrLength, boolean> };
 }
 
 async function probe(): Promise<CryptoSupport> {
-  const web = hasWebCrypto();
-  const [g16, g32, c16, c24, c32, chacha, h1, h256, h512, wg16, wg32, wc16, wc24, wc32] = await Promise.all([
+  const runtime = nativeRuntime();
+  const [g16, g32, c16, c24, c32, chacha, h1, h256, h512] = await Promise.all([
     checkGcm(nativeGcm, 16),
     checkGcm(nativeGcm, 32),
     checkCtr(nativeCtr, 16),
@@ -45,14 +51,20 @@ async function probe(): Promise<CryptoSupport> {
     checkHmac(nativeHmac, "sha1"),
     checkHmac(nativeHmac, "sha256"),
     checkHmac(nativeHmac, "sha512"),
-    web && checkGcm(webGcm, 16),
-    web && checkGcm(webGcm, 32),
-    web && checkCtr(webCtr, 16),
-    web && checkCtr(webCtr, 24),
-    web && checkCtr(webCtr, 32),
+  ]);
+  const web = hasWebCrypto();
+  const webGcmFor = (length: GcmLength, nativeOk: boolean) =>
+    web && (!nativeOk || runtime === "deno") ? checkGcm(webGcm, length) : false;
+  const webCtrFor = (length: CtrLength, nativeOk: boolean) => (web && !nativeOk ? checkCtr(webCtr, length) : false);
+  const [wg16, wg32, wc16, wc24, wc32] = await Promise.all([
+    webGcmFor(16, g16),
+    webGcmFor(32, g32),
+    webCtrFor(16, c16),
+    webCtrFor(24, c24),
+    webCtrFor(32, c32),
   ]);
   return {
-    runtime: nativeRuntime(),
+    runtime,
     native: { gcm: { 16: g16, 32: g32 }, ctr: { 16: c16, 24: c24, 32: c32 }, chacha20: chacha, hmac: { sha1: h1, sha256: h256, sha512: h512 } },
     webcrypto: { gcm: { 16: wg16, 32: wg32 }, ctr: { 16: wc16, 24: wc24, 32: wc32 } },
   };
