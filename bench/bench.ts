@@ -6,7 +6,7 @@
  * Sections, each measurement isolated (a failure is recorded as "failed: reason" and the run
  * goes on): crypto ceiling; throughput per cipher × direction × client; connect → SFTP ready;
  * many small files; RSS growth over a large download and many concurrent sessions (child
- * processes); optionally (--profile) CPU profiles of our chacha20 download and upload.
+ * processes); optionally (--profile) CPU profiles of our chacha20 and aes128-gcm downloads and uploads.
  *
  * Writes bench/results/<YYYY-MM-DD-HHMM>.{json,md,svg} and latest.{json,md,svg}, and prints the
  * markdown at the end (progress goes to stderr). Needs root (sshd for a test user), like
@@ -168,11 +168,14 @@ async function measureTransfer(
       const t = await oursTransfer(st.s, client === "ours-auto" ? "auto" : "pure", cc, direction, local, remote, timeout);
       ({ seconds, cpuSeconds } = t);
       row.negotiated = t.negotiated;
+      row.backend = t.backend;
     } else if (client === "ssh2" || client === "ssh2-nodelay") {
       const t = await ssh2Transfer(st.s, client === "ssh2-nodelay", cc, direction, local, remote, timeout);
       ({ seconds, cpuSeconds } = t);
       row.negotiated = t.negotiated;
+      row.backend = "ssh2: OpenSSL (its sshcrypto binding for chacha20/gcm, node:crypto for ctr/hmac)";
     } else {
+      row.backend = "OpenSSH: libcrypto (OpenSSL)";
       const line = direction === "download" ? batch.get(remote, local) : batch.put(local, remote);
       const c0 = await procCpuSeconds("self", true);
       const target = direction === "download" ? local : remote;
@@ -223,7 +226,7 @@ async function throughputSection(st: Setup, ceiling: readonly CeilingRow[]): Pro
         rows.push(row);
         const ceil = ceilingFor(ceiling, cc.id, direction);
         log(`  ${cc.id.padEnd(18)} ${direction.padEnd(8)} ${CLIENT_LABELS[client].padEnd(15)} ${
-          row.error ? `failed: ${row.error}` : `${row.mbps!.toFixed(1).padStart(7)} MB/s  (${row.seconds!.toFixed(2)} s, cpu client ${pct(row.cpuPercent)} sshd ${pct(row.serverCpuPercent)}, ${row.verified}${ceil && client === "ours-pure" ? `, ${(row.mbps! / ceil).toFixed(2)}× ceiling` : ""})`
+          row.error ? `failed: ${row.error}` : `${row.mbps!.toFixed(1).padStart(7)} MB/s  (${row.seconds!.toFixed(2)} s, cpu client ${pct(row.cpuPercent)} sshd ${pct(row.serverCpuPercent)}, ${row.verified}${ceil && client === "ours-pure" ? `, ${(row.mbps! / ceil).toFixed(2)}× ceiling` : ""}) [${row.backend ?? "?"}]`
         }`);
       }
     }
@@ -403,9 +406,9 @@ async function sessionsSection(st: Setup): Promise<Outcome<SessionsResult>> {
 async function profileSection(st: Setup, runStamp: string): Promise<ProfileReport[]> {
   const profDir = path.join(RESULTS_DIR, "profiles");
   await fs.mkdir(profDir, { recursive: true });
-  const cc = CIPHER_CASES[0]!;
   const reports: ProfileReport[] = [];
-  for (const direction of DIRECTIONS) {
+  // chacha20-poly1305 and aes128-gcm: the two AEADs, whose per-packet costs differ most by backend.
+  for (const [cc, direction] of CIPHER_CASES.slice(0, 2).flatMap((c) => DIRECTIONS.map((d) => [c, d] as const))) {
     const name = `${runStamp}-${cc.id}-${direction}.cpuprofile`;
     const local = direction === "download" ? path.join(st.localDir, "prof-down.bin") : st.src.local;
     const remote = direction === "download" ? st.src.remote : path.join(st.remoteDir, "prof-up.bin");
@@ -419,10 +422,10 @@ async function profileSection(st: Setup, runStamp: string): Promise<ProfileRepor
       report.mbps = r.mbps;
       report.file = path.relative(ROOT, path.join(profDir, name));
       report.summary = await summariseProfile(path.join(profDir, name));
-      log(`  profile ${direction}: ${r.mbps.toFixed(1)} MB/s; top: ${report.summary.functions.slice(0, 4).map((f) => `${f.name.split(" ")[0]} ${f.percent.toFixed(0)}%`).join(", ")}`);
+      log(`  profile ${cc.id} ${direction}: ${r.mbps.toFixed(1)} MB/s; top: ${report.summary.functions.slice(0, 4).map((f) => `${f.name.split(" ")[0]} ${f.percent.toFixed(0)}%`).join(", ")}`);
     } catch (e) {
       report.error = errorText(e);
-      log(`  profile ${direction}: failed: ${report.error}`);
+      log(`  profile ${cc.id} ${direction}: failed: ${report.error}`);
     } finally {
       if (direction === "download") await fs.rm(local, { force: true });
       else await fs.rm(remote, { force: true });
@@ -527,7 +530,7 @@ async function main(): Promise<void> {
       results.sessions = await sessionsSection(st);
     }
     if (wantProfile) {
-      section("CPU profiles (ours, chacha20)");
+      section("CPU profiles (ours auto, chacha20 and aes128-gcm)");
       results.profiles = await profileSection(st, runStamp);
     }
     results.software = software(serverVersion);

@@ -6,6 +6,9 @@
  *   encrypt-then-MAC), writing into preallocated buffers where noble allows: the best pure JS can do.
  * - "ours": this project's PacketSealer / PacketOpener from CIPHERS, per backend: what the
  *   transport pays per packet, including its allocations and (auto) its WebCrypto calls.
+ * - "node:crypto": the runtime's own crypto called directly per SSH construction (createCipheriv
+ *   per GCM packet, one streaming AES-CTR + createHmac, raw chacha20 keystreams + noble Poly1305,
+ *   as Poly1305 has no node:crypto API): the ceiling of the native backend.
  * - "webcrypto": platform AES-GCM through crypto.subtle with a cached CryptoKey, with 1 and 64
  *   calls in flight (the platform's ceiling for the auto backend).
  *
@@ -21,14 +24,16 @@ import { ctr, gcm } from "@noble/ciphers/aes.js";
 import { gcm as webGcm } from "@noble/ciphers/webcrypto.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey } from "node:crypto";
 import { CIPHERS, MACS } from "../src/ssh/crypto/algorithms.js";
 import type { CryptoBackend, DirectionKeys } from "../src/ssh/crypto/cipher.js";
+import { cryptoSuite } from "../src/ssh/crypto/suite.js";
 import { type CipherCase, type CipherId, CIPHER_CASES, MB, errorText } from "./common.js";
 
 export const PAYLOAD = 32 * 1024;
 
 export interface CeilingRow {
-  /** "noble", "ours-pure", "ours-auto", "webcrypto", "noble-webcrypto". */
+  /** "noble", "node:crypto", "ours-pure", "ours-native", "ours-auto", "webcrypto", "noble-webcrypto". */
   impl: string;
   cipher: CipherId;
   op: "seal" | "open";
@@ -178,6 +183,87 @@ function nobleCtrEtm(ms: number) {
   return { seal: () => rate(ms, 1, seal), open: () => rate(ms, 1, open) };
 }
 
+// --- node:crypto, called directly -----------------------------------------------------------
+
+function nativeGcm(ms: number) {
+  const key = createSecretKey(key64.subarray(0, 16));
+  const nonce = iv16.subarray(0, 12);
+  const packet = plainPacket(16);
+  const aad = packet.subarray(0, 4);
+  const out = new Uint8Array(packet.length + 16);
+  const seal = () => {
+    const c = createCipheriv("aes-128-gcm", key, nonce);
+    c.setAAD(aad);
+    out.set(c.update(packet.subarray(4)), 4);
+    c.final();
+    out.set(c.getAuthTag(), packet.length);
+  };
+  seal();
+  const sealed = out.slice(4);
+  const open = () => {
+    const d = createDecipheriv("aes-128-gcm", key, nonce);
+    d.setAAD(aad);
+    d.setAuthTag(sealed.subarray(sealed.length - 16));
+    d.update(sealed.subarray(0, sealed.length - 16));
+    d.final();
+  };
+  return { seal: () => rate(ms, 1, seal), open: () => rate(ms, 1, open) };
+}
+
+function nativeChacha(ms: number) {
+  const k2 = createSecretKey(key64.subarray(0, 32));
+  const k1 = createSecretKey(key64.subarray(32, 64));
+  const zeros = new Uint8Array(64);
+  const packet = plainPacket(8);
+  const n = packet.length;
+  const out = new Uint8Array(n + 16);
+  const iv = (seq: number) => {
+    const v = new Uint8Array(16);
+    new DataView(v.buffer).setUint32(12, seq);
+    return v;
+  };
+  const seal = (seq: number) => {
+    out.set(createCipheriv("chacha20", k1, iv(seq)).update(packet.subarray(0, 4)));
+    const c = createCipheriv("chacha20", k2, iv(seq));
+    const polyKey = c.update(zeros).subarray(0, 32);
+    out.set(c.update(packet.subarray(4)), 4);
+    out.set(poly1305(out.subarray(0, n), polyKey), n);
+  };
+  seal(0);
+  const sealed = out.slice();
+  const open = () => {
+    createCipheriv("chacha20", k1, iv(0)).update(sealed.subarray(0, 4));
+    const c = createCipheriv("chacha20", k2, iv(0));
+    const tag = poly1305(sealed.subarray(0, n), c.update(zeros).subarray(0, 32));
+    if (tag[0] !== sealed[n]) throw new Error("tag mismatch");
+    c.update(sealed.subarray(4, n));
+  };
+  return { seal: () => rate(ms, 1, seal), open: () => rate(ms, 1, open) };
+}
+
+function nativeCtrEtm(ms: number) {
+  const packet = plainPacket(16);
+  const n = packet.length;
+  const out = new Uint8Array(n + 32);
+  const hmacKey = createSecretKey(macKey);
+  const enc = createCipheriv("aes-128-ctr", key64.subarray(0, 16), iv16);
+  const dec = createCipheriv("aes-128-ctr", key64.subarray(0, 16), iv16);
+  const mac = (seq: number, data: Uint8Array) => createHmac("sha256", hmacKey).update(seqBytes(seq)).update(data).digest();
+  const seal = (seq: number) => {
+    out.set(packet.subarray(0, 4));
+    out.set(enc.update(packet.subarray(4)), 4);
+    out.set(mac(seq, out.subarray(0, n)), n);
+  };
+  seal(0);
+  const sealed = out.slice();
+  const open = () => {
+    const tag = mac(0, sealed.subarray(0, n));
+    if (tag[0] !== sealed[n]) throw new Error("mac mismatch");
+    dec.update(sealed.subarray(4, n));
+  };
+  return { seal: () => rate(ms, 1, seal), open: () => rate(ms, 1, open) };
+}
+
 // --- WebCrypto AES-GCM -----------------------------------------------------------------------
 
 async function webcryptoGcm(ms: number, inFlight: number) {
@@ -208,35 +294,36 @@ async function nobleWebGcm(ms: number) {
 
 // --- ours: PacketSealer / PacketOpener -------------------------------------------------------
 
-function oursCase(ms: number, cc: CipherCase, backend: CryptoBackend) {
+async function oursCase(ms: number, cc: CipherCase, backend: CryptoBackend) {
+  const suite = await cryptoSuite(backend);
   const alg = CIPHERS[cc.cipher];
   if (!alg) throw new Error(`no cipher ${cc.cipher}`);
   const mac = cc.mac ? MACS[cc.mac] : undefined;
   const keys: DirectionKeys = { key: key64.slice(0, alg.keyLength), iv: iv16.slice(0, Math.max(alg.ivLength, 12)), macKey: macKey.slice() };
   const packet = plainPacket(Math.max(alg.blockSize, 8));
   const ROUND = 32;
-  let sealer = alg.createSealer(keys, mac, backend);
+  let sealer = alg.createSealer(keys, mac, suite);
   // Openers of stateful ciphers (GCM nonce, CTR counter) must see packets in sealing order, so
   // ROUND packets are sealed once and a fresh opener opens them in order, round after round.
   const sealedRound = async () => {
-    const s = alg.createSealer(keys, mac, backend);
+    const s = alg.createSealer(keys, mac, suite);
     const out: Uint8Array[] = [];
     for (let seq = 0; seq < ROUND; seq++) out.push((await s.seal(seq, packet)).slice());
     return out;
   };
   return {
     seal: () => rate(ms, 1, (i) => {
-      if (i % 4096 === 0) sealer = alg.createSealer(keys, mac, backend); // keep GCM's nonce counter small
+      if (i % 4096 === 0) sealer = alg.createSealer(keys, mac, suite); // keep GCM's nonce counter small
       const r = sealer.seal(i, packet);
       return r instanceof Promise ? r.then(() => {}) : undefined;
     }),
     open: async () => {
       const wires = await sealedRound();
       const work = wires.map((w) => new Uint8Array(w.length));
-      let opener = alg.createOpener(keys, mac, backend);
+      let opener = alg.createOpener(keys, mac, suite);
       return rate(ms, 1, (i) => {
         const k = i % ROUND;
-        if (k === 0) opener = alg.createOpener(keys, mac, backend);
+        if (k === 0) opener = alg.createOpener(keys, mac, suite);
         // Openers may decrypt in place: hand each one a fresh copy of the sealed packet.
         work[k]!.set(wires[k]!);
         const r = opener.open(k, work[k]!);
@@ -266,9 +353,13 @@ export async function measureCeiling(msEach: number, log: (line: string) => void
   await add("noble", "chacha20-poly1305", 1, () => nobleChacha(msEach), "chacha20orig + poly1305, OpenSSH construction");
   await add("noble", "aes128-gcm", 1, () => nobleGcm(msEach), "noble gcm");
   await add("noble", "aes128-ctr+etm", 1, () => nobleCtrEtm(msEach), "noble ctr + hmac(sha256), encrypt-then-MAC");
+  await add("node:crypto", "chacha20-poly1305", 1, () => nativeChacha(msEach), "raw chacha20 keystreams + noble poly1305");
+  await add("node:crypto", "aes128-gcm", 1, () => nativeGcm(msEach), "createCipheriv per packet");
+  await add("node:crypto", "aes128-ctr+etm", 1, () => nativeCtrEtm(msEach), "one streaming aes-128-ctr + createHmac(sha256)");
   for (const cc of CIPHER_CASES) {
     await add("ours-pure", cc.id, 1, () => oursCase(msEach, cc, "pure"));
-    if (cc.id !== "chacha20-poly1305") await add("ours-auto", cc.id, 1, () => oursCase(msEach, cc, "auto"), "awaited one packet at a time");
+    await add("ours-native", cc.id, 1, () => oursCase(msEach, cc, "native"));
+    await add("ours-auto", cc.id, 1, () => oursCase(msEach, cc, "auto"), "awaited one packet at a time");
   }
   await add("noble-webcrypto", "aes128-gcm", 1, () => nobleWebGcm(msEach), "noble webcrypto.gcm: key imported per call");
   await add("webcrypto", "aes128-gcm", 1, () => webcryptoGcm(msEach, 1), "crypto.subtle, cached CryptoKey");

@@ -28,6 +28,8 @@ export interface ThroughputRow {
   serverCpuPercent?: number;
   verified?: "size" | "sha256";
   negotiated?: string;
+  /** Who computed the crypto: our cryptoInfo, or the peer's library. */
+  backend?: string;
   note?: string;
   error?: string;
 }
@@ -236,6 +238,13 @@ function renderThroughput(r: BenchResults, out: string[], size: string): void {
     }
   }
   out.push(table(head, rows));
+  out.push("");
+  out.push("Who computed the crypto in each column (ours: `SshConnection.cryptoInfo`):");
+  out.push("");
+  out.push(table(["cipher", ...CLIENTS.map((c) => CLIENT_LABELS[c])], CIPHER_CASES.map((cc) => [
+    cc.id,
+    ...CLIENTS.map((c) => (findThroughput(r.throughput, cc.id, "download", c) ?? findThroughput(r.throughput, cc.id, "upload", c))?.backend ?? "–"),
+  ])));
   out.push("");
   out.push(
     "ours: `upload()` / `download()` (64 requests in flight by default). ssh2: `sftp.fastGet` / `fastPut` with its defaults " +

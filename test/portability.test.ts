@@ -30,3 +30,10 @@ it("keeps node:, Buffer and process inside the runtime adapters", () => {
   }
   expect(offenders).toEqual([]);
 });
+
+it("imports node:crypto from one module only (the native crypto backend)", () => {
+  const importers = files(ROOT)
+    .filter((file) => /from\s+["']node:crypto["']/.test(readFileSync(file, "utf8")))
+    .map((file) => relative(ROOT, file));
+  expect(importers).toEqual(["platform/native-crypto.ts"]);
+});

@@ -4,7 +4,7 @@ import { connect, type ConnectOptions } from "../../src/connect.js";
 import type { SftpClient } from "../../src/sftp/client.js";
 import { type BenchServer, type CipherCase, type Direction, timed, warmupList, withTimeout } from "../common.js";
 
-export type Backend = "auto" | "pure";
+export type Backend = "auto" | "native" | "pure";
 
 export function oursOptions(s: BenchServer, extra: Partial<ConnectOptions> = {}): ConnectOptions {
   return {
@@ -34,6 +34,15 @@ export interface TransferTiming {
   seconds: number;
   cpuSeconds: number;
   negotiated: string;
+  /** Who computed the crypto (SshConnection.cryptoInfo), e.g. "auto: aes-gcm: node:crypto". */
+  backend: string;
+}
+
+/** cryptoInfo as one label; both directions named when they differ. */
+export function backendLabel(c: SftpClient): string {
+  const i = c.ssh.cryptoInfo;
+  const both = i.clientToServer === i.serverToClient ? i.clientToServer : `up ${i.clientToServer}; down ${i.serverToClient}`;
+  return `${i.backend}: ${both}`;
 }
 
 /** One timed transfer on a fresh connection (connect and close are not timed). */
@@ -53,7 +62,7 @@ export async function oursTransfer(
       timed(() => (direction === "download" ? c.download(remote, local, { signal: abort.signal }) : c.upload(local, remote, { signal: abort.signal }))),
       timeoutMs, `ours ${backend} ${direction}`, () => abort.abort(new Error("bench timeout")),
     );
-    return { seconds: t.seconds, cpuSeconds: t.cpuSeconds, negotiated };
+    return { seconds: t.seconds, cpuSeconds: t.cpuSeconds, negotiated, backend: backendLabel(c) };
   } finally {
     await closeQuietly(c);
   }

@@ -9,6 +9,7 @@
  */
 import { CIPHERS, MACS } from "../../src/ssh/crypto/algorithms.js";
 import type { CryptoBackend, DirectionKeys, PacketOpener, PacketSealer } from "../../src/ssh/crypto/cipher.js";
+import { cryptoSuite } from "../../src/ssh/crypto/suite.js";
 import { PacketDecoder, PacketEncoder } from "../../src/ssh/transport/framing.js";
 import type { FuzzTarget } from "../engine.js";
 import { concatBytes, sshMessages } from "../corpus.js";
@@ -39,14 +40,14 @@ function keysFor(c: Config): DirectionKeys {
   return { key: fill(cipher.keyLength, 1), iv: fill(cipher.ivLength, 2), macKey: fill(c.mac ? MACS[c.mac]!.keyLength : 0, 3) };
 }
 
-function opener(c: Config): PacketOpener | undefined {
+async function opener(c: Config): Promise<PacketOpener | undefined> {
   if (!c.cipher) return undefined;
-  return CIPHERS[c.cipher]!.createOpener(keysFor(c), c.mac ? MACS[c.mac] : undefined, c.backend);
+  return CIPHERS[c.cipher]!.createOpener(keysFor(c), c.mac ? MACS[c.mac] : undefined, await cryptoSuite(c.backend));
 }
 
-function sealer(c: Config): PacketSealer | undefined {
+async function sealer(c: Config): Promise<PacketSealer | undefined> {
   if (!c.cipher) return undefined;
-  return CIPHERS[c.cipher]!.createSealer(keysFor(c), c.mac ? MACS[c.mac] : undefined, c.backend);
+  return CIPHERS[c.cipher]!.createSealer(keysFor(c), c.mac ? MACS[c.mac] : undefined, await cryptoSuite(c.backend));
 }
 
 async function stream(c: Config, clearFirst: boolean, payloads: Uint8Array[]): Promise<Uint8Array> {
@@ -55,7 +56,7 @@ async function stream(c: Config, clearFirst: boolean, payloads: Uint8Array[]): P
   if (clearFirst) {
     for (const p of [...sshMessages(20).slice(0, 1), Uint8Array.of(21)]) out.push((await enc.encode(p)).slice());
   }
-  const s = sealer(c);
+  const s = await sealer(c);
   if (s) enc.sealer = s;
   for (const p of payloads) out.push((await enc.encode(p)).slice());
   return concatBytes(...out);
@@ -85,7 +86,7 @@ export const packetFramer: FuzzTarget = {
     const config = CONFIGS[(sel & 0x7f) % CONFIGS.length]!;
     const decoder = new PacketDecoder();
     let keyed = !(sel & START_CLEAR) || !config.cipher;
-    if (!(sel & START_CLEAR)) decoder.opener = opener(config) ?? decoder.opener;
+    if (!(sel & START_CLEAR)) decoder.opener = (await opener(config)) ?? decoder.opener;
     let payloads = 0;
     for (const piece of chunk(input.subarray(2), chunkSizes(input[1] ?? 0))) {
       decoder.push(piece);
@@ -95,7 +96,7 @@ export const packetFramer: FuzzTarget = {
         payloads++;
         // The transport switches keys after the peer's NEWKEYS; the decoder must cope mid-stream.
         if (!keyed && payload[0] === 21) {
-          decoder.opener = opener(config)!;
+          decoder.opener = (await opener(config))!;
           keyed = true;
         }
       }

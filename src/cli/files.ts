@@ -44,11 +44,13 @@ export function describeConnection(c: SftpClient): string {
   const a = c.ssh.algorithms;
   const k = c.ssh.hostKey;
   const mac = (m: string) => (m && m !== "none" ? m : "implicit (AEAD)");
+  const crypto = c.ssh.cryptoInfo;
   return [
     `debug: connected as ${c.ssh.username} to ${c.ssh.serverVersion}`,
     `debug: kex ${a.kex}, host key ${k.type} ${k.fingerprint}`,
     `debug: client->server cipher ${a.cipherClientToServer}, mac ${mac(a.macClientToServer)}`,
     `debug: server->client cipher ${a.cipherServerToClient}, mac ${mac(a.macServerToClient)}`,
+    `debug: crypto ${crypto.backend}: client->server ${crypto.clientToServer}; server->client ${crypto.serverToClient}`,
     "",
   ].join("\n");
 }

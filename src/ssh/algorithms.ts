@@ -47,7 +47,11 @@ export interface AlgorithmLists {
   mac: string[];
 }
 
-export function resolveAlgorithms(options: AlgorithmOptions | AlgorithmPreset = {}): AlgorithmLists {
+/**
+ * The lists to offer. `cipherDefaults` is the default cipher order a list modifies or stands in
+ * for (a client on fast native AES-GCM puts it first: crypto/algorithms.ts defaultCiphers).
+ */
+export function resolveAlgorithms(options: AlgorithmOptions | AlgorithmPreset = {}, cipherDefaults: readonly string[] = DEFAULT_CIPHERS): AlgorithmLists {
   if (typeof options === "string") {
     if (options !== "hardened") throw new SshError("UNKNOWN_ALGORITHM", `unknown algorithm preset "${options}" (known: "hardened")`);
     options = HARDENED_ALGORITHMS;
@@ -55,7 +59,7 @@ export function resolveAlgorithms(options: AlgorithmOptions | AlgorithmPreset = 
   return {
     kex: resolve("kex", options.kex, DEFAULT_KEX, (a) => a in KEX_METHODS),
     serverHostKey: resolve("serverHostKey", options.serverHostKey, HOST_KEY_ALGORITHMS, (a) => keyTypeForAlgorithm(a) !== undefined),
-    cipher: resolve("cipher", options.cipher, DEFAULT_CIPHERS, (a) => a in CIPHERS),
+    cipher: resolve("cipher", options.cipher, cipherDefaults, (a) => a in CIPHERS),
     mac: resolve("mac", options.mac, DEFAULT_MACS, (a) => a in MACS),
   };
 }

@@ -6,6 +6,7 @@ import { ConnectionError, SshError } from "../errors.js";
 import { resolveAlgorithms, type AlgorithmOptions, type AlgorithmPreset } from "./algorithms.js";
 import { authenticate, type Prompt } from "./auth/userauth.js";
 import type { CryptoBackend } from "./crypto/cipher.js";
+import { defaultCiphers } from "./crypto/algorithms.js";
 import { Channel } from "./connection/channel.js";
 import { Connection } from "./connection/connection.js";
 import { keyTypeForAlgorithm } from "./keys/public-key.js";
@@ -106,6 +107,16 @@ export class SshConnection {
     };
   }
 
+  /**
+   * Which implementation protects each direction with the current keys, e.g.
+   * `{ backend: "auto", clientToServer: "aes-gcm: node:crypto", serverToClient: "aes-gcm: node:crypto" }`
+   * or "chacha20: node:crypto, poly1305: noble"; `backend` is the `crypto` option in force.
+   */
+  get cryptoInfo(): { backend: CryptoBackend; clientToServer: string; serverToClient: string } {
+    const c = this.transport.cryptoInfo;
+    return { backend: c.backend, clientToServer: c.outgoing, serverToClient: c.incoming };
+  }
+
   get hostKey(): { type: string; fingerprint: string } {
     const k = this.transport.hostKey!;
     return { type: k.type, fingerprint: k.fingerprint };
@@ -164,10 +175,13 @@ export class SshConnection {
 
 /** Connects, verifies the host key, authenticates and returns the connection. */
 export async function connectSsh(options: SshConnectOptions): Promise<SshConnection> {
+  // Checks the crypto backends (once per process) while the options and files are read.
+  const ciphers = defaultCiphers(options.crypto ?? "auto");
+  ciphers.catch(() => {}); // never rejects (failed checks are answers); awaited below
   const resolved = await resolveConnectOptions(options);
   const { host, port, username, hostKeys } = resolved;
   const preset = typeof options.algorithms === "string" ? options.algorithms : undefined;
-  const lists = resolveAlgorithms(preset ?? resolved.algorithms);
+  const lists = resolveAlgorithms(preset ?? resolved.algorithms, await ciphers);
   const keys = resolved.keys;
   if (hostKeys.policy !== "insecure-accept-any" && (preset !== undefined || resolved.algorithms.serverHostKey === undefined)) {
     const known = await knownKeysFor(host, port, hostKeys.knownHostsFile ?? DEFAULT_KNOWN_HOSTS);

@@ -15,7 +15,7 @@ export {
   parseCertificate, parseCertificateFile, certifyPrivateKey, checkCertificate, type Certificate, type CertificatePublicKey,
 } from "./keys/certificate.js";
 export type { ParsePrivateKeyOptions, Passphrase } from "./keys/key-common.js";
-export { DEFAULT_CIPHERS, DEFAULT_MACS, CIPHERS, MACS } from "./crypto/algorithms.js";
+export { DEFAULT_CIPHERS, AES_GCM_FIRST_CIPHERS, defaultCiphers, DEFAULT_MACS, CIPHERS, MACS } from "./crypto/algorithms.js";
 export { DEFAULT_KEX, LEGACY_KEX, KEX_METHODS } from "./kex/methods.js";
 export { HOST_KEY_ALGORITHMS, LEGACY_HOST_KEY_ALGORITHMS } from "./keys/public-key.js";
 export { SshError, ProtocolError, ConnectionError, HostKeyError, AuthError } from "../errors.js";

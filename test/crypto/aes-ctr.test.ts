@@ -6,7 +6,8 @@ import { CIPHERS, MACS } from "../../src/ssh/crypto/algorithms.js";
 import type { CipherAlgorithm } from "../../src/ssh/crypto/cipher.js";
 import { HMAC_SHA2_256, HMAC_SHA2_256_ETM } from "../../src/ssh/crypto/mac.js";
 import { ProtocolError } from "../../src/errors.js";
-import { buildPacket, checkPairing, checkVectorCase, hex, openSshVectors, toHex } from "./harness.js";
+import { buildPacket, checkPairing, checkVectorCase, hex, openSshVectors, toHex, suitesFor, suiteNamed } from "./harness.js";
+import { NOBLE_SUITE } from "../../src/ssh/crypto/noble-primitives.js";
 
 // NIST SP 800-38A Appendix F.5.1, F.5.3, F.5.5 (CTR-AES128/192/256.Encrypt).
 const NIST_COUNTER = "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
@@ -38,7 +39,7 @@ describe.each(NIST)("%s with the SP 800-38A F.5 vector", (cipher, key, expected)
 
   it("continues one keystream across packets (RFC 4344 §4)", async () => {
     // seal() does not parse the packet, so the NIST plaintext can stand in for two packets.
-    for (const backend of ["pure", "auto"] as const) {
+    for (const [, backend] of await suitesFor(cipher, HMAC_SHA2_256)) {
       const keys = { key: hex(key), iv: hex(NIST_COUNTER), macKey: new Uint8Array(32) };
       const sealer = cipher.createSealer(keys, HMAC_SHA2_256, backend);
       const plain = hex(NIST_PLAIN);
@@ -54,29 +55,31 @@ describe("aes-ctr packet protection", () => {
     const cases = openSshVectors((v) => v.cipher.endsWith("-ctr"));
     expect(cases.length).toBeGreaterThanOrEqual(5);
     for (const c of cases) {
-      for (const backend of ["pure", "auto"] as const) await checkVectorCase(c, CIPHERS[c.cipher]!, MACS[c.mac!], backend);
+      for (const [, suite] of await suitesFor(CIPHERS[c.cipher]!, MACS[c.mac!])) await checkVectorCase(c, CIPHERS[c.cipher]!, MACS[c.mac!], suite);
     }
   });
 
   it("follows the -etm and non-etm layouts", () => {
     const keys = { key: new Uint8Array(16), iv: new Uint8Array(16), macKey: new Uint8Array(32) };
-    const plain = AES128_CTR.createOpener(keys, HMAC_SHA2_256, "pure");
-    const etm = AES128_CTR.createOpener(keys, HMAC_SHA2_256_ETM, "pure");
+    const plain = AES128_CTR.createOpener(keys, HMAC_SHA2_256, NOBLE_SUITE);
+    const etm = AES128_CTR.createOpener(keys, HMAC_SHA2_256_ETM, NOBLE_SUITE);
     expect([plain.headerLength, plain.lengthExcludedFromPadding, plain.macLength]).toEqual([16, false, 32]);
     expect([etm.headerLength, etm.lengthExcludedFromPadding, etm.macLength]).toEqual([4, true, 32]);
   });
 
   it("requires a MAC", () => {
     const keys = { key: new Uint8Array(16), iv: new Uint8Array(16), macKey: new Uint8Array(0) };
-    expect(() => AES128_CTR.createSealer(keys, undefined, "pure")).toThrow(ProtocolError);
+    expect(() => AES128_CTR.createSealer(keys, undefined, NOBLE_SUITE)).toThrow(ProtocolError);
   });
 
-  it("-etm checks the MAC before any decryption starts", async () => {
+  it.each(["webcrypto", "native", "pure"] as const)("-etm checks the MAC before any decryption starts (%s)", async (name) => {
+    const suite = await suiteNamed(name);
+    if (!suite) return; // no WebCrypto on this runtime
     const keys = { key: new Uint8Array(32).fill(1), iv: new Uint8Array(16), macKey: new Uint8Array(32).fill(2) };
-    const wire = await AES256_CTR.createSealer(keys, HMAC_SHA2_256_ETM, "auto").seal(0, buildPacket(new Uint8Array(30), 16, true));
+    const wire = await AES256_CTR.createSealer(keys, HMAC_SHA2_256_ETM, suite).seal(0, buildPacket(new Uint8Array(30), 16, true));
     wire[6]! ^= 1;
     // On the async backend a MAC failure is thrown synchronously: no decryption was queued.
-    const opener = AES256_CTR.createOpener(keys, HMAC_SHA2_256_ETM, "auto");
+    const opener = AES256_CTR.createOpener(keys, HMAC_SHA2_256_ETM, suite);
     expect(() => opener.open(0, wire)).toThrow(expect.objectContaining({ code: "BAD_MAC" }));
   });
 

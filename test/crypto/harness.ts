@@ -5,8 +5,57 @@
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { expect } from "vitest";
-import type { CipherAlgorithm, CryptoBackend, DirectionKeys, MacAlgorithm, PacketOpener } from "../../src/ssh/crypto/cipher.js";
-import { ProtocolError } from "../../src/errors.js";
+import type { CipherAlgorithm, DirectionKeys, MacAlgorithm, PacketOpener } from "../../src/ssh/crypto/cipher.js";
+import type { CryptoSuite } from "../../src/ssh/crypto/primitives.js";
+import { NOBLE_SUITE, nobleChacha20, nobleHmac } from "../../src/ssh/crypto/noble-primitives.js";
+import { cryptoSuite, cryptoSupport } from "../../src/ssh/crypto/suite.js";
+import { hasWebCrypto, webCtr, webGcm } from "../../src/ssh/crypto/webcrypto-aes.js";
+import { SshError, ProtocolError } from "../../src/errors.js";
+
+/**
+ * The backends under test, each forced for every primitive it has: "pure" (noble), "native"
+ * (node:crypto; a primitive this runtime lacks throws NATIVE_CRYPTO_UNAVAILABLE and the pairing
+ * is skipped for it), "webcrypto" (AES on WebCrypto, the rest noble), and "auto" as chosen here.
+ */
+export type SuiteName = "pure" | "native" | "webcrypto" | "auto";
+
+export async function suites(): Promise<[SuiteName, CryptoSuite][]> {
+  const list: [SuiteName, CryptoSuite][] = [
+    ["pure", NOBLE_SUITE],
+    ["native", await cryptoSuite("native")],
+    ["auto", await cryptoSuite("auto")],
+  ];
+  if (hasWebCrypto()) list.push(["webcrypto", { gcm: webGcm, ctr: webCtr, chacha20: nobleChacha20, hmac: nobleHmac }]);
+  return list;
+}
+
+/** One backend of suites() by name; undefined when this runtime has no such backend (WebCrypto). */
+export async function suiteNamed(name: SuiteName): Promise<CryptoSuite | undefined> {
+  return (await suites()).find(([n]) => n === name)?.[1];
+}
+
+/** The suites that can serve this pairing on this runtime (native only where its primitives passed). */
+export async function suitesFor(cipher: CipherAlgorithm, mac: MacAlgorithm | undefined): Promise<[SuiteName, CryptoSuite][]> {
+  const keys = zeroKeys(cipher, mac);
+  const usable: [SuiteName, CryptoSuite][] = [];
+  for (const [name, suite] of await suites()) {
+    try {
+      cipher.createSealer(keys, mac, suite);
+      usable.push([name, suite]);
+    } catch (e) {
+      if (!(e instanceof SshError && e.code === "NATIVE_CRYPTO_UNAVAILABLE")) throw e;
+    }
+  }
+  return usable;
+}
+
+export { cryptoSupport };
+
+export const zeroKeys = (cipher: CipherAlgorithm, mac: MacAlgorithm | undefined): DirectionKeys => ({
+  key: new Uint8Array(cipher.keyLength),
+  iv: new Uint8Array(cipher.ivLength),
+  macKey: new Uint8Array(mac?.keyLength ?? 0),
+});
 
 export const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/[\s:]/g, ""), "hex"));
 export const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -56,11 +105,11 @@ export async function checkVectorCase(
   c: VectorCase,
   cipher: CipherAlgorithm,
   mac: MacAlgorithm | undefined,
-  backend: CryptoBackend,
+  suite: CryptoSuite,
 ): Promise<void> {
   const keys = { key: hex(c.key), iv: hex(c.iv), macKey: hex(c.macKey ?? "") };
-  const sealer = cipher.createSealer(keys, mac, backend);
-  const opener = cipher.createOpener(keys, mac, backend);
+  const sealer = cipher.createSealer(keys, mac, suite);
+  const opener = cipher.createOpener(keys, mac, suite);
   for (const p of c.packets) {
     expect(toHex(await sealer.seal(p.seq, hex(p.plain)))).toBe(p.wire);
     const wire = hex(p.wire);
@@ -86,8 +135,8 @@ function streamArb(blockSize: number, lengthExcluded: boolean) {
 
 const seqAt = (first: number, i: number) => (first + i) >>> 0;
 
-async function sealAll(cipher: CipherAlgorithm, keys: DirectionKeys, mac: MacAlgorithm | undefined, backend: CryptoBackend, firstSeq: number, packets: Uint8Array[]) {
-  const sealer = cipher.createSealer(keys, mac, backend);
+async function sealAll(cipher: CipherAlgorithm, keys: DirectionKeys, mac: MacAlgorithm | undefined, suite: CryptoSuite, firstSeq: number, packets: Uint8Array[]) {
+  const sealer = cipher.createSealer(keys, mac, suite);
   // Calls are issued without awaiting in between: the sealer must keep packet order itself.
   const pending = packets.map((p, i) => sealer.seal(seqAt(firstSeq, i), p.slice()));
   return Promise.all(pending);
@@ -105,22 +154,31 @@ async function openAll(opener: PacketOpener, firstSeq: number, wires: Uint8Array
   return Promise.all(pending);
 }
 
-/** All four properties for one pairing. */
+/** Seals `packets` with every usable backend and returns each backend's wire bytes. */
+async function sealEach(named: [SuiteName, CryptoSuite][], cipher: CipherAlgorithm, keys: DirectionKeys, mac: MacAlgorithm | undefined, firstSeq: number, packets: Uint8Array[]) {
+  return Promise.all(named.map(async ([name, suite]) => [name, (await sealAll(cipher, keys, mac, suite, firstSeq, packets)).map(toHex)] as const));
+}
+
+/** All four properties for one pairing, across every backend this runtime has. */
 export async function checkPairing(cipher: CipherAlgorithm, mac: MacAlgorithm | undefined, numRuns = 15): Promise<void> {
   const lengthExcluded = cipher.aead || mac!.etm;
-  const probe = cipher.createSealer({ key: new Uint8Array(cipher.keyLength), iv: new Uint8Array(cipher.ivLength), macKey: new Uint8Array(mac?.keyLength ?? 0) }, mac, "pure");
+  const probe = cipher.createSealer(zeroKeys(cipher, mac), mac, NOBLE_SUITE);
   expect(probe.lengthExcludedFromPadding).toBe(lengthExcluded);
   const { blockSize } = probe;
+  const named = await suitesFor(cipher, mac);
 
-  // Round trip across backends, and identical ciphertext from both backends.
+  // Every backend seals to the same bytes as noble, and every backend opens every other's
+  // packets (native seal -> pure open and the reverse, and so on for each pair).
   await fc.assert(
     fc.asyncProperty(keysArb(cipher, mac), streamArb(blockSize, lengthExcluded), async (keys, { firstSeq, packets }) => {
-      const pure = await sealAll(cipher, keys, mac, "pure", firstSeq, packets);
-      const auto = await sealAll(cipher, keys, mac, "auto", firstSeq, packets);
-      expect(auto.map(toHex)).toEqual(pure.map(toHex));
-      for (const backend of ["pure", "auto"] as const) {
-        const opened = await openAll(cipher.createOpener(keys, mac, backend), firstSeq, pure);
-        expect(opened.map(toHex)).toEqual(packets.map((p) => toHex(p.subarray(4))));
+      const sealed = await sealEach(named, cipher, keys, mac, firstSeq, packets);
+      const expected = packets.map((p) => toHex(p.subarray(4)));
+      for (const [, wires] of sealed) expect(wires).toEqual(sealed[0]![1]);
+      for (const [, suite] of named) {
+        for (const [, wires] of sealed) {
+          const opened = await openAll(cipher.createOpener(keys, mac, suite), firstSeq, wires.map(hex));
+          expect(opened.map(toHex)).toEqual(expected);
+        }
       }
     }),
     { numRuns },
@@ -133,14 +191,14 @@ export async function checkPairing(cipher: CipherAlgorithm, mac: MacAlgorithm | 
       streamArb(blockSize, lengthExcluded),
       fc.nat(),
       fc.nat(),
-      fc.constantFrom<CryptoBackend>("pure", "auto"),
-      async (keys, { firstSeq, packets }, which, bit, backend) => {
-        const wires = await sealAll(cipher, keys, mac, backend, firstSeq, packets);
+      fc.constantFrom(...named.map(([, suite]) => suite)),
+      async (keys, { firstSeq, packets }, which, bit, suite) => {
+        const wires = await sealAll(cipher, keys, mac, suite, firstSeq, packets);
         const target = which % wires.length;
         const wire = wires[target]!;
         const bitIndex = bit % (wire.length * 8);
         wire[bitIndex >> 3]! ^= 1 << (bitIndex & 7);
-        const opener = cipher.createOpener(keys, mac, backend);
+        const opener = cipher.createOpener(keys, mac, suite);
         for (let i = 0; i < target; i++) await opener.open(seqAt(firstSeq, i), wires[i]!);
         await expect(settle(() => opener.open(seqAt(firstSeq, target), wire))).rejects.toBeInstanceOf(ProtocolError);
       },

@@ -33,6 +33,7 @@ import { scanVersion } from "../../src/ssh/transport/version.js";
 import { SftpFramer } from "../../src/sftp/framing.js";
 import { SshReader } from "../../src/ssh/wire/reader.js";
 import { SshWriter, concat } from "../../src/ssh/wire/writer.js";
+import { NOBLE_SUITE } from "../../src/ssh/crypto/noble-primitives.js";
 
 export const SERVER_VERSION = "SSH-2.0-FakeSshServer_1.0";
 
@@ -83,8 +84,8 @@ export function cipherStates(role: "client" | "server", method: KexMethod, share
   const s2c = direction(negotiated.cipherS2C, negotiated.macS2C, ["B", "D", "F"]);
   const [out, inc] = role === "client" ? [c2s, s2c] : [s2c, c2s];
   return {
-    sealer: out.cipher.createSealer(out.k, out.macAlg, "pure"),
-    opener: inc.cipher.createOpener(inc.k, inc.macAlg, "pure"),
+    sealer: out.cipher.createSealer(out.k, out.macAlg, NOBLE_SUITE),
+    opener: inc.cipher.createOpener(inc.k, inc.macAlg, NOBLE_SUITE),
   };
 }
 

@@ -4,6 +4,7 @@ import { CIPHERS, MACS } from "../../src/ssh/crypto/algorithms.js";
 import { PacketDecoder, PacketEncoder, MAX_PACKET_LENGTH } from "../../src/ssh/transport/framing.js";
 import { ProtocolError } from "../../src/errors.js";
 import { concat } from "../../src/ssh/wire/writer.js";
+import { NOBLE_SUITE } from "../../src/ssh/crypto/noble-primitives.js";
 
 const rand = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
@@ -17,10 +18,10 @@ function pair(cipherName?: string, macName?: string) {
   const keys = c && { iv: rand(c.ivLength), key: rand(c.keyLength), macKey: rand(mac?.keyLength ?? 0) };
   const copy = () => keys && { iv: keys.iv.slice(), key: keys.key.slice(), macKey: keys.macKey.slice() };
   const enc = new PacketEncoder();
-  if (c) enc.sealer = c.createSealer(copy()!, mac, "pure");
+  if (c) enc.sealer = c.createSealer(copy()!, mac, NOBLE_SUITE);
   const newDecoder = () => {
     const d = new PacketDecoder();
-    if (c) d.opener = c.createOpener(copy()!, mac, "pure");
+    if (c) d.opener = c.createOpener(copy()!, mac, NOBLE_SUITE);
     return d;
   };
   return { enc, dec: newDecoder(), newDecoder };

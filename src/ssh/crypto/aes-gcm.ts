@@ -8,12 +8,9 @@
  * the rest of the packet is encrypted; the 16-byte tag follows. §7.2 and OpenSSH's packet.c:
  * padding aligns the bytes after packet_length to the 16-byte AES block.
  */
-import { gcm } from "@noble/ciphers/aes.js";
-import { withMacRoom, type CipherAlgorithm, type CryptoBackend, type DirectionKeys, type PacketOpener, type PacketSealer } from "./cipher.js";
+import { withMacRoom, type CipherAlgorithm, type DirectionKeys, type PacketOpener, type PacketSealer } from "./cipher.js";
+import type { CryptoSuite } from "./primitives.js";
 import { ProtocolError } from "../../errors.js";
-import { hasWebCrypto, platformAes } from "./platform-aes.js";
-
-export { hasWebCrypto };
 
 const TAG = 16;
 const BLOCK = 16;
@@ -44,37 +41,36 @@ function tagError(cause?: unknown): ProtocolError {
 function gcmAlgorithm(name: string, keyLength: number): CipherAlgorithm {
   const protection = { name, blockSize: BLOCK, macLength: TAG, lengthExcludedFromPadding: true } as const;
 
-  function setup(keys: DirectionKeys, backend: CryptoBackend) {
+  function setup(keys: DirectionKeys, suite: CryptoSuite) {
     if (keys.key.length < keyLength || keys.iv.length < 12) {
       throw new ProtocolError(`${name} needs a ${keyLength}-byte key and 12-byte IV`, "KEY_LENGTH");
     }
-    const key = keys.key.slice(0, keyLength);
-    const web = backend === "auto" && hasWebCrypto() ? platformAes("AES-GCM", key) : undefined;
-    return { key, nextNonce: nonceSequence(keys.iv), web };
+    const aes = suite.gcm(keys.key.subarray(0, keyLength));
+    return { aes, nextNonce: nonceSequence(keys.iv), implementation: `aes-gcm: ${aes.implementation}` };
   }
 
-  function createSealer(keys: DirectionKeys, _mac: unknown, backend: CryptoBackend): PacketSealer {
-    const { key, nextNonce, web } = setup(keys, backend);
+  function createSealer(keys: DirectionKeys, _mac: unknown, suite: CryptoSuite): PacketSealer {
+    const { aes, nextNonce, implementation } = setup(keys, suite);
     return {
       ...protection,
+      implementation,
       seal(_seq, packet) {
         // The nonce is taken now, synchronously, so concurrent seals keep packet order.
         const nonce = nextNonce();
         const out = withMacRoom(packet, TAG);
-        const aad = out.subarray(0, 4);
-        // The ciphertext and tag replace the plaintext after packet_length, in the same buffer.
-        const place = (sealed: Uint8Array): Uint8Array => (out.set(sealed, 4), out);
-        if (!web) return place(gcm(key, nonce, aad).encrypt(out.subarray(4, packet.length)));
-        // No copy for WebCrypto: nothing touches `out` again until the ciphertext comes back.
-        return web.encrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, out.subarray(4, packet.length)).then(place);
+        // The ciphertext and tag replace the plaintext after packet_length, in the same buffer;
+        // nothing touches `out` again until they are there.
+        const sealing = aes.seal(nonce, out.subarray(0, 4), out.subarray(4, packet.length), out.subarray(4));
+        return sealing instanceof Promise ? sealing.then(() => out) : out;
       },
     };
   }
 
-  function createOpener(keys: DirectionKeys, _mac: unknown, backend: CryptoBackend): PacketOpener {
-    const { key, nextNonce, web } = setup(keys, backend);
+  function createOpener(keys: DirectionKeys, _mac: unknown, suite: CryptoSuite): PacketOpener {
+    const { aes, nextNonce, implementation } = setup(keys, suite);
     return {
       ...protection,
+      implementation,
       headerLength: 4,
       packetLength: (_seq, header) => readLength(header),
       open(_seq, wire) {
@@ -83,19 +79,17 @@ function gcmAlgorithm(name: string, keyLength: number): CipherAlgorithm {
           throw new ProtocolError(`bad packet length ${length} for ${wire.length} bytes`, "BAD_LENGTH");
         }
         const nonce = nextNonce();
-        const aad = wire.subarray(0, 4);
-        if (!web) {
-          try {
-            return gcm(key, nonce, aad).decrypt(wire.subarray(4));
-          } catch (e) {
-            throw tagError(e);
-          }
+        let opened;
+        try {
+          opened = aes.open(nonce, wire.subarray(0, 4), wire.subarray(4));
+        } catch (e) {
+          throw tagError(e);
         }
-        return web
-          .decrypt({ name: "AES-GCM", iv: nonce, additionalData: aad, tagLength: 128 }, wire.subarray(4))
-          .catch((e: unknown) => {
-            throw tagError(e);
-          });
+        return opened instanceof Promise
+          ? opened.catch((e: unknown) => {
+              throw tagError(e);
+            })
+          : opened;
       },
     };
   }

@@ -6,7 +6,7 @@
 import { AES128_CTR, AES192_CTR, AES256_CTR } from "./aes-ctr.js";
 import { AES128_GCM, AES256_GCM } from "./aes-gcm.js";
 import { CHACHA20_POLY1305 } from "./chacha20-poly1305.js";
-import type { CipherAlgorithm, MacAlgorithm } from "./cipher.js";
+import type { CipherAlgorithm, CryptoBackend, MacAlgorithm } from "./cipher.js";
 import {
   HMAC_SHA1,
   HMAC_SHA1_ETM,
@@ -15,6 +15,7 @@ import {
   HMAC_SHA2_512,
   HMAC_SHA2_512_ETM,
 } from "./mac.js";
+import { fastAesGcm } from "./suite.js";
 
 export { LEGACY_MACS } from "./mac.js";
 
@@ -43,6 +44,25 @@ export const DEFAULT_CIPHERS: readonly string[] = Object.freeze([
   "aes128-gcm@openssh.com",
   "aes256-gcm@openssh.com",
 ]);
+
+/**
+ * The client's default order when AES-GCM runs on a fast node:crypto (suite.ts fastAesGcm):
+ * AES-GCM is then several times faster than chacha20-poly1305, whose Poly1305 stays on noble.
+ * The same algorithms as DEFAULT_CIPHERS, so what can be negotiated does not change.
+ */
+export const AES_GCM_FIRST_CIPHERS: readonly string[] = Object.freeze([
+  "aes128-gcm@openssh.com",
+  "aes256-gcm@openssh.com",
+  "chacha20-poly1305@openssh.com",
+  "aes128-ctr",
+  "aes192-ctr",
+  "aes256-ctr",
+]);
+
+/** The client's default cipher order for a `crypto` option on this runtime. */
+export async function defaultCiphers(backend: CryptoBackend): Promise<readonly string[]> {
+  return (await fastAesGcm(backend)) ? AES_GCM_FIRST_CIPHERS : DEFAULT_CIPHERS;
+}
 
 /**
  * OpenSSH's KEX_CLIENT_MAC order without the umac-* entries (not implemented) and without

@@ -10,16 +10,16 @@
  *   tag        = Poly1305(poly key, encrypted length || ciphertext)
  * Everything is derived from seq, so the sealer and opener keep no state between packets.
  */
-import { chacha20orig } from "@noble/ciphers/chacha.js";
 import { poly1305 } from "@noble/ciphers/_poly1305.js";
 import { withMacRoom, type CipherAlgorithm, type DirectionKeys, type PacketOpener, type PacketSealer } from "./cipher.js";
 import { equalBytes } from "./constant-time.js";
+import type { ChachaKey, CryptoSuite } from "./primitives.js";
 import { ProtocolError } from "../../errors.js";
 
 const NAME = "chacha20-poly1305@openssh.com";
 const POLY_BLOCK = 16;
 const TAG = 16;
-const ZEROS = new Uint8Array(32);
+const ZEROS = new Uint8Array(64);
 
 const protection = {
   name: NAME,
@@ -42,12 +42,18 @@ interface Poly1305Blocks {
   destroy(): void;
 }
 
-/** The two 256-bit keys: "The first 256 bits constitute K_2 and the second 256 bits become K_1." */
-function splitKey(keys: DirectionKeys): { k1: Uint8Array; k2: Uint8Array } {
+/**
+ * The two 256-bit keys: "The first 256 bits constitute K_2 and the second 256 bits become K_1."
+ * ChaCha20 comes from the suite (node:crypto where it works); Poly1305 is always noble's, as no
+ * platform offers it on its own.
+ */
+function setup(keys: DirectionKeys, suite: CryptoSuite) {
   if (keys.key.length < 64) {
     throw new ProtocolError(`${NAME} needs a 64-byte key, got ${keys.key.length}`, "KEY_LENGTH");
   }
-  return { k2: keys.key.slice(0, 32), k1: keys.key.slice(32, 64) };
+  const k2 = suite.chacha20(keys.key.subarray(0, 32));
+  const k1 = suite.chacha20(keys.key.subarray(32, 64));
+  return { k1, k2, x: scratch(k1, k2), implementation: `chacha20: ${k2.implementation}, poly1305: noble` };
 }
 
 /**
@@ -55,9 +61,9 @@ function splitKey(keys: DirectionKeys): { k1: Uint8Array; k2: Uint8Array } {
  * they live in buffers reused across packets rather than in fresh allocations. Calls are
  * synchronous, so one set per sealer or opener is never shared by two packets at once.
  */
-function scratch(k1: Uint8Array, k2: Uint8Array) {
+function scratch(k1: ChachaKey, k2: ChachaKey) {
   const nonce = new Uint8Array(8);
-  const polyKey = new Uint8Array(32);
+  const polyKey = new Uint8Array(64);
   const length = new Uint8Array(4);
   const last = { seq: -1, wire: new Uint8Array(4), length: 0 };
   return {
@@ -69,9 +75,18 @@ function scratch(k1: Uint8Array, k2: Uint8Array) {
       nonce[7] = seq;
       return nonce;
     },
-    /** Poly1305 of `data` under this packet's key (the nonce must be set), written to `out`. */
+    /**
+     * Starts K_2's keystream for this packet (the nonce must be set): block 0 gives the
+     * Poly1305 key, and the returned stream goes on at block 1, the payload's.
+     */
+    payloadStream(): { xor(data: Uint8Array, into: Uint8Array): void } {
+      const stream = k2.stream(nonce);
+      stream.xor(ZEROS, polyKey);
+      return stream;
+    },
+    /** Poly1305 of `data` under this packet's key (payloadStream() made it), written to `out`. */
     tag(data: Uint8Array, out: Uint8Array): void {
-      const mac = poly1305.create(chacha20orig(k2, nonce, ZEROS, polyKey, 0)) as unknown as Poly1305Blocks;
+      const mac = poly1305.create(polyKey.subarray(0, 32)) as unknown as Poly1305Blocks;
       polyKey.fill(0); // the MAC state holds what it needs
       // Poly1305.update() copies its whole input first (a fresh 32-256 KiB buffer per packet,
       // a third of all download allocations). The full blocks go straight to the block
@@ -80,6 +95,10 @@ function scratch(k1: Uint8Array, k2: Uint8Array) {
       for (let off = 0; off < full; off += POLY_BLOCK) mac.process(data, off);
       mac.update(data.subarray(full)).digestInto(out);
       mac.destroy(); // wipes the one-time key's state
+    },
+    /** Encrypts or decrypts packet_length in place with K_1 (the nonce must be set). */
+    crypt(bytes: Uint8Array): void {
+      k1.stream(nonce).xor(bytes, bytes);
     },
     /**
      * Decrypts packet_length with K_1 (the nonce must be set). The decoder asks for the length
@@ -92,56 +111,60 @@ function scratch(k1: Uint8Array, k2: Uint8Array) {
         return last.length;
       }
       last.wire.set(header.subarray(0, 4));
-      const plain = chacha20orig(k1, nonce, last.wire, length, 0);
+      length.set(last.wire);
+      k1.stream(nonce).xor(length, length);
       last.seq = seq;
-      last.length = ((plain[0]! << 24) | (plain[1]! << 16) | (plain[2]! << 8) | plain[3]!) >>> 0;
+      last.length = ((length[0]! << 24) | (length[1]! << 16) | (length[2]! << 8) | length[3]!) >>> 0;
       return last.length;
     },
   };
 }
 
-function createSealer(keys: DirectionKeys): PacketSealer {
-  const { k1, k2 } = splitKey(keys);
-  const x = scratch(k1, k2);
+function createSealer(keys: DirectionKeys, suite: CryptoSuite): PacketSealer {
+  const { x, implementation } = setup(keys, suite);
   return {
     ...protection,
+    implementation,
     seal(seq, packet) {
       const n = packet.length;
       const out = withMacRoom(packet, TAG); // encrypted in place, tag in the room after it
-      const nonce = x.nonceFor(seq);
-      chacha20orig(k1, nonce, out.subarray(0, 4), out.subarray(0, 4), 0);
-      chacha20orig(k2, nonce, out.subarray(4, n), out.subarray(4, n), 1);
+      x.nonceFor(seq);
+      x.crypt(out.subarray(0, 4));
+      const body = out.subarray(4, n);
+      x.payloadStream().xor(body, body);
       x.tag(out.subarray(0, n), out.subarray(n));
       return out;
     },
   };
 }
 
-function createOpener(keys: DirectionKeys): PacketOpener {
-  const { k1, k2 } = splitKey(keys);
-  const x = scratch(k1, k2);
+function createOpener(keys: DirectionKeys, suite: CryptoSuite): PacketOpener {
+  const { x, implementation } = setup(keys, suite);
   const tag = new Uint8Array(TAG);
   return {
     ...protection,
+    implementation,
     headerLength: 4,
     packetLength: (seq, header) => {
       x.nonceFor(seq);
       return x.length(seq, header);
     },
     open(seq, wire) {
-      const nonce = x.nonceFor(seq);
+      x.nonceFor(seq);
       const length = x.length(seq, wire);
       if (wire.length !== 4 + length + TAG || length < 5 || length % protection.blockSize !== 0) {
         throw new ProtocolError(`bad packet length ${length} for ${wire.length} bytes`, "BAD_LENGTH");
       }
       const end = 4 + length;
+      const stream = x.payloadStream();
       // "the MAC MUST be checked before decryption" (PROTOCOL.chacha20poly1305).
       x.tag(wire.subarray(0, end), tag);
       if (!equalBytes(tag, wire.subarray(end))) {
         throw new ProtocolError("packet authentication failed (chacha20-poly1305 tag mismatch)", "BAD_MAC");
       }
       const body = wire.subarray(4, end);
-      return chacha20orig(k2, nonce, body, body, 1); // in place: the caller hands `wire` over
+      stream.xor(body, body); // in place: the caller hands `wire` over
+      return body;
     },
   };
 }
@@ -152,7 +175,6 @@ export const CHACHA20_POLY1305: CipherAlgorithm = {
   ivLength: 0,
   blockSize: protection.blockSize,
   aead: true,
-  // Pure noble on every backend: platforms ship no original-ChaCha20 to delegate to.
-  createSealer: (keys) => createSealer(keys),
-  createOpener: (keys) => createOpener(keys),
+  createSealer: (keys, _mac, suite) => createSealer(keys, suite),
+  createOpener: (keys, _mac, suite) => createOpener(keys, suite),
 };

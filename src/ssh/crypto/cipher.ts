@@ -1,13 +1,20 @@
 /**
  * The seam between the binary packet protocol (RFC 4253 §6) and the algorithms that protect
  * packets. One direction of a connection holds one PacketSealer (outgoing) or PacketOpener
- * (incoming); swapping algorithms or backends (pure noble, platform AES) touches one file.
+ * (incoming). The cipher files state each SSH construction once over the primitives of a
+ * CryptoSuite (primitives.ts); which backend computes them is suite.ts's choice.
  *
  * Packet layout on the wire: uint32 packet_length || byte padding_length || payload || padding
  * || mac. `seq` is the RFC 4253 §6.4 sequence number of the packet (uint32, wraps).
  */
 
-export type CryptoBackend = "auto" | "pure";
+import type { CryptoSuite } from "./primitives.js";
+
+/**
+ * The `crypto` option: "auto" = per primitive node:crypto, else WebCrypto, else noble; "native" =
+ * node:crypto or a typed error (Poly1305 is always noble); "pure" = noble only (suite.ts).
+ */
+export type CryptoBackend = "auto" | "native" | "pure";
 
 interface PacketProtection {
   readonly name: string;
@@ -20,6 +27,8 @@ interface PacketProtection {
    * (aes-gcm, chacha20-poly1305) and encrypt-then-MAC, as OpenSSH's packet.c does.
    */
   readonly lengthExcludedFromPadding: boolean;
+  /** Who computes what, e.g. "aes-gcm: node:crypto" or "chacha20: node:crypto, poly1305: noble". */
+  readonly implementation: string;
 }
 
 export interface PacketSealer extends PacketProtection {
@@ -66,8 +75,13 @@ export interface MacAlgorithm {
   readonly length: number;
   /** Encrypt-then-MAC: the MAC covers the ciphertext and packet_length is sent in the clear. */
   readonly etm: boolean;
-  /** Returns a function computing the MAC of `seq || data`. */
-  create(key: Uint8Array): (seq: number, data: Uint8Array) => Uint8Array;
+  /** A keyed MAC of `seq || data` from the suite's HMAC. */
+  create(key: Uint8Array, suite: CryptoSuite): PacketMac;
+}
+
+export interface PacketMac {
+  readonly implementation: string;
+  compute(seq: number, data: Uint8Array): Uint8Array;
 }
 
 export interface CipherAlgorithm {
@@ -77,8 +91,8 @@ export interface CipherAlgorithm {
   readonly blockSize: number;
   /** AEAD ciphers carry their own integrity; the negotiated MAC is ignored for them. */
   readonly aead: boolean;
-  createSealer(keys: DirectionKeys, mac: MacAlgorithm | undefined, backend: CryptoBackend): PacketSealer;
-  createOpener(keys: DirectionKeys, mac: MacAlgorithm | undefined, backend: CryptoBackend): PacketOpener;
+  createSealer(keys: DirectionKeys, mac: MacAlgorithm | undefined, suite: CryptoSuite): PacketSealer;
+  createOpener(keys: DirectionKeys, mac: MacAlgorithm | undefined, suite: CryptoSuite): PacketOpener;
 }
 
 /**

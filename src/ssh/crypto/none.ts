@@ -4,7 +4,7 @@
  */
 import type { PacketOpener, PacketSealer } from "./cipher.js";
 
-const plain = { name: "none", blockSize: 8, macLength: 0, lengthExcludedFromPadding: false } as const;
+const plain = { name: "none", blockSize: 8, macLength: 0, lengthExcludedFromPadding: false, implementation: "none" } as const;
 
 export const noneSealer: PacketSealer = { ...plain, seal: (_seq, packet) => packet };
 

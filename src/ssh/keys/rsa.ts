@@ -118,7 +118,7 @@ export function readRsaPublic(r: SshReader): KeyVerifier {
       if (sig.length > k) return false;
       const s = new Uint8Array(k);
       s.set(sig, k - sig.length);
-      if (backend === "auto") {
+      if (backend !== "pure") { // auto and native: the platform's RSA
         const key = await webKey(hash);
         if (key) {
           try {
@@ -176,7 +176,7 @@ export function rsaSignerFromComponents(n: bigint, e: bigint, d: bigint, iqmp: b
       const em = encodeMessage(hash, data, k);
       const m = bytesToBigInt(em);
       let s: Uint8Array | undefined;
-      if (backend === "auto") {
+      if (backend !== "pure") {
         const key = await webKey(hash);
         if (key) s = new Uint8Array(await subtle()!.sign("RSASSA-PKCS1-v1_5", key, buf(data)));
       }

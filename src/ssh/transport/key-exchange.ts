@@ -10,6 +10,7 @@
 import { HostKeyError, ProtocolError } from "../../errors.js";
 import { CIPHERS, MACS } from "../crypto/algorithms.js";
 import type { CryptoBackend, PacketOpener, PacketSealer } from "../crypto/cipher.js";
+import { cryptoSuite } from "../crypto/suite.js";
 import type { ExchangeInputs, KexClientResult, KexIO, KexMethod } from "../kex/kex.js";
 import { KEX_METHODS } from "../kex/methods.js";
 import type { PrivateKey } from "../keys/private-key.js";
@@ -90,13 +91,14 @@ export async function runKex(input: KexInput, theirs: KexInit): Promise<KexOutco
   const s2c = direction(negotiated.cipherS2C, negotiated.macS2C, ["B", "D", "F"]);
   const [out, inc] = isClient ? [c2s, s2c] : [s2c, c2s];
   try {
+    const suite = await cryptoSuite(input.backend);
     return {
       negotiated,
       theirs,
       sessionId,
       hostKey,
-      sealer: out.cipher.createSealer(out.keys, out.mac, input.backend),
-      opener: inc.cipher.createOpener(inc.keys, inc.mac, input.backend),
+      sealer: out.cipher.createSealer(out.keys, out.mac, suite),
+      opener: inc.cipher.createOpener(inc.keys, inc.mac, suite),
     };
   } finally {
     // K and the six derived keys are needed no longer: the ciphers and MACs keep their own

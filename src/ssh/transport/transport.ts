@@ -114,6 +114,18 @@ export class Transport {
     return this.options.role === "server";
   }
 
+  /**
+   * Who computes the protection of each direction now ("none" before the first NEWKEYS), as
+   * the ciphers describe it, e.g. "aes-gcm: node:crypto"; and the `crypto` option it came from.
+   */
+  get cryptoInfo(): { backend: CryptoBackend; outgoing: string; incoming: string } {
+    return {
+      backend: this.options.backend,
+      outgoing: this.writer.encoder.sealer.implementation,
+      incoming: this.reader.decoder.opener.implementation,
+    };
+  }
+
   /** Client role: the server's identification string (undefined for the server role). */
   get serverVersion(): ParsedVersion | undefined {
     return this.isServer ? undefined : this.peerVersion;

@@ -1,0 +1,99 @@
+/**
+ * Every primitive in pure TypeScript on noble: what `crypto: "pure"` uses throughout, and the
+ * fallback for anything the runtime lacks or gets wrong.
+ */
+import { ctr, gcm } from "@noble/ciphers/aes.js";
+import { chacha20orig } from "@noble/ciphers/chacha.js";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha1 } from "@noble/hashes/legacy.js";
+import { sha256, sha512 } from "@noble/hashes/sha2.js";
+import type { ChachaKey, CryptoSuite, CtrStream, GcmKey, HashName, HmacKey } from "./primitives.js";
+
+const NOBLE = "noble" as const;
+const BLOCK = 16;
+
+export function nobleGcm(rawKey: Uint8Array): GcmKey {
+  const key = rawKey.slice();
+  return {
+    implementation: NOBLE,
+    seal(nonce, aad, plain, into) {
+      into.set(gcm(key, nonce, aad).encrypt(plain));
+    },
+    open: (nonce, aad, sealed) => gcm(key, nonce, aad).decrypt(sealed),
+  };
+}
+
+/**
+ * RFC 4344 §4's counter for stateless AES-CTR calls (noble, WebCrypto): `take(blocks)` returns
+ * the counter for the next `blocks` blocks and advances it mod 2^128, at the call, so calls
+ * whose results come back later still get consecutive stretches of the stream.
+ */
+export function ctrCounter(iv: Uint8Array): (blocks: number) => Uint8Array {
+  const counter = iv.slice(0, BLOCK);
+  return (blocks) => {
+    const start = counter.slice();
+    let carry = blocks;
+    for (let i = BLOCK - 1; i >= 0 && carry > 0; i--) {
+      const sum = counter[i]! + (carry % 256);
+      counter[i] = sum & 0xff;
+      carry = Math.floor(carry / 256) + (sum >> 8);
+    }
+    return start;
+  };
+}
+
+/** noble's AES-CTR from `start`, in place where noble can write (it needs 4-byte-aligned output). */
+export function nobleCtrAt(key: Uint8Array, start: Uint8Array, data: Uint8Array): Uint8Array {
+  return ctr(key, start).encrypt(data, data.byteOffset % 4 === 0 ? data : undefined);
+}
+
+export function nobleCtr(rawKey: Uint8Array, iv: Uint8Array): CtrStream {
+  const key = rawKey.slice();
+  const take = ctrCounter(iv);
+  const xor = (data: Uint8Array) => nobleCtrAt(key, take(data.length / BLOCK), data);
+  return { implementation: NOBLE, xor, xorSync: xor };
+}
+
+export function nobleChacha20(rawKey: Uint8Array): ChachaKey {
+  const key = rawKey.slice();
+  return {
+    implementation: NOBLE,
+    stream(nonce) {
+      let counter = 0;
+      return {
+        xor(data, into) {
+          chacha20orig(key, nonce, data, into, counter);
+          counter += Math.ceil(data.length / 64);
+        },
+      };
+    },
+  };
+}
+
+const HASHES = { sha1, sha256, sha512 } as const;
+
+export function nobleHmac(hash: HashName, key: Uint8Array): HmacKey {
+  // The keyed inner/outer states are computed once; each MAC clones them, so the per-packet
+  // cost is the hashing of the packet alone.
+  const keyed = hmac.create(HASHES[hash], key);
+  const work = keyed.clone();
+  const length = HASHES[hash].outputLen;
+  return {
+    implementation: NOBLE,
+    length,
+    mac(head, body) {
+      keyed._cloneInto(work);
+      const out = new Uint8Array(length);
+      work.update(head).update(body).digestInto(out);
+      return out;
+    },
+  };
+}
+
+/** `crypto: "pure"`. */
+export const NOBLE_SUITE: CryptoSuite = Object.freeze({
+  gcm: nobleGcm,
+  ctr: nobleCtr,
+  chacha20: nobleChacha20,
+  hmac: nobleHmac,
+});

@@ -1,0 +1,63 @@
+/**
+ * The primitives the packet ciphers are built from, one interface each, so that a cipher file
+ * states the SSH construction once and every backend (node:crypto, WebCrypto, noble) plugs in
+ * underneath. A CryptoSuite hands out keyed primitives; suite.ts decides which backend serves
+ * which primitive on this runtime.
+ */
+
+export type Bytes = Uint8Array | Promise<Uint8Array>;
+
+/** Who computes a primitive: the runtime's node:crypto, its WebCrypto, or noble (pure TypeScript). */
+export type Implementation = "node:crypto" | "webcrypto" | "noble";
+
+/** AES-GCM under one key (NIST SP 800-38D), 12-byte nonce, 16-byte tag. */
+export interface GcmKey {
+  readonly implementation: Implementation;
+  /**
+   * Encrypts `plain` and writes ciphertext || tag to `into` (plain.length + 16 bytes, which may
+   * start at `plain`: the result replaces the plaintext in place).
+   */
+  seal(nonce: Uint8Array, aad: Uint8Array, plain: Uint8Array, into: Uint8Array): void | Promise<void>;
+  /** Checks the tag at the end of `sealed` and returns the plaintext; throws or rejects when it does not verify. */
+  open(nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Bytes;
+}
+
+/**
+ * One direction's AES-CTR keystream (RFC 4344 §4: a 128-bit big-endian counter that runs on
+ * across packets). Each call takes the next `data.length` bytes (whole blocks) of the stream, in
+ * call order, and returns `data` XOR keystream (in place or in a new buffer).
+ */
+export interface CtrStream {
+  readonly implementation: Implementation;
+  /** May answer asynchronously; the stream position is taken synchronously at the call. */
+  xor(data: Uint8Array): Bytes;
+  /** Always synchronous (for the encrypted packet_length, which the decoder needs at once). */
+  xorSync(data: Uint8Array): Uint8Array;
+}
+
+/**
+ * Original ChaCha20 (64-bit block counter, 64-bit nonce) as OpenSSH's chacha20-poly1305 uses
+ * it. `stream(nonce)` starts the keystream at block 0; each `xor` continues where the last one
+ * stopped, and every call but the last of a stream covers whole 64-byte blocks.
+ */
+export interface ChachaKey {
+  readonly implementation: Implementation;
+  stream(nonce: Uint8Array): { xor(data: Uint8Array, into: Uint8Array): void };
+}
+
+export type HashName = "sha1" | "sha256" | "sha512";
+
+/** HMAC (RFC 2104) under one key: the MAC of `head || body`. */
+export interface HmacKey {
+  readonly implementation: Implementation;
+  readonly length: number;
+  mac(head: Uint8Array, body: Uint8Array): Uint8Array;
+}
+
+/** Keyed primitives from the backends chosen for a connection. Keys are copied, never kept by reference. */
+export interface CryptoSuite {
+  gcm(key: Uint8Array): GcmKey;
+  ctr(key: Uint8Array, iv: Uint8Array): CtrStream;
+  chacha20(key: Uint8Array): ChachaKey;
+  hmac(hash: HashName, key: Uint8Array): HmacKey;
+}
