@@ -1,0 +1,70 @@
+/**
+ * Declares the fault suite for one target: its cases on Node, Bun and Deno (each case a child
+ * process on that runtime), with a summary line per runtime. FAULT_SEED picks the cases,
+ * FAULT_RUNS multiplies how many, FAULT_ONLY runs one case by index (see cases.ts).
+ */
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OPERATIONS, type Operation } from "./operations.js";
+import { faultCases, runFaultCase, runtimeCommand, type CaseReport, type FaultTarget, type Runtime } from "./cases.js";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
+const SEED = Number(process.env.FAULT_SEED ?? 20261206);
+const RUNS = Number(process.env.FAULT_RUNS ?? 1);
+const ONLY = process.env.FAULT_ONLY === undefined ? undefined : Number(process.env.FAULT_ONLY);
+const inCI = process.env.CI === "true";
+
+/**
+ * Cases per runtime in one run: every operation once on Node; Bun and Deno take every other
+ * operation (a different half for each), which keeps the suite within its time budget while
+ * the three runtimes together cover every operation twice.
+ */
+function casesFor(runtime: Runtime, ops: readonly Operation[]) {
+  const all = faultCases(SEED + ["node", "bun", "deno"].indexOf(runtime), ops.length * RUNS, ops);
+  const mine = runtime === "node" ? all : all.filter((c) => c.index % 2 === (runtime === "bun" ? 0 : 1));
+  return ONLY === undefined ? mine : mine.filter((c) => c.index === ONLY);
+}
+
+function runtimeAvailable(runtime: Runtime): boolean {
+  return runtime === "node" || existsSync(runtimeCommand(runtime, ROOT)[0]!);
+}
+
+export function describeFaults(
+  name: string,
+  describeFn: typeof describe,
+  start: () => Promise<{ target: FaultTarget; stop: () => Promise<void> }>,
+  ops: readonly Operation[] = OPERATIONS,
+): void {
+  describeFn(`faults never crash or hang the client: ${name}`, () => {
+    let target: FaultTarget;
+    let stop = async () => {};
+    beforeAll(async () => {
+      ({ target, stop } = await start());
+    });
+    afterAll(() => stop());
+
+    for (const runtime of ["node", "bun", "deno"] as const) {
+      const available = runtimeAvailable(runtime);
+      if (!available && !inCI) console.warn(`skipping fault cases on ${runtime}: ${runtimeCommand(runtime, ROOT)[0]} not installed`);
+      // Concurrent: a case spends most of its time waiting on a child (a stall is waited out).
+      (available || inCI ? describe.concurrent : describe.skip)(runtime, () => {
+        const reports: CaseReport[] = [];
+        afterAll(() => {
+          if (reports.length === 0) return;
+          const failed = reports.filter((r) => !r.result.ok).length;
+          const fired = reports.filter((r) => r.faultFired).length;
+          console.log(`${name} on ${runtime}: ${reports.length} cases, ${fired} faults fired, ${failed} typed errors, ` +
+            `0 unhandled, slowest child ${Math.max(...reports.map((r) => r.ms))} ms`);
+        });
+        for (const c of casesFor(runtime, ops)) {
+          it(`#${c.index} ${c.op}: ${c.kind} ${c.direction} at byte ${c.at}`, async () => {
+            expect(available, `${runtime} is not installed (npm ci installs it)`).toBe(true);
+            reports.push(await runFaultCase(target, c, runtime, ROOT));
+          });
+        }
+      });
+    }
+  });
+}
