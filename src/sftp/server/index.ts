@@ -72,7 +72,7 @@ export async function createSftpServer(options: SftpServerOptions): Promise<Sftp
     crypto: options.crypto,
     limits: options.limits,
     subsystems: {
-      sftp: (channel, ctx) => void SftpServerSession.start(channel, jail, ctx.username, sftpLimits),
+      sftp: (channel, ctx) => void SftpServerSession.start(channel, jail, ctx.username, sftpLimits, ctx.outgoing),
     },
   });
   return {
