@@ -40,6 +40,8 @@ export interface FaultTarget {
 
 export interface FaultCase {
   index: number;
+  /** FAULT_SEED as given (the runtime's own seed is derived from it). */
+  baseSeed: number;
   seed: number;
   op: Operation;
   kind: FaultKind;
@@ -77,7 +79,7 @@ function prng(seed: number): () => number {
  * handshake and login (the first 3,000 bytes each way, about what they take), the rest anywhere
  * in the operation's bulk data.
  */
-export function faultCases(seed: number, count: number, ops: readonly Operation[] = OPERATIONS): FaultCase[] {
+export function faultCases(baseSeed: number, seed: number, count: number, ops: readonly Operation[] = OPERATIONS): FaultCase[] {
   const rand = prng(seed);
   const cases: FaultCase[] = [];
   const kindShift = Math.floor(rand() * KINDS.length);
@@ -88,7 +90,7 @@ export function faultCases(seed: number, count: number, ops: readonly Operation[
     const direction = bulk !== "none" && rand() < 0.75 ? bulk : rand() < 0.5 ? "up" : "down";
     const early = bulk === "none" || direction !== bulk || rand() < 0.33;
     const at = early ? Math.floor(rand() * 3000) : 3000 + Math.floor(rand() * FILE_SIZE);
-    cases.push({ index, seed, op, kind, direction, at });
+    cases.push({ index, baseSeed, seed, op, kind, direction, at });
   }
   return cases;
 }
@@ -180,7 +182,7 @@ export interface CaseReport {
  */
 export async function runFaultCase(target: FaultTarget, c: FaultCase, runtime: Runtime, root: string): Promise<CaseReport> {
   const name = `${runtime}-${c.seed}-${c.index}-${c.op}`;
-  const replay = `replay: FAULT_SEED=${c.seed} FAULT_ONLY=${c.index} (${c.op}, ${c.kind} ${c.direction} at ${c.at}, ${runtime})`;
+  const replay = `replay: FAULT_SEED=${c.baseSeed} FAULT_ONLY=${c.index} (${c.op}, ${c.kind} ${c.direction} at ${c.at}, ${runtime})`;
   const local = join(target.localDir, name);
   const remote = `${target.remoteDir}/${name}`;
   const host = join(target.hostDir, name);

@@ -65,6 +65,8 @@ try {
     agent: false,
     readyTimeoutMs: c.readyTimeoutMs,
     keepaliveIntervalMs: c.keepaliveIntervalMs,
+    // A key re-exchange every MiB, so faults land in re-exchanges too (RFC 4253 §9).
+    rekeyAfterBytes: 1024 * 1024,
   });
   await runOperation(sftp, c.op, c.local, c.remote);
   result = { ok: true, ms: Date.now() - t0 };

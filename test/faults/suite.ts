@@ -22,7 +22,7 @@ const inCI = process.env.CI === "true";
  * the three runtimes together cover every operation twice.
  */
 function casesFor(runtime: Runtime, ops: readonly Operation[]) {
-  const all = faultCases(SEED + ["node", "bun", "deno"].indexOf(runtime), ops.length * RUNS, ops);
+  const all = faultCases(SEED, SEED + ["node", "bun", "deno"].indexOf(runtime), ops.length * RUNS, ops);
   const mine = runtime === "node" ? all : all.filter((c) => c.index % 2 === (runtime === "bun" ? 0 : 1));
   return ONLY === undefined ? mine : mine.filter((c) => c.index === ONLY);
 }
