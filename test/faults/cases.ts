@@ -1,8 +1,7 @@
 /**
- * The seeded fault cases and how one is run and judged. A case is an operation, a fault kind,
- * a direction and a byte offset, all drawn from a seed so a failure replays exactly
- * (FAULT_SEED=… FAULT_ONLY=…). Each runs the driver in a child process on one runtime (Node,
- * Bun or Deno) through the fault proxy, then checks what the house rules promise:
+ * How one fault case (generate.ts) is run and judged: the driver in a child process on one
+ * runtime (Node, Bun or Deno) through the fault proxy, then checks of what the house rules
+ * promise:
  *
  * - the child exits by itself within a bound (nothing left holding its event loop open);
  * - it reports success or a typed error (SshError and subclasses), and never "Unhandled";
@@ -17,9 +16,10 @@ import { basename, dirname, join, relative } from "node:path";
 import { expect } from "vitest";
 import { connect } from "../../src/connect.js";
 import type { SftpClient } from "../../src/sftp/client.js";
-import { startFaultProxy, type Fault, type FaultKind } from "../support/fault-proxy.js";
+import { startFaultProxy, type Fault } from "../support/fault-proxy.js";
 import type { DriverCase, DriverResult } from "./driver.js";
-import { dataDirection, OPERATIONS, runOperation, type Operation } from "./operations.js";
+import { FILE_SIZE, seededBytes, type FaultCase } from "./generate.js";
+import { dataDirection, runOperation } from "./operations.js";
 
 export type Runtime = "node" | "bun" | "deno";
 
@@ -38,21 +38,6 @@ export interface FaultTarget {
   localDir: string;
 }
 
-export interface FaultCase {
-  index: number;
-  /** FAULT_SEED as given (the runtime's own seed is derived from it). */
-  baseSeed: number;
-  seed: number;
-  op: Operation;
-  kind: FaultKind;
-  direction: "up" | "down";
-  at: number;
-}
-
-const KINDS: FaultKind[] = ["reset", "fin", "stall", "trickle", "truncate", "corrupt"];
-const MiB = 1024 * 1024;
-/** Size of transferred files: big enough that a cut lands mid-pipeline. */
-const FILE_SIZE = Number(process.env.FAULT_FILE_MIB ?? 2) * MiB;
 const KEEPALIVE_MS = 250;
 const READY_TIMEOUT_MS = 4000;
 /**
@@ -60,50 +45,6 @@ const READY_TIMEOUT_MS = 4000;
  * stall's detection (≤ 5 keepalive intervals), with room for a loaded machine.
  */
 export const CHILD_BOUND_MS = 30_000;
-
-/** mulberry32: a small seeded PRNG, so a case list is the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/**
- * `count` cases from `seed`. Operations and fault kinds take turns (so even a short list covers
- * every operation); the direction and offset are random: a third of the offsets fall in the
- * handshake and login (the first 3,000 bytes each way, about what they take), the rest anywhere
- * in the operation's bulk data.
- */
-export function faultCases(baseSeed: number, seed: number, count: number, ops: readonly Operation[] = OPERATIONS): FaultCase[] {
-  const rand = prng(seed);
-  const cases: FaultCase[] = [];
-  const kindShift = Math.floor(rand() * KINDS.length);
-  for (let index = 0; index < count; index++) {
-    const op = ops[index % ops.length]!;
-    const kind = KINDS[(index + kindShift + Math.floor(index / ops.length)) % KINDS.length]!;
-    const bulk = dataDirection(op);
-    const direction = bulk !== "none" && rand() < 0.75 ? bulk : rand() < 0.5 ? "up" : "down";
-    const early = bulk === "none" || direction !== bulk || rand() < 0.33;
-    const at = early ? Math.floor(rand() * 3000) : 3000 + Math.floor(rand() * FILE_SIZE);
-    cases.push({ index, baseSeed, seed, op, kind, direction, at });
-  }
-  return cases;
-}
-
-/** Random bytes derived from a seed (so a retry can be compared with what was sent). */
-function seededBytes(seed: number, n: number): Uint8Array {
-  const rand = prng(seed);
-  const b = new Uint8Array(n);
-  const words = new Uint32Array(b.buffer, 0, n >> 2);
-  for (let i = 0; i < words.length; i++) words[i] = (rand() * 4294967296) >>> 0;
-  for (let i = words.length * 4; i < n; i++) b[i] = (rand() * 256) | 0;
-  return b;
-}
 
 /** A small tree for the directory operations: relative path → content. */
 function tree(seed: number): Record<string, Uint8Array> {

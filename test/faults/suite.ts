@@ -8,7 +8,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS, type Operation } from "./operations.js";
-import { faultCases, runFaultCase, runtimeCommand, type CaseReport, type FaultTarget, type Runtime } from "./cases.js";
+import { runFaultCase, runtimeCommand, type CaseReport, type FaultTarget, type Runtime } from "./cases.js";
+import { faultCases } from "./generate.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const SEED = Number(process.env.FAULT_SEED ?? 20261206);
