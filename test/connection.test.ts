@@ -14,6 +14,18 @@ afterEach(async () => {
   server = undefined;
 });
 
+/** Our client, keepalive checks every 50 ms. */
+function connectWithKeepalive(port: number) {
+  return connectSsh({
+    host: "127.0.0.1",
+    port,
+    username: "alice",
+    password: PASSWORD,
+    hostKeys: { fingerprints: [serverKey.publicKey.fingerprint], knownHostsFile: "/nonexistent" },
+    keepaliveIntervalMs: 50,
+  });
+}
+
 describe("client keepalives", () => {
   it("sends keepalive@openssh.com, and fails the connection after 3 unanswered", async () => {
     const requests: string[] = [];
@@ -32,14 +44,7 @@ describe("client keepalives", () => {
         if (i === 0) await peer.sendPacket(new Uint8Array([MSG.REQUEST_FAILURE]));
       }
     }, { hostKey: serverKey });
-    const conn = await connectSsh({
-      host: "127.0.0.1",
-      port: server.port,
-      username: "alice",
-      password: PASSWORD,
-      hostKeys: { fingerprints: [serverKey.publicKey.fingerprint], knownHostsFile: "/nonexistent" },
-      keepaliveIntervalMs: 50,
-    });
+    const conn = await connectWithKeepalive(server.port);
     const closed = new Promise<unknown>((resolve) => conn.onClose(resolve));
     const err = (await closed) as { code?: string };
     expect(err.code).toBe("KEEPALIVE_TIMEOUT");
@@ -65,14 +70,7 @@ describe("client keepalives", () => {
       })();
       for (;;) if ((await peer.readPacket())[0] === MSG.GLOBAL_REQUEST) keepalives++;
     }, { hostKey: serverKey });
-    const conn = await connectSsh({
-      host: "127.0.0.1",
-      port: server.port,
-      username: "alice",
-      password: PASSWORD,
-      hostKeys: { fingerprints: [serverKey.publicKey.fingerprint], knownHostsFile: "/nonexistent" },
-      keepaliveIntervalMs: 50,
-    });
+    const conn = await connectWithKeepalive(server.port);
     // Ten intervals: without the packets counting, 3 missed keepalives would have failed it.
     await new Promise((r) => setTimeout(r, 500));
     expect(conn.closed).toBe(false);

@@ -56,8 +56,12 @@ export function describeFaults(
           if (reports.length === 0) return;
           const failed = reports.filter((r) => !r.result.ok).length;
           const fired = reports.filter((r) => r.faultFired).length;
+          // An error with no fault fired is allowed (typed, bounded) but worth seeing: on a loaded
+          // machine the tests' short keepalive can give up on a slow but healthy connection.
+          const unprovoked = reports.filter((r) => !r.result.ok && !r.faultFired).map((r) => r.result.error!.causeCode ?? r.result.error!.code);
           console.log(`${name} on ${runtime}: ${reports.length} cases, ${fired} faults fired, ${failed} typed errors, ` +
-            `0 unhandled, slowest child ${Math.max(...reports.map((r) => r.ms))} ms`);
+            `0 unhandled, slowest child ${Math.max(...reports.map((r) => r.ms))} ms` +
+            (unprovoked.length ? `; errors without a fault: ${unprovoked.join(", ")}` : ""));
         });
         for (const c of casesFor(runtime, ops)) {
           it(`#${c.index} ${c.op}: ${c.kind} ${c.direction} at byte ${c.at}`, async () => {
