@@ -44,7 +44,7 @@ const READY_TIMEOUT_MS = 4000;
  * How long a child may take: connecting (bounded by the ready timeout), the operation, and a
  * stall's detection (≤ 5 keepalive intervals), with room for a loaded machine.
  */
-export const CHILD_BOUND_MS = 30_000;
+export const CHILD_BOUND_MS = 45_000;
 
 /** A small tree for the directory operations: relative path → content. */
 function tree(seed: number): Record<string, Uint8Array> {

@@ -18,4 +18,4 @@ describeFaults("embedded server", describe, async () => {
     },
     stop: () => s.stop(),
   };
-}, OPERATIONS.filter((op) => op !== "connectKey")); // key logins are exercised against sshd
+}, { ops: OPERATIONS.filter((op) => op !== "connectKey"), shift: 1 }); // key logins are exercised against sshd

@@ -34,4 +34,4 @@ describeFaults("OpenSSH sshd", describeSshd, async () => {
       await s.stop();
     },
   };
-});
+}, { shift: 0 });

@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS, type Operation } from "./operations.js";
-import { runFaultCase, runtimeCommand, type CaseReport, type FaultTarget, type Runtime } from "./cases.js";
+import { CHILD_BOUND_MS, runFaultCase, runtimeCommand, type CaseReport, type FaultTarget, type Runtime } from "./cases.js";
 import { faultCases } from "./generate.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -18,13 +18,17 @@ const ONLY = process.env.FAULT_ONLY === undefined ? undefined : Number(process.e
 const inCI = process.env.CI === "true";
 
 /**
- * Cases per runtime in one run: every operation once on Node; Bun and Deno take every other
- * operation (a different half for each), which keeps the suite within its time budget while
- * the three runtimes together cover every operation twice.
+ * Which runtime runs case `index`: every operation once per run, half of them on Node and a
+ * quarter each on Bun and Deno, which keeps a run within its time budget (each case is a
+ * process start, a transfer and a retry). `shift` differs per target, so the two targets give
+ * each operation to different runtimes. FAULT_RUNS=n runs n times as many (new offsets, kinds
+ * and runtimes each round).
  */
-function casesFor(runtime: Runtime, ops: readonly Operation[]) {
+const RUNTIME_OF = ["node", "bun", "node", "deno"] as const;
+
+function casesFor(runtime: Runtime, ops: readonly Operation[], shift: number) {
   const all = faultCases(SEED, SEED + ["node", "bun", "deno"].indexOf(runtime), ops.length * RUNS, ops);
-  const mine = runtime === "node" ? all : all.filter((c) => c.index % 2 === (runtime === "bun" ? 0 : 1));
+  const mine = all.filter((c) => RUNTIME_OF[(c.index + shift + Math.floor(c.index / ops.length)) % RUNTIME_OF.length] === runtime);
   return ONLY === undefined ? mine : mine.filter((c) => c.index === ONLY);
 }
 
@@ -36,8 +40,9 @@ export function describeFaults(
   name: string,
   describeFn: typeof describe,
   start: () => Promise<{ target: FaultTarget; stop: () => Promise<void> }>,
-  ops: readonly Operation[] = OPERATIONS,
+  options: { ops?: readonly Operation[]; shift: number },
 ): void {
+  const ops = options.ops ?? OPERATIONS;
   describeFn(`faults never crash or hang the client: ${name}`, () => {
     let target: FaultTarget;
     let stop = async () => {};
@@ -49,8 +54,9 @@ export function describeFaults(
     for (const runtime of ["node", "bun", "deno"] as const) {
       const available = runtimeAvailable(runtime);
       if (!available && !inCI) console.warn(`skipping fault cases on ${runtime}: ${runtimeCommand(runtime, ROOT)[0]} not installed`);
-      // Concurrent: a case spends most of its time waiting on a child (a stall is waited out).
-      (available || inCI ? describe.concurrent : describe.skip)(runtime, () => {
+      // One case at a time: cases in parallel (and the other target's file beside them) overload
+      // a small machine until healthy children miss their own timeouts.
+      (available || inCI ? describe : describe.skip)(runtime, () => {
         const reports: CaseReport[] = [];
         afterAll(() => {
           if (reports.length === 0) return;
@@ -63,8 +69,8 @@ export function describeFaults(
             `0 unhandled, slowest child ${Math.max(...reports.map((r) => r.ms))} ms` +
             (unprovoked.length ? `; errors without a fault: ${unprovoked.join(", ")}` : ""));
         });
-        for (const c of casesFor(runtime, ops)) {
-          it(`#${c.index} ${c.op}: ${c.kind} ${c.direction} at byte ${c.at}`, async () => {
+        for (const c of casesFor(runtime, ops, options.shift)) {
+          it(`#${c.index} ${c.op}: ${c.kind} ${c.direction} at byte ${c.at}`, { timeout: CHILD_BOUND_MS + 60_000 }, async () => {
             expect(available, `${runtime} is not installed (npm ci installs it)`).toBe(true);
             reports.push(await runFaultCase(target, c, runtime, ROOT));
           });
