@@ -6,7 +6,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { SftpError } from "../../src/errors.js";
+import { ConnectionError, SftpError } from "../../src/errors.js";
 import { PipelinedReader } from "../../src/sftp/pipeline.js";
 import { startTestServer, type TestServer } from "../server/helpers.js";
 
@@ -27,13 +27,16 @@ it("a session that fails with reads in flight rejects them when awaited, none un
     // Small reads, so most of the 16 are still unanswered when the session fails.
     const reader = new PipelinedReader(sftp.session, file.handle, file.path, { maxInFlight: 16, chunkSize: 32 * 1024 });
     expect((await reader.next())?.offset).toBe(0); // 15 more replies queued behind it
-    await sftp.ssh.close(); // every pending reply rejects at once
+    // The connection drops (as the transport does when the socket dies): every reply not yet
+    // in rejects at once, in this turn.
+    sftp.session.channel.finish(new ConnectionError("CONNECTION_LOST", "connection lost: read ECONNRESET"));
     // The consumer is elsewhere (a local write) for a few turns of the event loop.
     await new Promise((r) => setTimeout(r, 50));
     const err = await reader.next().then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(SftpError);
     expect((err as SftpError).code).toBe("CONNECTION_LOST");
     expect(unhandled).toEqual([]);
+    await sftp.ssh.close();
   } finally {
     process.off("unhandledRejection", onUnhandled);
   }

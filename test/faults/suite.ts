@@ -60,19 +60,21 @@ export function describeFaults(
         const reports: CaseReport[] = [];
         afterAll(() => {
           if (reports.length === 0) return;
-          const failed = reports.filter((r) => !r.result.ok).length;
-          const fired = reports.filter((r) => r.faultFired).length;
+          const errors = reports.filter((r) => r.result && !r.result.ok);
+          const count = (f: (r: CaseReport) => boolean) => reports.filter(f).length;
           // An error with no fault fired is allowed (typed, bounded) but worth seeing: on a loaded
           // machine the tests' short keepalive can give up on a slow but healthy connection.
-          const unprovoked = reports.filter((r) => !r.result.ok && !r.faultFired).map((r) => r.result.error!.causeCode ?? r.result.error!.code);
-          console.log(`${name} on ${runtime}: ${reports.length} cases, ${fired} faults fired, ${failed} typed errors, ` +
-            `0 unhandled, slowest child ${Math.max(...reports.map((r) => r.ms))} ms` +
+          const unprovoked = errors.filter((r) => !r.faultFired).map((r) => r.result!.error!.causeCode ?? r.result!.error!.code);
+          console.log(`${name} on ${runtime}: ${reports.length} cases, ${count((r) => r.faultFired)} faults fired, ` +
+            `${errors.length} errors (${errors.filter((r) => r.result!.error!.typed).length} typed), ` +
+            `${count((r) => r.unhandled)} unhandled, ${count((r) => r.hung)} hung, ` +
+            `max time to error ${Math.max(0, ...errors.map((r) => r.result!.ms))} ms, slowest child ${Math.max(...reports.map((r) => r.ms))} ms` +
             (unprovoked.length ? `; errors without a fault: ${unprovoked.join(", ")}` : ""));
         });
         for (const c of casesFor(runtime, ops, options.shift)) {
           it(`#${c.index} ${c.op}: ${c.kind} ${c.direction} at byte ${c.at}`, { timeout: CHILD_BOUND_MS + 60_000 }, async () => {
             expect(available, `${runtime} is not installed (npm ci installs it)`).toBe(true);
-            reports.push(await runFaultCase(target, c, runtime, ROOT));
+            await runFaultCase(target, c, runtime, ROOT, (r) => reports.push(r));
           });
         }
       });
