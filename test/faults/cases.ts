@@ -81,7 +81,7 @@ export function runtimeCommand(runtime: Runtime, root: string): string[] {
   return [join(root, "node_modules/.bin/bun")];
 }
 
-interface ChildOutcome {
+export interface ChildOutcome {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -90,7 +90,7 @@ interface ChildOutcome {
   hung: boolean;
 }
 
-function runChild(cmd: string[], args: string[], boundMs: number): Promise<ChildOutcome> {
+export function runChild(cmd: string[], args: string[], boundMs: number): Promise<ChildOutcome> {
   const t0 = Date.now();
   const child = spawn(cmd[0]!, [...cmd.slice(1), ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
   let stdout = "";
@@ -219,7 +219,7 @@ export function connectDirect(target: FaultTarget): Promise<SftpClient> {
 }
 
 /** Temporary names the transfers may leave: resume partials, and upload temp files. */
-function isAllowedTemp(name: string, side: "local" | "remote"): boolean {
+export function isAllowedTemp(name: string, side: "local" | "remote"): boolean {
   if (side === "local") return /\.resume\.part$/.test(name);
   // A resumable upload keeps `.name.resume.part`; a plain one (uploadDir) writes to
   // `.name.<random>.part` and removes it on failure, which a dead connection cannot do.
