@@ -6,6 +6,7 @@
  * active (process.getActiveResourcesInfo) and RSS, compared with the start.
  *
  *   npm run soak -- --minutes 10 [--seed 1]
+ *   bun test/faults/soak.ts …   deno run -A --unstable-sloppy-imports test/faults/soak.ts …
  *
  * Exits 1 when anything must-be-zero is not. This process is the host: a crash here is a crash.
  */
