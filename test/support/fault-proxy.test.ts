@@ -37,17 +37,19 @@ async function roundTrip(faults: { up?: Fault; down?: Fault; delayMs?: { up?: nu
   const proxy = await startFaultProxy({ targetPort: echoPort, ...faults });
   const sock = net.connect(proxy.port, "127.0.0.1");
   const got: Buffer[] = [];
-  let ended: "end" | "reset" | "timeout" = "timeout";
+  let ended: "end" | "reset" | "timeout" | undefined;
   const t0 = Date.now();
   let firstByteMs = -1;
   sock.on("data", (d) => {
     if (firstByteMs < 0) firstByteMs = Date.now() - t0;
     got.push(d);
   });
+  // The first outcome counts: destroying the socket afterwards may emit "end" too (Bun does).
+  const settle = (how: "end" | "reset" | "timeout") => (ended ??= how);
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, waitMs);
-    sock.on("end", () => ((ended = "end"), clearTimeout(timer), resolve()));
-    sock.on("error", (e: NodeJS.ErrnoException) => ((ended = e.code === "ECONNRESET" ? "reset" : "end"), clearTimeout(timer), resolve()));
+    const timer = setTimeout(() => (settle("timeout"), resolve()), waitMs);
+    sock.on("end", () => (settle("end"), clearTimeout(timer), resolve()));
+    sock.on("error", (e: NodeJS.ErrnoException) => (settle(e.code === "ECONNRESET" ? "reset" : "end"), clearTimeout(timer), resolve()));
     sock.on("connect", () => {
       // In pieces, so offsets fall inside chunks as well as on their edges.
       for (let o = 0; o < payload.length; o += 1000) sock.write(payload.subarray(o, o + 1000));
