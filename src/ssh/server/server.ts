@@ -91,6 +91,8 @@ export interface SshServer {
   readonly hostKeyFingerprints: string[];
   /** Connections open now. */
   readonly connectionCount: number;
+  /** Outgoing bytes held for clients that have not taken them yet (see outgoingBudget). */
+  readonly outgoingBytes: number;
   /** Stops listening and disconnects every client. */
   close(): Promise<void>;
 }
@@ -203,6 +205,9 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
     hostKeyFingerprints: hostKeys.map((k) => k.publicKey.fingerprint),
     get connectionCount() {
       return live.size;
+    },
+    get outgoingBytes() {
+      return outgoing.total;
     },
     async close() {
       const closing = listener.close();
