@@ -54,6 +54,8 @@ export interface SftpServer {
   readonly port: number;
   /** `SHA256:…` of each host key, for clients to pin. */
   readonly hostKeyFingerprints: string[];
+  /** Clients connected now. */
+  readonly connectionCount: number;
   /** Reply bytes held for clients that have not taken them yet (bounded by limits.outgoingBudget). */
   readonly outgoingBytes: number;
   /** Stops listening, disconnects every client and closes their files. */
@@ -81,6 +83,9 @@ export async function createSftpServer(options: SftpServerOptions): Promise<Sftp
     host: ssh.host,
     port: ssh.port,
     hostKeyFingerprints: ssh.hostKeyFingerprints,
+    get connectionCount() {
+      return ssh.connectionCount;
+    },
     get outgoingBytes() {
       return ssh.outgoingBytes;
     },
