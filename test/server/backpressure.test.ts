@@ -100,3 +100,11 @@ it("stops producing replies for a client that stops reading", { timeout: 60_000 
   // A client that goes away releases what was held for it.
   await expect.poll(() => t.server.outgoingBytes).toBe(0);
 });
+
+it("a healthy client's replies stop counting once its socket has taken them", async () => {
+  const c = await t.connect();
+  await c.readFile("/big"); // 8 MiB of replies, read as fast as they come
+  await expect.poll(() => t.server.outgoingBytes).toBe(0);
+  expect(t.server.connectionCount).toBe(1);
+  await c.close();
+});

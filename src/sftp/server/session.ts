@@ -34,7 +34,12 @@ export class SftpServerSession {
   private initialized = false;
   private eof = false;
   private ended = false;
+  /** Reply bytes charged to the outgoing budget and not yet known to be taken by the socket. */
   private unflushed = 0;
+  /** Of those, the bytes an idle-time flush check is waiting on (see settleWhenTaken). */
+  private settling = 0;
+  /** Counts settle() calls: a check started before one has nothing left to release. */
+  private settled = 0;
 
   private constructor(
     private readonly channel: Channel,
@@ -85,7 +90,10 @@ export class SftpServerSession {
       } catch {
         return void this.end(); // oversized or zero-length packet: the stream cannot be parsed further
       }
-      if (!packet) break;
+      if (!packet) {
+        this.settleWhenTaken();
+        break;
+      }
       let reply: Uint8Array | undefined;
       try {
         reply = await this.serve(packet);
@@ -168,13 +176,33 @@ export class SftpServerSession {
   private settle(): void {
     this.outgoing.release(this.unflushed);
     this.unflushed = 0;
+    this.settling = 0;
+    this.settled++;
+  }
+
+  /**
+   * Idle, with replies charged: release them once the socket has taken them, so the budget
+   * counts what clients really hold rather than what a session sent since it last went over
+   * (stale charges would make the server look over its total and slow everyone down).
+   */
+  private settleWhenTaken(): void {
+    const n = this.unflushed - this.settling;
+    if (n <= 0) return;
+    this.settling += n;
+    const round = this.settled;
+    this.channel.flushed().then(() => {
+      if (this.settled !== round) return; // settle() (over budget, or end) released it already
+      this.settling -= n;
+      this.unflushed -= n;
+      this.outgoing.release(n);
+    }, () => {});
   }
 
   /** Ends the session: closes every handle and the channel. Idempotent. */
   async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    this.settle();
+    this.settle(); // including what an idle-time check is still waiting on
     await this.ctx.handles.closeAll();
     await this.channel.close().catch(() => {});
   }
