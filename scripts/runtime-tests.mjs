@@ -41,8 +41,12 @@ const FILES = [
  *   OpenSSH (thousands of sessions); the algorithms are the same code everywhere and are
  *   covered per runtime by test/server/transport-roles.test.ts (each kex, cipher and MAC).
  * - conformance/sshd.test.ts: checks the test harness (sshd, ssh-keygen), not the library.
+ * - test/faults/embedded.test.ts and sshd.test.ts: their cases already run on all three runtimes
+ *   (each case is a child process on Node, Bun or Deno, spawned by the Node run), and the
+ *   deterministic queued-replies case runs here too. test/faults/cli.test.ts spawns the CLI, a
+ *   Node program, like conformance/cli.test.ts.
  */
-const EXCLUDE = ["test/demo.test.ts"];
+const EXCLUDE = ["test/demo.test.ts", "test/faults/embedded.test.ts", "test/faults/sshd.test.ts", "test/faults/cli.test.ts"];
 
 const RUNTIMES = {
   bun: { name: "Bun", version: ["--version"], run: ["--bun", "x", "vitest", "run"], exclude: [] },

@@ -5,6 +5,7 @@
  * picks client or server behaviour and window sizes. Every promise the harness starts must settle
  * with a value or a typed error once the peer hangs up; nothing may reject unhandled.
  */
+import { OutgoingBudget } from "../../src/ssh/server/outgoing-budget.js";
 import { Connection } from "../../src/ssh/connection/connection.js";
 import { MSG } from "../../src/ssh/messages.js";
 import { serveSessions } from "../../src/ssh/server/sessions.js";
@@ -72,7 +73,7 @@ export const connection: FuzzTarget = {
       pending.push(p);
     };
     if (flags & SERVER) {
-      serveSessions(conn, { username: "fuzz", remoteAddress: "203.0.113.7" }, {
+      serveSessions(conn, { username: "fuzz", remoteAddress: "203.0.113.7", outgoing: new OutgoingBudget().connection() }, {
         subsystems: {
           sftp: (channel) => {
             channel.manualWindow = (flags & 4) !== 0;

@@ -9,6 +9,7 @@
  * The jail is real file-system code, so this target runs fewer inputs; it only ever writes
  * under its own temporary directory (which is removed at the end).
  */
+import { OutgoingBudget } from "../../src/ssh/server/outgoing-budget.js";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,7 +95,7 @@ export const sftpServer: FuzzTarget = {
   run: async (input) => {
     if (!jail || ++runs % 200 === 0) jail = await freshJail();
     const channel = new FakeChannel();
-    SftpServerSession.start(channel as unknown as Channel, jail, "fuzz", LIMITS);
+    SftpServerSession.start(channel as unknown as Channel, jail, "fuzz", LIMITS, new OutgoingBudget().connection());
     for (const piece of chunk(input.subarray(1), chunkSizes(input[0] ?? 0))) {
       channel.onData(piece);
       await new Promise((r) => setImmediate(r));

@@ -8,7 +8,9 @@
  * (Python left that to the caller). Files are copied a few at a time; progress is reported
  * per chunk.
  */
-import type { Accessor } from "./accessor.js";
+import type { Accessor, AccessorData } from "./accessor.js";
+import { concat } from "../ssh/wire/writer.js";
+import { bytesEqual } from "../util/bytes.js";
 import { isAccessorError } from "./accessor.js";
 import { componentLocations, loadMembers } from "./component-tree.js";
 import { CHUNK_SIZE } from "./data.js";
@@ -254,13 +256,21 @@ async function copyFiles(target: TargetLocation, accessor: Accessor, files: Item
       try {
         if (options.signal?.aborted) throw new LocationError("LOCATION_ABORTED", `adding components to ${target.name} was aborted`);
         await ensureContainer(it.targetId!);
-        if (await accessor.exists(it.targetId!)) {
-          throw new LocationError("LOCATION_DATA_EXISTS",
-            `cannot add ${describeEntity(it.component)}: data already exists at ${JSON.stringify(it.targetId)} in location ${target.name}, and overwriting it could lose data`,
-            { components: [it.component] });
-        }
         const sourceAccessor = typeof it.source === "string" ? originAccessor : it.source.accessor!;
         const total = typeof it.component.size === "number" ? it.component.size : undefined;
+        if (await accessor.exists(it.targetId!)) {
+          const adopted = await sameData(sourceAccessor, it.sourceId!, accessor, it.targetId!);
+          if (adopted === undefined) {
+            throw new LocationError("LOCATION_DATA_EXISTS",
+              `cannot add ${describeEntity(it.component)}: data already exists at ${JSON.stringify(it.targetId)} in location ${target.name}, and overwriting it could lose data`,
+              { components: [it.component] });
+          }
+          // Our own earlier copy: recorded below like a fresh one. Not added to `written`: a
+          // rollback removes only what this attempt wrote.
+          bytesDone += adopted;
+          options.onProgress?.({ component: it.component, index: index + 1, count: files.length, transferred: adopted, total, bytesDone });
+          continue;
+        }
         await copyOne(sourceAccessor, it.sourceId!, accessor, it.targetId!, options.signal, (n, transferred) => {
           bytesDone += n;
           options.onProgress?.({ component: it.component, index: index + 1, count: files.length, transferred, total, bytesDone });
@@ -273,6 +283,45 @@ async function copyFiles(target: TargetLocation, accessor: Accessor, files: Item
   const n = Math.max(1, Math.min(options.concurrency ?? 4, files.length));
   await Promise.all(Array.from({ length: n }, worker));
   if (failure !== undefined) throw failure;
+}
+
+/**
+ * The size of the data at `toId` when it is byte for byte the source's, else undefined. An
+ * earlier attempt whose final rename reached the server but whose reply was lost (the
+ * connection dropped during close) committed the file without recording it; its retry adopts
+ * that copy instead of failing with LOCATION_DATA_EXISTS. Anything else there is left alone.
+ */
+async function sameData(from: Accessor, fromId: string, to: Accessor, toId: string): Promise<number | undefined> {
+  if (!(await to.isFile(toId))) return undefined;
+  const a = await from.open(fromId, "rb");
+  try {
+    const b = await to.open(toId, "rb");
+    try {
+      for (let size = 0; ;) {
+        const [x, y] = [await readFull(a, CHUNK_SIZE), await readFull(b, CHUNK_SIZE)];
+        if (!bytesEqual(x, y)) return undefined;
+        if (x.length === 0) return size;
+        size += x.length;
+      }
+    } finally {
+      await b.close().catch(() => {});
+    }
+  } finally {
+    await a.close().catch(() => {});
+  }
+}
+
+/** Exactly `n` bytes, or fewer only at end of data (a read may return less than asked). */
+async function readFull(data: AccessorData, n: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  while (got < n) {
+    const chunk = await data.read(n - got);
+    if (chunk.length === 0) break;
+    parts.push(chunk);
+    got += chunk.length;
+  }
+  return parts.length === 1 ? parts[0]! : concat(...parts);
 }
 
 async function copyOne(from: Accessor, fromId: string, to: Accessor, toId: string, signal: AbortSignal | undefined,

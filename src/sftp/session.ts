@@ -73,12 +73,15 @@ export class SftpSession {
    */
   send(build: (id: number) => Uint8Array[]): { reply: Promise<SftpResponse>; sent: Promise<void> } {
     if (this.failure) {
-      const sent = Promise.reject(this.failure);
-      sent.catch(() => {}); // request() hands out only the reply; the caller hears of it there
-      return { reply: Promise.reject(this.failure), sent };
+      // Both handled here (see below); whoever awaits them still gets the rejection.
+      return { reply: handled(Promise.reject(this.failure)), sent: handled(Promise.reject(this.failure)) };
     }
     const id = this.allocateId();
-    const reply = new Promise<SftpResponse>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    // A pipeline keeps dozens of replies that nobody awaits yet (the reader awaits them in file
+    // order, between local disk writes); when the session fails they all reject in the same
+    // turn. Marked handled when created, they cannot become unhandled rejections that kill the
+    // process; each is still rejected for whoever awaits it later.
+    const reply = handled(new Promise<SftpResponse>((resolve, reject) => this.pending.set(id, { resolve, reject })));
     const sent = this.channel.write(...build(id));
     sent.catch((e) => this.fail(e));
     return { reply, sent };
@@ -147,6 +150,12 @@ export class SftpSession {
     this.writeSize = Math.max(DEFAULT_IO_SIZE, Math.min(size(limits.maxWriteLength), byPacket));
     this.maxOpenHandles = limits.maxOpenHandles;
   }
+}
+
+/** `p`, with a no-op handler attached so its rejection is never reported as unhandled. */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
 
 // --- reply helpers: a value of the expected kind, or an SftpError naming the path ---------

@@ -174,7 +174,13 @@ export async function download(client: SftpClient, remotePath: string, localPath
     let dst: LocalFile;
     if (partial?.isFile) {
       dst = await openLocal(temp, "r+");
-      start = await resumeOffset(partial.size, total, (o, l) => readLocalRange(dst, o, l), (o, l) => file.read(o, l));
+      // Checking the partial copy reads the remote file: a connection lost here must not leave
+      // the local descriptor open.
+      start = await resumeOffset(partial.size, total, (o, l) => readLocalRange(dst, o, l), (o, l) => file.read(o, l))
+        .catch(async (e: unknown) => {
+          await dst.close();
+          throw e;
+        });
     } else {
       dst = await openLocal(temp, "w");
     }

@@ -50,7 +50,12 @@ export interface SshConnectOptions {
   crypto?: CryptoBackend;
   /** Fail when the connection is not ready within this time (default 20 s). */
   readyTimeoutMs?: number;
-  /** Send keepalive@openssh.com this often when > 0 (default 0: off). */
+  /**
+   * Check for signs of life this often (ms): when nothing has arrived for a whole interval,
+   * keepalive@openssh.com is sent, and after 3 unanswered (ssh_config's ServerAliveCountMax)
+   * the connection fails with KEEPALIVE_TIMEOUT. Default: ssh_config's ServerAliveInterval,
+   * else 5 s, so a silent server ends every operation within 25 s. 0 turns it off.
+   */
   keepaliveIntervalMs?: number;
   signal?: AbortSignal;
   /** A custom byte transport instead of TCP. */

@@ -16,6 +16,14 @@ import { bytesEqual } from "../util/bytes.js";
 import type { SshConnectOptions } from "./client.js";
 import type { HostKeyOptions } from "./trust/host-key-policy.js";
 
+/**
+ * Keepalive checks when neither the caller nor ssh_config sets an interval: with the default
+ * count of 3, a server that goes silent (a cut nobody reset, a stalled proxy, a dead NAT entry)
+ * fails the connection with KEEPALIVE_TIMEOUT within 25 s instead of hanging forever. An idle
+ * connection sends one keepalive per interval; a busy one none (see startKeepalive).
+ */
+export const DEFAULT_KEEPALIVE_INTERVAL_MS = 5_000;
+
 export interface ResolvedConnectOptions {
   host: string;
   port: number;
@@ -75,7 +83,7 @@ export async function resolveConnectOptions(options: SshConnectOptions): Promise
     hostKeys,
     algorithms,
     readyTimeoutMs: options.readyTimeoutMs ?? (cfg?.connectTimeout ? cfg.connectTimeout * 1000 : 20_000),
-    keepaliveIntervalMs: options.keepaliveIntervalMs ?? (cfg?.serverAliveInterval ?? 0) * 1000,
+    keepaliveIntervalMs: options.keepaliveIntervalMs ?? (cfg?.serverAliveInterval ? cfg.serverAliveInterval * 1000 : DEFAULT_KEEPALIVE_INTERVAL_MS),
     keepaliveCountMax: cfg?.serverAliveCountMax ?? 3,
     keys: await collectKeys(options, cfg),
     jumpHosts: (options.jumpHosts ?? cfg?.proxyJump ?? "").split(",").map((h) => h.trim()).filter(Boolean),

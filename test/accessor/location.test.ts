@@ -137,6 +137,31 @@ describe("Location", () => {
     expect(records(b.id)).toEqual([]);
   });
 
+  it("a retry adopts its own copy that was committed but not recorded (the connection dropped at the rename)", async () => {
+    const seq = await createComponent(session, version, join(src, "img.%04d.exr [1-10]"), { location: a });
+    // What the interrupted attempt left: member 7 committed under its final name, byte-identical.
+    await mkdir(join(rootB, PREFIX), { recursive: true });
+    const member = `${PREFIX}/main.0007.exr`;
+    await writeFile(join(rootB, member), await readFile(join(rootA, member)));
+    const done = await b.addComponent(seq, a, { concurrency: 1 });
+    expect(done).toHaveLength(11);
+    expect(records(b.id)).toHaveLength(11);
+    expect(await tree(rootB)).toEqual(await tree(rootA));
+    for (const f of await tree(rootA)) expect(await readFile(join(rootB, f))).toEqual(await readFile(join(rootA, f)));
+  });
+
+  it("same size is not enough: a different file of the source's size is still never overwritten", async () => {
+    const seq = await createComponent(session, version, join(src, "img.%04d.exr [1-10]"), { location: a });
+    await mkdir(join(rootB, PREFIX), { recursive: true });
+    const member = `${PREFIX}/main.0007.exr`;
+    const other = new Uint8Array(await readFile(join(rootA, member)));
+    other[other.length - 1]! ^= 1;
+    await writeFile(join(rootB, member), other);
+    const err = await b.addComponent(seq, a, { concurrency: 1 }).catch((e: unknown) => e);
+    expect((err as LocationError).code).toBe("LOCATION_DATA_EXISTS");
+    expect(new Uint8Array(await readFile(join(rootB, member)))).toEqual(other);
+  });
+
   it("a failing ComponentLocation create leaves no orphan files and no records", async () => {
     const seq = await createComponent(session, version, join(src, "img.%04d.exr [1-10]"), { location: a });
     // The 6th record fails: five were created and must be deleted again.

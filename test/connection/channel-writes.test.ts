@@ -115,4 +115,20 @@ describe("Channel writes on a live connection", () => {
     const order = peer.received.map((p) => p[0]!).filter((t) => t === MSG.CHANNEL_DATA || t === MSG.DISCONNECT);
     expect(order).toEqual([MSG.CHANNEL_DATA, MSG.DISCONNECT]);
   });
+
+  it("fails every write of a message the connection refused (closed under it), none left pending", async () => {
+    const later: (() => void)[] = [];
+    const host: ChannelHost = {
+      send: () => {
+        throw new Error("the connection is closed");
+      },
+      release: () => {},
+      beforeWrite: (f) => void later.push(f),
+    };
+    const ch = new Channel(host, 0, 7, 1 << 20, 32768);
+    // Two writes that fit one CHANNEL_DATA: both are taken off the queue before the send fails.
+    const outcomes = [ch.write(text("a")), ch.write(text("b"))].map((p) => p.then(() => "sent", (e: Error) => e.message));
+    for (const f of later.splice(0)) f();
+    expect(await Promise.all(outcomes)).toEqual(["the connection is closed", "the connection is closed"]);
+  });
 });

@@ -87,10 +87,24 @@ it("stops producing replies for a client that stops reading", { timeout: 60_000 
   await new Promise((r) => setTimeout(r, 3000));
   const grown = process.memoryUsage().arrayBuffers - before;
   expect(grown).toBeLessThan(96 * 1024 * 1024);
+  // What the server holds for this client: its connection's share (2 MiB by default) and the
+  // one reply that went over it, not the gigabyte asked for.
+  expect(t.server.outgoingBytes).toBeGreaterThan(0);
+  expect(t.server.outgoingBytes).toBeLessThanOrEqual(2 * 1024 * 1024 + 256 * 1024);
 
   // Others are still served.
   const c = await t.connect();
   expect(await c.exists("/big")).toBe(true);
   await c.close();
   transport.fail(new Error("done"));
+  // A client that goes away releases what was held for it.
+  await expect.poll(() => t.server.outgoingBytes).toBe(0);
+});
+
+it("a healthy client's replies stop counting once its socket has taken them", async () => {
+  const c = await t.connect();
+  await c.readFile("/big"); // 8 MiB of replies, read as fast as they come
+  await expect.poll(() => t.server.outgoingBytes).toBe(0);
+  expect(t.server.connectionCount).toBe(1);
+  await c.close();
 });

@@ -28,6 +28,7 @@ export type Handle = FileHandle | DirHandle;
 export class HandleTable {
   private readonly open = new Map<number, Handle>();
   private next = 1;
+  private ended = false;
 
   constructor(readonly max: number) {}
 
@@ -40,8 +41,17 @@ export class HandleTable {
     if (this.open.size >= this.max) throw new SftpError("FAILURE", `too many open handles (limit ${this.max})`);
   }
 
+  /**
+   * Takes an opened file or listing. A handle that cannot be taken (the table is full, or the
+   * session ended while it was being opened: its request was already in progress when the
+   * client vanished) is closed here, so no descriptor outlives its session.
+   */
   add(h: Handle): Uint8Array {
-    this.checkRoom();
+    if (this.ended || this.open.size >= this.max) {
+      void closeHandle(h).catch(() => {});
+      if (this.ended) throw new SftpError("FAILURE", "the session has ended");
+      this.checkRoom();
+    }
     while (this.open.has(this.next) || this.next === 0) this.next = (this.next + 1) >>> 0;
     const id = this.next;
     this.next = (this.next + 1) >>> 0;
@@ -82,6 +92,7 @@ export class HandleTable {
 
   /** Closes everything (the session ended). */
   async closeAll(): Promise<void> {
+    this.ended = true;
     const all = [...this.open.values()];
     this.open.clear();
     await Promise.all(all.map((h) => closeHandle(h).catch(() => {})));

@@ -54,6 +54,10 @@ export interface SftpServer {
   readonly port: number;
   /** `SHA256:…` of each host key, for clients to pin. */
   readonly hostKeyFingerprints: string[];
+  /** Clients connected now. */
+  readonly connectionCount: number;
+  /** Reply bytes held for clients that have not taken them yet (bounded by limits.outgoingBudget). */
+  readonly outgoingBytes: number;
   /** Stops listening, disconnects every client and closes their files. */
   close(): Promise<void>;
 }
@@ -72,13 +76,19 @@ export async function createSftpServer(options: SftpServerOptions): Promise<Sftp
     crypto: options.crypto,
     limits: options.limits,
     subsystems: {
-      sftp: (channel, ctx) => void SftpServerSession.start(channel, jail, ctx.username, sftpLimits),
+      sftp: (channel, ctx) => void SftpServerSession.start(channel, jail, ctx.username, sftpLimits, ctx.outgoing),
     },
   });
   return {
     host: ssh.host,
     port: ssh.port,
     hostKeyFingerprints: ssh.hostKeyFingerprints,
+    get connectionCount() {
+      return ssh.connectionCount;
+    },
+    get outgoingBytes() {
+      return ssh.outgoingBytes;
+    },
     close: () => ssh.close(),
   };
 }

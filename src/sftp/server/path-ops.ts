@@ -31,13 +31,14 @@ export async function open(ctx: ServerContext, r: p.OpenPacket): Promise<Uint8Ar
 export async function opendir(ctx: ServerContext, r: p.OpendirPacket): Promise<Uint8Array> {
   ctx.handles.checkRoom();
   const { file, host } = await ctx.jail.open(r.path, { read: true, directory: true });
+  let dir: Awaited<ReturnType<typeof fs.openDirectory>>;
   try {
-    const dir = await fs.openDirectory(file, host);
-    return encodeHandle(r.id, { handle: ctx.handles.add({ kind: "dir", dir, fd: file, host }) });
+    dir = await fs.openDirectory(file, host);
   } catch (e) {
     await file.close().catch(() => {});
     throw e;
   }
+  return encodeHandle(r.id, { handle: ctx.handles.add({ kind: "dir", dir, fd: file, host }) });
 }
 
 export async function stat(ctx: ServerContext, r: p.StatPacket): Promise<Uint8Array> {

@@ -8,11 +8,13 @@
  * requests are served (manual window), so a client that sends faster than the server works
  * stalls on its own window; each packet is limited by the framer, each reply by the READ and
  * READDIR caps, and a reply is handed to the channel (paced by the client's window) before the
- * next request is taken; after every MiB of replies the session also waits for the socket to
- * take them, so a client that stops reading cannot make the server queue replies without end.
+ * next request is taken. Replies are charged to the connection's outgoing budget: once it (or
+ * the server's total) is exceeded, the session waits for the socket to take them before it
+ * serves more, so clients that stop reading cannot make the server queue replies without end.
  */
 import { ProtocolError } from "../../errors.js";
 import type { Channel } from "../../ssh/connection/channel.js";
+import type { ConnectionBudget } from "../../ssh/server/outgoing-budget.js";
 import { PacketType, SFTP_VERSION, StatusCode } from "../constants.js";
 import { SftpFramer } from "../framing.js";
 import { decodeRequest, peekRequestId, type SftpRequest } from "../packet.js";
@@ -25,9 +27,6 @@ import { HandleTable } from "./handles.js";
 import type { Jail } from "./jail.js";
 import * as po from "./path-ops.js";
 
-/** Wait for the socket to take our replies after this many bytes of them. */
-const FLUSH_EVERY = 1024 * 1024;
-
 export class SftpServerSession {
   private readonly framer: SftpFramer;
   private readonly ctx: ServerContext;
@@ -35,21 +34,27 @@ export class SftpServerSession {
   private initialized = false;
   private eof = false;
   private ended = false;
+  /** Reply bytes charged to the outgoing budget and not yet known to be taken by the socket. */
   private unflushed = 0;
+  /** Of those, the bytes an idle-time flush check is waiting on (see settleWhenTaken). */
+  private settling = 0;
+  /** Counts settle() calls: a check started before one has nothing left to release. */
+  private settled = 0;
 
   private constructor(
     private readonly channel: Channel,
     jail: Jail,
     username: string,
     limits: SftpServerLimits,
+    private readonly outgoing: ConnectionBudget,
   ) {
     this.framer = new SftpFramer(limits.maxPacketLength);
     this.ctx = { jail, handles: new HandleTable(limits.maxOpenHandles), limits, username };
   }
 
   /** Serves SFTP on `channel` until it closes; every handle is closed at the end. */
-  static start(channel: Channel, jail: Jail, username: string, limits: SftpServerLimits): SftpServerSession {
-    const s = new SftpServerSession(channel, jail, username, limits);
+  static start(channel: Channel, jail: Jail, username: string, limits: SftpServerLimits, outgoing: ConnectionBudget): SftpServerSession {
+    const s = new SftpServerSession(channel, jail, username, limits, outgoing);
     channel.manualWindow = true;
     channel.onData = (chunk) => s.onData(chunk);
     channel.onEof = () => {
@@ -85,7 +90,10 @@ export class SftpServerSession {
       } catch {
         return void this.end(); // oversized or zero-length packet: the stream cannot be parsed further
       }
-      if (!packet) break;
+      if (!packet) {
+        this.settleWhenTaken();
+        break;
+      }
       let reply: Uint8Array | undefined;
       try {
         reply = await this.serve(packet);
@@ -93,12 +101,14 @@ export class SftpServerSession {
         return void this.end(); // a protocol violation that has no request id to answer
       }
       try {
+        // Charged before the write: a reply waiting on the client's window is held too.
+        this.unflushed += reply.length;
+        const over = this.outgoing.charge(reply.length);
         await this.channel.write(reply);
         // A client that stops reading its socket must not make us queue replies without end.
-        this.unflushed += reply.length;
-        if (this.unflushed >= FLUSH_EVERY) {
-          this.unflushed = 0;
+        if (over) {
           await this.channel.flushed();
+          this.settle();
         }
       } catch {
         return void this.end();
@@ -162,10 +172,37 @@ export class SftpServerSession {
     }
   }
 
+  /** What this session charged has been taken by the connection (or dropped with it). */
+  private settle(): void {
+    this.outgoing.release(this.unflushed);
+    this.unflushed = 0;
+    this.settling = 0;
+    this.settled++;
+  }
+
+  /**
+   * Idle, with replies charged: release them once the socket has taken them, so the budget
+   * counts what clients really hold rather than what a session sent since it last went over
+   * (stale charges would make the server look over its total and slow everyone down).
+   */
+  private settleWhenTaken(): void {
+    const n = this.unflushed - this.settling;
+    if (n <= 0) return;
+    this.settling += n;
+    const round = this.settled;
+    this.channel.flushed().then(() => {
+      if (this.settled !== round) return; // settle() (over budget, or end) released it already
+      this.settling -= n;
+      this.unflushed -= n;
+      this.outgoing.release(n);
+    }, () => {});
+  }
+
   /** Ends the session: closes every handle and the channel. Idempotent. */
   async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    this.settle(); // including what an idle-time check is still waiting on
     await this.ctx.handles.closeAll();
     await this.channel.close().catch(() => {});
   }

@@ -251,7 +251,7 @@ export class Channel {
     while (this.sendQueue.length > 0 && this.remoteWindow > 0 && !this.closed && !this.sentClose) {
       const room = Math.min(this.remoteWindow, this.remoteMaxPacket);
       const parts: Uint8Array[] = [];
-      const sent: ((v: void) => void)[] = [];
+      const sent: ReturnType<typeof deferred<void>>[] = [];
       let n = 0;
       while (n < room && this.sendQueue.length > 0) {
         const head = this.sendQueue[0]!;
@@ -261,13 +261,21 @@ export class Channel {
         n += k;
         if (head.data.length === 0) {
           const done = this.sendQueue.shift()!.done;
-          if (done) sent.push(done.resolve);
+          if (done) sent.push(done);
         }
       }
-      // Header and data go down as parts: the packet layer copies the data once, into the packet.
-      this.host.send(this.header(MSG.CHANNEL_DATA).uint32(n).finish(), ...parts);
+      try {
+        // Header and data go down as parts: the packet layer copies the data once, into the packet.
+        this.host.send(this.header(MSG.CHANNEL_DATA).uint32(n).finish(), ...parts);
+      } catch (e) {
+        // The connection closed under us (its final flush runs this pump before the channel
+        // hears of the close): the writes taken off the queue for this message fail too, or
+        // their callers would wait for ever.
+        for (const d of sent) d.reject(e);
+        throw e;
+      }
       this.remoteWindow -= n;
-      for (const resolve of sent) resolve();
+      for (const d of sent) d.resolve();
     }
     if (this.sendQueue.length === 0 && this.eofRequested && !this.eofSent && !this.closed) {
       this.eofSent = true;

@@ -128,19 +128,31 @@ export class Connection {
   }
 
   /**
-   * Sends keepalive@openssh.com every `intervalMs`; after `maxMissed` unanswered in a row the
-   * connection is failed, like ssh(1)'s ServerAliveInterval / ServerAliveCountMax.
+   * Bounds a silent peer, like ssh(1)'s ServerAliveInterval / ServerAliveCountMax: every
+   * `intervalMs` with nothing at all received since the last check, keepalive@openssh.com is
+   * sent and counted; when `maxMissed` have gone unanswered and still nothing has arrived, the
+   * connection fails with KEEPALIVE_TIMEOUT. Any packet received resets the count (as OpenSSH
+   * does), so a busy connection sends none, and a slow link whose replies queue behind bulk
+   * data is not mistaken for a dead one. A peer silent from a packet on fails within
+   * (maxMissed + 2) × intervalMs.
    */
   startKeepalive(intervalMs: number, maxMissed = 3): void {
     if (intervalMs <= 0 || this.keepalive) return;
-    let outstanding = 0;
+    let missed = 0;
+    let seen = this.transport.packetsReceived;
     this.keepalive = setInterval(() => {
-      if (outstanding >= maxMissed) {
+      if (this.transport.packetsReceived !== seen) {
+        seen = this.transport.packetsReceived;
+        missed = 0;
+        return;
+      }
+      if (missed >= maxMissed) {
         this.transport.fail(new ConnectionError("KEEPALIVE_TIMEOUT", `no answer to ${maxMissed} keepalives in a row; the server is unreachable`));
         return;
       }
-      outstanding++;
-      this.globalRequest("keepalive@openssh.com", true).then(() => (outstanding = 0), () => {});
+      missed++;
+      // The answer itself is a packet received; a rejection means the connection is over.
+      this.globalRequest("keepalive@openssh.com", true).catch(() => {});
     }, intervalMs);
     // A keepalive timer alone must not keep a process alive (Node, Deno and Bun all have unref).
     (this.keepalive as { unref?: () => void }).unref?.();

@@ -24,6 +24,7 @@ import { Transport } from "../transport/transport.js";
 import { serveAuthentication, type AuthMethod, type Authenticate } from "./auth.js";
 import { parseAuthorizedKeys } from "./authorized-keys.js";
 import { hostKeyAlgorithms, loadHostKeys, type HostKeyInput } from "./host-keys.js";
+import { DEFAULT_OUTGOING_BUDGET, OutgoingBudget, type OutgoingBudgetLimits } from "./outgoing-budget.js";
 import { serveSessions, type SubsystemHandler } from "./sessions.js";
 
 export interface SshServerLimits {
@@ -44,6 +45,19 @@ export interface SshServerLimits {
   maxConnections?: number;
   /** Session channels per connection (default 8). */
   maxSessions?: number;
+  /**
+   * Outgoing data the server may hold for clients that do not take it (a zero window, a client
+   * that stopped reading): per connection and in total (defaults 2 MiB and 64 MiB); see
+   * outgoing-budget.ts.
+   */
+  outgoingBudget?: Partial<OutgoingBudgetLimits>;
+  /**
+   * After authentication, check for signs of life from the client this often (ms), like sshd's
+   * ClientAliveInterval: after 3 keepalives unanswered with nothing else received, the
+   * connection is dropped, so a client that vanished without a FIN or RST (cable, NAT, a
+   * suspended laptop) does not hold its slot and memory for ever. Default 15 s; 0 turns it off.
+   */
+  keepaliveIntervalMs?: number;
   /** Re-exchange keys after this many bytes in one direction (default 1 GiB) or this long (1 h). */
   rekeyAfterBytes?: number;
   rekeyAfterMs?: number;
@@ -77,6 +91,8 @@ export interface SshServer {
   readonly hostKeyFingerprints: string[];
   /** Connections open now. */
   readonly connectionCount: number;
+  /** Outgoing bytes held for clients that have not taken them yet (see outgoingBudget). */
+  readonly outgoingBytes: number;
   /** Stops listening and disconnects every client. */
   close(): Promise<void>;
 }
@@ -110,7 +126,9 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
     maxConnections: l.maxConnections ?? 256,
     maxSessions: l.maxSessions ?? 8,
     idleTimeoutMs: l.idleTimeoutMs ?? 0,
+    keepaliveIntervalMs: l.keepaliveIntervalMs ?? 15_000,
   };
+  const outgoing = new OutgoingBudget({ ...DEFAULT_OUTGOING_BUDGET, ...l.outgoingBudget });
   const authorized = authorizedKeysLookup(options.authorizedKeys);
   const methods = options.authMethods ?? (["publickey", "password"] as const);
   const live = new Set<Live>();
@@ -168,7 +186,8 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
           }
           : (m) => connection.handle(m);
       });
-      serveSessions(connection, { username, remoteAddress: accepted.remoteAddress }, {
+      connection.startKeepalive(limits.keepaliveIntervalMs);
+      serveSessions(connection, { username, remoteAddress: accepted.remoteAddress, outgoing: outgoing.connection() }, {
         subsystems: options.subsystems,
         maxSessions: limits.maxSessions,
         windowSize: 4 * 1024 * 1024,
@@ -186,6 +205,9 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
     hostKeyFingerprints: hostKeys.map((k) => k.publicKey.fingerprint),
     get connectionCount() {
       return live.size;
+    },
+    get outgoingBytes() {
+      return outgoing.total;
     },
     async close() {
       const closing = listener.close();

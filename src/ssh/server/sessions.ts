@@ -6,11 +6,14 @@
  */
 import type { Channel } from "../connection/channel.js";
 import type { Connection } from "../connection/connection.js";
+import type { ConnectionBudget } from "./outgoing-budget.js";
 
 /** What a subsystem is told about its connection. */
 export interface SubsystemContext {
   username: string;
   remoteAddress: string;
+  /** This connection's share of the server's budget for outgoing data (outgoing-budget.ts). */
+  outgoing: ConnectionBudget;
 }
 
 /** Takes over a channel once its subsystem request is accepted (it sets onData, onClose, …). */

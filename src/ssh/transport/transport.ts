@@ -92,6 +92,7 @@ export class Transport {
   private firstKexComplete = false;
   private heldBack: Uint8Array[] = [];
   private bytesSinceKex = 0;
+  private received = 0;
   private lastKexAt = Date.now();
   private closeError: SshError | undefined;
   private closedFlag = false;
@@ -104,6 +105,11 @@ export class Transport {
     this.writer = new PacketWriter(socket, (e) => this.fail(e));
     this.reader = new PacketReader(socket, this.peer, () => !this.kex);
     this.firstKexDone.promise.catch(() => {});
+  }
+
+  /** Packets received so far (of any type): what keepalives watch for signs of life. */
+  get packetsReceived(): number {
+    return this.received;
   }
 
   get closed(): boolean {
@@ -268,6 +274,7 @@ export class Transport {
       for (;;) {
         const payload = await this.reader.next();
         if (this.closedFlag) return;
+        this.received++;
         await this.dispatch(payload);
       }
     } catch (e) {
