@@ -21,7 +21,8 @@ import {
 } from "./packets/path.js";
 import { expectAttrs, expectExtendedReply, expectHandle, expectNames, expectOk, expectOneName, SftpSession } from "./session.js";
 import { readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from "./streams.js";
-import { download, upload, type DownloadOptions, type UploadOptions } from "./transfers.js";
+import { downloadFile, uploadFile } from "./segmented.js";
+import type { DownloadOptions, UploadOptions } from "./transfers.js";
 import { joinPath, parentPath } from "./paths.js";
 import { downloadDir, uploadDir, type DirTransferOptions, type DirTransferResult } from "./transfers-dir.js";
 
@@ -225,12 +226,12 @@ export class SftpClient {
 
   /** Uploads a local file; atomic by default (temp name in the target directory, then rename). */
   upload(localPath: string, remotePath: string, options: UploadOptions = {}): Promise<void> {
-    return upload(this, localPath, remotePath, options);
+    return uploadFile(this, localPath, remotePath, options);
   }
 
   /** Downloads to a local temp file, renamed into place when complete. */
   download(remotePath: string, localPath: string, options: DownloadOptions = {}): Promise<void> {
-    return download(this, remotePath, localPath, options);
+    return downloadFile(this, remotePath, localPath, options);
   }
 
   /** Uploads a local directory tree, `concurrency` files at a time (default 4). */

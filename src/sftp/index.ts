@@ -2,7 +2,9 @@
 export { SftpClient, type DirEntry } from "./client.js";
 export { SftpFile, type OpenMode } from "./file.js";
 export { Stats, type Attrs } from "./attrs.js";
-export type { Progress, UploadOptions, DownloadOptions } from "./transfers.js";
+export type { Progress, UploadOptions, DownloadOptions, StreamOptions } from "./transfers.js";
+export { AUTO_MIN_SIZE } from "./segmented.js";
+export { AUTO_MAX_STREAMS, MAX_STREAMS } from "./segments.js";
 export type { DirTransferOptions, DirTransferResult } from "./transfers-dir.js";
 export type { ReadStreamOptions, WriteStreamOptions } from "./streams.js";
 export type { StatvfsReply } from "./extensions/statvfs.js";

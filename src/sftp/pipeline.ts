@@ -69,6 +69,11 @@ export class PipelinedReader {
     this.session.recycle(chunk.data);
   }
 
+  /** Every read of a bounded range has been requested (a short read may still ask for its rest). */
+  get allIssued(): boolean {
+    return this.options.end !== undefined && this.nextOffset >= this.options.end;
+  }
+
   /** Stops issuing reads; replies still in flight are ignored. */
   stop(): void {
     this.done = true;

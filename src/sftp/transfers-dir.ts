@@ -6,6 +6,7 @@
 import { listLocal, mkdirLocal, statLocal } from "../platform/local-files.js";
 import type { SftpClient } from "./client.js";
 import { joinPath } from "./paths.js";
+import { streamsForSize } from "./segmented.js";
 import type { Progress } from "./transfers.js";
 
 export interface DirTransferOptions {
@@ -13,6 +14,8 @@ export interface DirTransferOptions {
   concurrency?: number;
   onProgress?: (p: Progress & { file: string }) => void;
   signal?: AbortSignal;
+  /** Streams for each large file (see UploadOptions.streams); small files always take one. */
+  streams?: number | "auto";
 }
 
 export interface DirTransferResult {
@@ -56,7 +59,7 @@ async function planRemote(client: SftpClient, remoteDir: string, localDir: strin
 async function runPlan(
   plan: Plan,
   options: DirTransferOptions,
-  move: (from: string, to: string, onBytes: (n: number) => void) => Promise<void>,
+  move: (from: string, to: string, size: number, onBytes: (n: number) => void) => Promise<void>,
 ): Promise<DirTransferResult> {
   const total = plan.files.reduce((n, f) => n + f.size, 0);
   let transferred = 0;
@@ -67,7 +70,7 @@ async function runPlan(
       const f = plan.files[next++]!;
       let seen = 0;
       try {
-        await move(f.from, f.to, (n) => {
+        await move(f.from, f.to, f.size, (n) => {
           transferred += n - seen;
           seen = n;
           options.onProgress?.({ transferred, total: Math.max(total, transferred), file: f.from });
@@ -86,14 +89,14 @@ export async function uploadDir(client: SftpClient, localDir: string, remoteDir:
   const plan: Plan = { dirs: [], files: [], skipped: [] };
   await planLocal(localDir, remoteDir, plan);
   for (const d of plan.dirs) await client.mkdir(d, { recursive: true });
-  return runPlan(plan, options, (from, to, onBytes) =>
-    client.upload(from, to, { signal: options.signal, onProgress: (p) => onBytes(p.transferred) }));
+  return runPlan(plan, options, (from, to, size, onBytes) =>
+    client.upload(from, to, { signal: options.signal, streams: streamsForSize(size, options.streams), onProgress: (p) => onBytes(p.transferred) }));
 }
 
 export async function downloadDir(client: SftpClient, remoteDir: string, localDir: string, options: DirTransferOptions = {}): Promise<DirTransferResult> {
   const plan: Plan = { dirs: [], files: [], skipped: [] };
   await planRemote(client, remoteDir, localDir, plan);
   for (const d of plan.dirs) await mkdirLocal(d);
-  return runPlan(plan, options, (from, to, onBytes) =>
-    client.download(from, to, { signal: options.signal, onProgress: (p) => onBytes(p.transferred) }));
+  return runPlan(plan, options, (from, to, size, onBytes) =>
+    client.download(from, to, { signal: options.signal, streams: streamsForSize(size, options.streams), onProgress: (p) => onBytes(p.transferred) }));
 }

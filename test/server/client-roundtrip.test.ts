@@ -6,11 +6,12 @@
 import { readFile, writeFile, lstat, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { SftpError } from "../../src/errors.js";
 import type { SftpClient } from "../../src/sftp/client.js";
 import { sftpClientContract, text } from "../sftp/client-contract.js";
-import { startTestServer, type TestServer } from "./helpers.js";
+import { segmentedContract, watchSessions } from "../sftp/segmented-contract.js";
+import { randomBytes, startTestServer, type TestServer } from "./helpers.js";
 
 describe("our client against the embedded server", () => {
   let t: TestServer;
@@ -38,6 +39,7 @@ describe("our client against the embedded server", () => {
     () => ({ sftp, dir, local, connectAnother: () => t.connect(), serverFile: (p) => readFile(join(t.root, p)) }),
     { bigMiB: 64, smallFiles: 300, smallConcurrency: 32, killMiB: 16, killAfterMiB: 2 },
   );
+  segmentedContract(() => ({ sftp, dir, local, connectAnother: () => t.connect(), serverFile: (p) => readFile(join(t.root, p)) }));
 
   it("negotiates strict kex, announces the extensions and limits", () => {
     expect(sftp.ssh.strictKex).toBe(true);
@@ -158,3 +160,30 @@ describe("our client against the embedded server", () => {
     expect(text(await sftp.readFile(`${dir}/f`))).toBe("x");
   });
 });
+
+describe("segmented transfers when the server refuses more sessions", () => {
+  it("carries on with the sessions the server allows, byte-identical", { timeout: 60_000 }, async () => {
+    const t = await startTestServer({ limits: { authFailureDelayMs: 20, maxSessions: 2 } });
+    const local = await mkdtemp(join(tmpdir(), "sftp-local-"));
+    try {
+      const sftp = await t.connect();
+      const data = randomBytes(20 * 1024 * 1024);
+      await writeFile(join(local, "a.bin"), data);
+      const sessions = watchSessions();
+      await sftp.upload(join(local, "a.bin"), "/a.bin", { streams: 6 });
+      // The one more session the server allows was used; the refused tries stopped the opening.
+      expect(sessions.opened).toHaveLength(1);
+      expect(sessions.refused).toBeGreaterThan(0);
+      expect(Buffer.compare(await readFile(join(t.root, "a.bin")), data)).toBe(0);
+      await sftp.download("/a.bin", join(local, "b.bin"), { streams: 6 });
+      expect(Buffer.compare(await readFile(join(local, "b.bin")), data)).toBe(0);
+      expect(sessions.opened).toHaveLength(2);
+      await sftp.close();
+      vi.restoreAllMocks();
+    } finally {
+      await t.stop();
+      await rm(local, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -1,0 +1,320 @@
+/**
+ * Uploads and downloads of one file over several streams (segments.ts schedules them), with the
+ * guarantees of the single-stream transfers in transfers.ts: the data goes to a temporary file
+ * renamed over the target only when every range is done, nothing partial stays under the target
+ * name, and on failure the temporary file is removed, unless `resume` keeps it for the next try.
+ *
+ * Each range is written in order within its stream, since some servers fragment or mishandle
+ * writes far ahead of the end of file. With `resume`, the ranges done are recorded in a small file
+ * beside the partial one (`<partial>.ranges`), and every recorded range is checked against the
+ * source again (its last bytes, as a single-stream resume checks its tail) before it is reused.
+ */
+import { SftpError, SshError } from "../errors.js";
+import { openLocal, removeLocal, renameLocal, statLocal, statLocalIfExists, type LocalFile } from "../platform/local-files.js";
+import { bytesEqual } from "../util/bytes.js";
+import type { SftpClient } from "./client.js";
+import { baseName, joinPath, parentPath } from "./paths.js";
+import { closeLanes, runSegments, type Lane } from "./segments.js";
+import {
+  checkAbort, download, readLocalRange, resumeOffset, tempSuffix, unlessAborted, upload,
+  type DownloadOptions, type UploadOptions,
+} from "./transfers.js";
+
+/** Under "auto", files smaller than this move over one stream: the probing would cost more than it gains. */
+export const AUTO_MIN_SIZE = 16 * 1024 * 1024;
+const MiB = 1024 * 1024;
+/** Local reads of an upload are this large; the pipeline splits them into SFTP writes. */
+const LOCAL_CHUNK = MiB;
+/** How much of each recorded range is compared with the source before it is reused. */
+const CHECK_TAIL = 64 * 1024;
+/** A resume record larger than this is not ours: it is ignored (and the transfer starts over). */
+const RECORD_MAX = 1024 * 1024;
+
+/**
+ * The `streams` to pass for a file of known size: one under "auto" below AUTO_MIN_SIZE, so callers
+ * that already know the size (directory plans) spare the transfer its size check.
+ */
+export function streamsForSize(size: number, streams: number | "auto" | undefined): number | "auto" {
+  const s = streams ?? "auto";
+  return s === "auto" && size < AUTO_MIN_SIZE ? 1 : s;
+}
+
+/** The partial file of a resumable upload (transfers.ts uses the same name). */
+function resumePartPath(remotePath: string): string {
+  return joinPath(parentPath(remotePath), `.${baseName(remotePath)}.resume.part`);
+}
+
+/** Range size: about 64 ranges a file, between 4 and 64 MiB, so streams finish close together. */
+export function segmentSize(total: number): number {
+  return Math.min(64 * MiB, Math.max(4 * MiB, Math.ceil(total / 64 / MiB) * MiB));
+}
+
+/** Where the ranges done so far are recorded: `<partial>.ranges`, on the side the partial is. */
+interface RecordStore {
+  read(): Promise<Uint8Array | undefined>;
+  write(data: Uint8Array): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/** The record's ranges, if it is well formed and for a source of this size; else undefined. */
+export function decodeRecord(bytes: Uint8Array | undefined, total: number): { segment: number; done: number[] } | undefined {
+  if (!bytes || bytes.length > RECORD_MAX) return undefined;
+  let r: unknown;
+  try {
+    r = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    return undefined;
+  }
+  const { size, segment, done } = (r ?? {}) as { size?: unknown; segment?: unknown; done?: unknown };
+  if (size !== total || !Number.isSafeInteger(segment) || (segment as number) < 1 || !Array.isArray(done)) return undefined;
+  const count = Math.ceil(total / (segment as number));
+  if (!done.every((i) => Number.isSafeInteger(i) && i >= 0 && i < count)) return undefined;
+  return { segment: segment as number, done: [...new Set(done as number[])] };
+}
+
+export function encodeRecord(total: number, segment: number, done: Iterable<number>): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ size: total, segment, done: [...done].sort((a, b) => a - b) }));
+}
+
+/**
+ * The ranges still to move, given a partial copy: those the record lists whose tails match the
+ * source are done; without a record (a single-stream partial), the ranges inside its verified
+ * prefix are.
+ */
+async function pendingRanges(
+  total: number,
+  partialSize: number | undefined,
+  record: RecordStore | undefined,
+  readPartial: (offset: number, length: number) => Promise<Uint8Array>,
+  readSource: (offset: number, length: number) => Promise<Uint8Array>,
+): Promise<{ segment: number; pending: number[]; done: Set<number> }> {
+  let segment = segmentSize(total);
+  const done = new Set<number>();
+  if (partialSize !== undefined && record) {
+    const rec = decodeRecord(await record.read().catch(() => undefined), total);
+    if (rec) {
+      segment = rec.segment;
+      for (const i of rec.done) {
+        const end = Math.min(total, (i + 1) * segment);
+        const length = Math.min(CHECK_TAIL, end - i * segment);
+        if (end > partialSize) continue;
+        const [a, b] = await Promise.all([readPartial(end - length, length), readSource(end - length, length)]);
+        if (a.length === length && bytesEqual(a, b)) done.add(i);
+      }
+    } else {
+      const prefix = await resumeOffset(partialSize, total, readPartial, readSource);
+      for (let i = 0; (i + 1) * segment <= prefix; i++) done.add(i);
+    }
+  }
+  const count = Math.ceil(total / segment);
+  const pending = Array.from({ length: count }, (_, i) => i).filter((i) => !done.has(i));
+  return { segment, pending, done };
+}
+
+/** Records each finished range, one write at a time, when the transfer is resumable. */
+function recorder(store: RecordStore | undefined, total: number, segment: number, done: Set<number>): ((i: number) => Promise<void>) | undefined {
+  if (!store) return undefined;
+  let chain = Promise.resolve();
+  return (i) => {
+    done.add(i);
+    const data = encodeRecord(total, segment, done);
+    chain = chain.then(() => store.write(data));
+    return chain;
+  };
+}
+
+function bytesIn(segment: number, total: number, done: Set<number>): number {
+  let n = 0;
+  for (const i of done) n += Math.min(total, (i + 1) * segment) - i * segment;
+  return n;
+}
+
+/** `upload()` with `streams`: one stream for small files under "auto", else segmented. */
+export async function uploadFile(client: SftpClient, localPath: string, remotePath: string, options: UploadOptions = {}): Promise<void> {
+  checkAbort(options.signal);
+  const info = await statLocal(localPath);
+  const streams = streamsForSize(info.size, options.streams);
+  // A segmented partial may have holes: only its ranges record can resume it, whatever `streams`.
+  const segmentedPartial = async () => options.resume === true && (await client.exists(`${resumePartPath(remotePath)}.ranges`));
+  if (streams === 1 && !(await segmentedPartial())) return upload(client, localPath, remotePath, options);
+  const src = await openLocal(localPath, "r");
+  try {
+    await segmentedUpload(client, src, info, remotePath, streams, options);
+  } finally {
+    await src.close();
+  }
+}
+
+async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size: number; mode: number }, remotePath: string, streams: number | "auto", options: UploadOptions): Promise<void> {
+  const resume = options.resume ?? false;
+  const atomic = resume || (options.atomic ?? true);
+  const target = resume ? resumePartPath(remotePath) : atomic ? joinPath(parentPath(remotePath), `.${baseName(remotePath)}.${tempSuffix()}.part`) : remotePath;
+  const recordPath = `${target}.ranges`;
+  const store: RecordStore | undefined = resume
+    ? {
+        read: async () => ((await client.stat(recordPath)).size ?? 0) <= RECORD_MAX ? client.readFile(recordPath) : undefined,
+        write: (data) => client.writeFile(recordPath, data),
+        remove: () => client.remove(recordPath).catch((e: unknown) => {
+          if ((e as SftpError).code !== "NO_SUCH_FILE") throw e;
+        }),
+      }
+    : undefined;
+  let lanes: Lane[] = [];
+  try {
+    const partial = resume ? await client.stat(target).catch(() => undefined) : undefined;
+    const existing = partial?.isFile() ? await client.open(target, "r") : undefined;
+    let plan;
+    try {
+      plan = await pendingRanges(info.size, existing ? partial?.size ?? 0 : undefined, store, (o, l) => existing!.read(o, l), (o, l) => readLocalRange(src, o, l));
+    } finally {
+      await existing?.close();
+    }
+    // Start over: a fresh (truncated) file, and no record that could outlive it.
+    if (plan.done.size === 0) {
+      await store?.remove();
+      await (await client.open(target, "w", { permissions: options.mode ?? info.mode & 0o7777 })).close();
+    }
+    lanes = await runSegments(client, {
+      total: info.size,
+      segment: plan.segment,
+      pending: plan.pending,
+      already: bytesIn(plan.segment, info.size, plan.done),
+      streams,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      rangeDone: recorder(store, info.size, plan.segment, plan.done),
+      move: async (lane, start, end, moved, drained, signal) => {
+        lane.file ??= await unlessAborted(lane.client.open(target, "r+"), signal);
+        const writer = lane.file.writer({ offset: start, maxInFlight: options.maxInFlight });
+        const buf = new Uint8Array(Math.min(LOCAL_CHUNK, end - start));
+        try {
+          for (let position = start; position < end; ) {
+            checkAbort(signal);
+            const n = await src.read(buf.subarray(0, Math.min(buf.length, end - position)), position);
+            if (n === 0) throw new SshError("LOCAL_CHANGED", `the local file shrank during the upload (expected ${info.size} bytes)`);
+            // write() resolves once `buf` is encoded, so the buffer is reusable after it.
+            await unlessAborted(writer.write(buf.subarray(0, n)), signal);
+            position += n;
+            moved(n);
+          }
+          // Every WRITE is sent: the lane's next range may start while these are acknowledged.
+          drained();
+          await unlessAborted(writer.flush(), signal);
+        } catch (e) {
+          writer.stop(e);
+          throw e;
+        }
+      },
+    });
+    await closeLanes(lanes, options.signal);
+    checkAbort(options.signal);
+    if (atomic) await unlessAborted(client.rename(target, remotePath, { overwrite: true }), options.signal);
+    await store?.remove().catch(() => {});
+  } catch (e) {
+    // A resumable upload keeps its partial file and record for the next attempt.
+    if (atomic && !resume) await unlessAborted(client.remove(target), options.signal).catch(() => {});
+    throw e;
+  }
+}
+
+/** `download()` with `streams`: one stream for small files under "auto", else segmented. */
+export async function downloadFile(client: SftpClient, remotePath: string, localPath: string, options: DownloadOptions = {}): Promise<void> {
+  checkAbort(options.signal);
+  const resume = options.resume ?? false;
+  const temp = `${localPath}.${resume ? "resume" : tempSuffix()}.part`;
+  // A segmented partial may have holes: only its ranges record can resume it, whatever `streams`.
+  const segmentedPartial = resume && (await statLocalIfExists(`${temp}.ranges`)) !== undefined;
+  if (options.streams === 1 && !segmentedPartial) return download(client, remotePath, localPath, options);
+  const total = (await unlessAborted(client.stat(remotePath), options.signal)).size ?? 0;
+  const streams = streamsForSize(total, options.streams);
+  if (streams === 1 && !segmentedPartial) return download(client, remotePath, localPath, options);
+  const recordPath = `${temp}.ranges`;
+  const store: RecordStore | undefined = resume
+    ? {
+        read: async () => {
+          const s = await statLocalIfExists(recordPath);
+          if (!s || s.size > RECORD_MAX) return undefined;
+          const f = await openLocal(recordPath, "r");
+          try {
+            return await readLocalRange(f, 0, s.size);
+          } finally {
+            await f.close();
+          }
+        },
+        write: async (data) => {
+          const f = await openLocal(recordPath, "w");
+          try {
+            await f.write(data, 0);
+          } finally {
+            await f.close();
+          }
+        },
+        remove: () => removeLocal(recordPath),
+      }
+    : undefined;
+  let dst: LocalFile | undefined;
+  try {
+    const partial = resume ? await statLocalIfExists(temp) : undefined;
+    if (partial?.isFile) dst = await openLocal(temp, "r+");
+    const first = await unlessAborted(client.open(remotePath, "r"), options.signal);
+    let plan;
+    try {
+      plan = await pendingRanges(total, dst ? partial!.size : undefined, store, (o, l) => readLocalRange(dst!, o, l), (o, l) => first.read(o, l));
+    } catch (e) {
+      await first.close().catch(() => {});
+      throw e;
+    }
+    if (plan.done.size === 0) {
+      await store?.remove();
+      await dst?.close();
+      dst = await openLocal(temp, "w");
+    }
+    const out = dst!;
+    const lanes = await runSegments(client, {
+      total,
+      segment: plan.segment,
+      pending: plan.pending,
+      already: bytesIn(plan.segment, total, plan.done),
+      streams,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      rangeDone: recorder(store, total, plan.segment, plan.done),
+      move: async (lane, start, end, moved, drained, signal) => {
+        if (lane.client === client && !lane.file) lane.file = first;
+        lane.file ??= await unlessAborted(lane.client.open(remotePath, "r"), signal);
+        const reader = lane.file.reader({ start, end, maxInFlight: options.maxInFlight });
+        let position = start;
+        try {
+          const next = () => unlessAborted(reader.next(), signal);
+          for (let c = await next(); c; c = await next()) {
+            await out.write(c.data, c.offset);
+            position = c.offset + c.data.length;
+            moved(c.data.length);
+            reader.recycle(c);
+            if (reader.allIssued) drained();
+          }
+        } finally {
+          reader.stop();
+        }
+        if (position < end) throw new SftpError("FAILURE", `the file shrank during the download (ended at ${position} of ${total} bytes)`, remotePath);
+      },
+    }).catch(async (e: unknown) => {
+      // The main lane's handle may never have been given to a lane.
+      await first.close().catch(() => {});
+      throw e;
+    });
+    // Every range may have been resumed, leaving the first handle unused by any lane.
+    if (!lanes.some((l) => l.file === first)) await unlessAborted(first.close(), options.signal);
+    await closeLanes(lanes, options.signal);
+    await out.truncate(total);
+    await out.close();
+    dst = undefined;
+    checkAbort(options.signal);
+    await renameLocal(temp, localPath);
+    await store?.remove().catch(() => {});
+  } catch (e) {
+    await dst?.close().catch(() => {});
+    if (!resume) await removeLocal(temp).catch(() => {});
+    throw e;
+  }
+}

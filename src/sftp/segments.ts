@@ -1,0 +1,264 @@
+/**
+ * The scheduler behind segmented transfers: byte ranges of one file handed to several SFTP
+ * sessions ("streams") on the same SSH connection. Each SFTP session runs on its own channel, and
+ * each channel has its own flow-control window (RFC 4254 §5.2): sshd gives a session channel
+ * 2 MiB (CHAN_SES_WINDOW_DEFAULT), so one channel carries at most 2 MiB per round trip whatever
+ * the link could take. N streams carry N windows.
+ *
+ * Direction-neutral: the caller says how one range moves over one stream (segmented.ts). Here:
+ * which stream takes which range, retrying a failed stream's range on another, opening streams
+ * (all at once for a fixed count; one by one while throughput grows for "auto"), progress, abort.
+ */
+import type { SftpError } from "../errors.js";
+import { SftpClient } from "./client.js";
+import type { SftpFile } from "./file.js";
+import { abortError, unlessAborted, type Progress } from "./transfers.js";
+
+/** One stream: an SFTP session and the handle it holds on the file being moved. */
+export interface Lane {
+  client: SftpClient;
+  /** Opened by the first range this lane moves; closed when the transfer ends. */
+  file?: SftpFile;
+  /** Sessions the transfer opened itself (closed at its end), not the caller's. */
+  own: boolean;
+  /** Set after a range failed on it: it takes no more ranges. */
+  failed?: boolean;
+  /** Set when "auto" found it did not raise throughput: it finishes its range and takes no more. */
+  retired?: boolean;
+  /** Ranges moving on it now: one, or two while the newer starts behind the older's last requests. */
+  moving?: number;
+  /** Its newest range has sent all its requests: the next range may start behind them. */
+  drained?: boolean;
+}
+
+export interface SegmentPlan {
+  total: number;
+  /** Bytes per range (the last one may be shorter). */
+  segment: number;
+  /** Indexes of the ranges still to move, in file order. */
+  pending: number[];
+  /** Bytes already in place (resumed ranges), counted in progress. */
+  already: number;
+  streams: number | "auto";
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /**
+   * Moves [start, end) over `lane`, calling `moved` as bytes land and `drained` once every
+   * request of the range has been sent (the lane's next range then starts right behind them, so a
+   * range boundary costs no round trip); stops when `signal` fires.
+   */
+  move(lane: Lane, start: number, end: number, moved: (n: number) => void, drained: () => void, signal: AbortSignal): Promise<void>;
+  /** Range `i` is complete (for the resume record). */
+  rangeDone?(i: number): Promise<void>;
+}
+
+/** "auto" opens at most this many streams: sshd allows 10 sessions a connection (MaxSessions). */
+export const AUTO_MAX_STREAMS = 8;
+/** An explicit count is capped here too: every stream holds a channel and a handle on the server. */
+export const MAX_STREAMS = 16;
+/** How often "auto" measures throughput to decide on one more stream (at least; longer links measure longer). */
+const PROBE_MS = 500;
+/** "auto" keeps adding streams while each raises throughput by at least this factor. */
+const GAIN = 1.15;
+/** A range that failed on this many streams fails the transfer. */
+const MAX_RANGE_ATTEMPTS = 3;
+
+type Event =
+  | { kind: "range"; lane: Lane; i: number; moved: number; error?: unknown }
+  | { kind: "lane"; lane?: Lane; error?: unknown }
+  | { kind: "tick" }
+  | { kind: "drained" };
+
+/**
+ * Moves every pending range, `main` first and more streams as the plan allows. Resolves with the
+ * lanes used (the caller closes their files before finishing); rejects with the error that ended
+ * the transfer, after every range in flight has stopped and the streams it opened are closed.
+ */
+export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<Lane[]> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(plan.signal?.reason);
+  plan.signal?.addEventListener("abort", onAbort, { once: true });
+  const lanes: Lane[] = [{ client: main, own: false }];
+  const running = new Map<number, Promise<Event>>();
+  const attempts = new Map<number, number>();
+  /** Ranges moving, over all lanes. */
+  let moving = 0;
+  // A range's `drained` call wakes the loop so its lane can take the next range.
+  let wake: () => void = () => {};
+  let woken = new Promise<Event>((resolve) => (wake = () => resolve({ kind: "drained" })));
+  const free = (l: Lane) => !l.failed && !l.retired && ((l.moving ?? 0) === 0 || (l.moving === 1 && l.drained === true));
+  let nextTask = 0;
+  /** The range each lane took last: only its `drained` lets the lane take another. */
+  const newest = new Map<Lane, number>();
+  let moved = plan.already;
+  let failure: unknown;
+  let lastError: unknown;
+  let opening = 0;
+  const range = (i: number) => [i * plan.segment, Math.min(plan.total, (i + 1) * plan.segment)] as const;
+  const task = (p: Promise<Event>) => running.set(nextTask++, p);
+
+  // How many streams to have: fixed, or "auto" growing while each new one pays.
+  const auto = plan.streams === "auto";
+  let want = auto ? 1 : Math.max(1, Math.min(MAX_STREAMS, Math.floor(plan.streams as number)));
+  let cap = auto ? AUTO_MAX_STREAMS : want;
+  // "auto" measures over PROBE_MS windows that start once the streams are all running: the
+  // first window only warms up (handles opening, pipelines filling), the second sets the rate to
+  // beat, and each later one, after a stream was added, must beat it by GAIN or that stream retires.
+  let probe = { at: Date.now(), bytes: moved, rate: -1, warm: false };
+  let probing = auto;
+  let probeMs = PROBE_MS;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let tick: Promise<Event> | undefined;
+
+  const startRange = (lane: Lane, i: number) => {
+    lane.moving = (lane.moving ?? 0) + 1;
+    lane.drained = false;
+    moving++;
+    let got = 0;
+    let drained = false;
+    const [start, end] = range(i);
+    task(
+      plan
+        .move(lane, start, end, (n) => {
+          got += n;
+          moved += n;
+          plan.onProgress?.({ transferred: moved, total: plan.total });
+        }, () => {
+          // Only the lane's newest range may let the next one in (at most two at a time).
+          if (drained) return;
+          drained = true;
+          if (lane.moving === 1 || i === newest.get(lane)) {
+            lane.drained = true;
+            wake();
+          }
+        }, stop.signal)
+        .then(() => plan.rangeDone?.(i))
+        .then(
+          (): Event => ({ kind: "range", lane, i, moved: got }),
+          (error: unknown): Event => ({ kind: "range", lane, i, moved: got, error }),
+        ),
+    );
+  };
+  const openLane = () => {
+    opening++;
+    const asked = Date.now();
+    task(SftpClient.open(main.ssh).then((client): Event => {
+      // Opening a session takes three round trips (RFC 4254 §5.1 open, §6.5 subsystem, SFTP
+      // INIT/VERSION): a window shorter than a few of those would judge a stream still starting.
+      probeMs = Math.max(probeMs, 3 * (Date.now() - asked));
+      return { kind: "lane", lane: { client, own: true } };
+    }, (error: unknown): Event => ({ kind: "lane", error })));
+  };
+
+  try {
+    for (;;) {
+      if (failure === undefined && stop.signal.aborted) failure = abortError(stop.signal);
+      if (failure === undefined) {
+        // Streams to open (a failed one is not replaced: the total never passes the cap), then
+        // ranges to idle streams.
+        const idle = lanes.filter((l) => (l.moving ?? 0) === 0).length;
+        while (lanes.length + opening < Math.min(want, cap) && plan.pending.length > idle + opening) openLane();
+        for (const lane of lanes) {
+          if (plan.pending.length === 0) break;
+          if (free(lane)) {
+            const i = plan.pending.shift()!;
+            newest.set(lane, i);
+            startRange(lane, i);
+          }
+        }
+        if (moving === 0 && opening === 0 && plan.pending.length > 0) failure = lastError ?? new Error("no stream left to carry the transfer");
+      }
+      if (failure !== undefined) stop.abort(failure);
+      if (running.size === 0) break;
+      // "auto": measure every probeMs while more streams may still pay.
+      if (probing && failure === undefined && opening === 0 && plan.pending.length > 0 && !tick) {
+        tick = new Promise<Event>((resolve) => (timer = setTimeout(() => resolve({ kind: "tick" }), probeMs)));
+      }
+      const [id, event] = await Promise.race([...running].map(([k, p]) => p.then((e) => [k, e] as const)).concat(
+        tick ? [tick.then((e) => [-1, e] as const)] : [],
+        [woken.then((e) => [-2, e] as const)],
+      ));
+      if (id >= 0) running.delete(id);
+      if (event.kind === "drained") {
+        woken = new Promise<Event>((resolve) => (wake = () => resolve({ kind: "drained" })));
+      } else if (event.kind === "tick") {
+        tick = undefined;
+        const now = Date.now();
+        const rate = (moved - probe.bytes) / Math.max(1, now - probe.at);
+        if (!probe.warm) {
+          probe = { at: now, bytes: moved, rate: -1, warm: true };
+        } else if (probe.rate < 0 || rate >= probe.rate * GAIN) {
+          // The rate to beat, or a stream that paid: try one more.
+          probe = { at: now, bytes: moved, rate, warm: true };
+          if (lanes.length < cap) want++;
+          else probing = false;
+        } else {
+          // The last stream added did not pay: it finishes its range and takes no more.
+          const last = lanes.at(-1)!;
+          if (last.own) last.retired = true;
+          probing = false;
+        }
+      } else if (event.kind === "lane") {
+        opening--;
+        if (event.lane) {
+          if (failure === undefined) {
+            lanes.push(event.lane);
+            // Measure the new stream from when it runs, not from when it was asked for.
+            probe = { ...probe, at: Date.now(), bytes: moved };
+          } else {
+            void event.lane.client.session.close().catch(() => {});
+          }
+        } else {
+          // The server refused another session (MaxSessions, a channel limit): carry on with
+          // the streams there are.
+          cap = lanes.length + opening;
+          probing = false;
+        }
+      } else {
+        event.lane.moving! -= 1;
+        moving--;
+        if (event.lane.moving === 0) event.lane.drained = false;
+        if (event.error === undefined) continue;
+        moved -= event.moved;
+        if (failure !== undefined || stop.signal.aborted) continue;
+        const tries = (attempts.get(event.i) ?? 0) + 1;
+        attempts.set(event.i, tries);
+        lastError = event.error;
+        if (tries >= MAX_RANGE_ATTEMPTS) failure = event.error;
+        // The range goes back to the front, for another stream; this one is done.
+        plan.pending.unshift(event.i);
+        event.lane.failed = true;
+      }
+    }
+    if (failure !== undefined) throw failure;
+    return lanes;
+  } catch (e) {
+    await closeLanes(lanes, plan.signal).catch(() => {});
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    plan.signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Closes each lane's handle and the sessions the transfer opened; the first error is thrown. An
+ * abort ends the wait for a server that does not answer the CLOSE.
+ */
+export async function closeLanes(lanes: Lane[], signal?: AbortSignal): Promise<void> {
+  const results = await Promise.allSettled(lanes.map(async (l) => {
+    try {
+      // A handle whose session has ended went with it: its ranges were redone elsewhere (a
+      // failed lane), or were complete, every write acknowledged, before the session ended. A
+      // CLOSE the server refuses is still an error (it may report a deferred write failure).
+      if (l.file) await unlessAborted(l.file.close(), signal).catch((e: unknown) => {
+        if (!l.failed && (e as SftpError).code !== "CONNECTION_LOST") throw e;
+      });
+    } finally {
+      l.file = undefined;
+      if (l.own) await l.client.session.close().catch(() => {});
+    }
+  }));
+  const bad = results.find((r) => r.status === "rejected");
+  if (bad) throw (bad as PromiseRejectedResult).reason;
+}
