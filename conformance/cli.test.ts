@@ -121,6 +121,14 @@ describeSshd("puresftp CLI against OpenSSH", () => {
       expect(got).toMatchObject({ files: [{ from: `${base}/a/one.bin`, to: join(local, "copy.bin"), size: 300_000 }], bytes: 300_000 });
       expect(sha256(await readFile(join(local, "copy.bin")))).toBe(sha256(data));
 
+      // -n: a file carried by several SFTP sessions, each way.
+      const big = randomBytes(17 * 1024 * 1024);
+      await writeFile(join(local, "big.bin"), big);
+      json(await cli(["--json", "put", "-n", "3", ...conn(), join(local, "big.bin"), R(`${base}/a/big.bin`)]));
+      expect(sha256(await admin.readFile(`${base}/a/big.bin`))).toBe(sha256(big));
+      json(await cli(["--json", "get", "--streams", "3", ...conn(), R(`${base}/a/big.bin`), join(local, "big.copy")]));
+      expect(sha256(await readFile(join(local, "big.copy")))).toBe(sha256(big));
+
       // Human mode prints nothing on success (no progress on a pipe either).
       const quiet = await cli(["get", ...conn(), R(`${base}/a/one.bin`)]);
       expect(quiet).toEqual({ code: 0, stdout: "", stderr: "" });

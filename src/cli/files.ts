@@ -8,6 +8,8 @@ import { basename, join } from "node:path";
 import { SftpError } from "../errors.js";
 import type { SftpClient } from "../sftp/client.js";
 import { baseName, joinPath } from "../sftp/paths.js";
+import { MAX_STREAMS } from "../sftp/segments.js";
+import { streamsForSize } from "../sftp/segmented.js";
 import { expectOperands, type Args } from "./args.js";
 import { sessionIO, type CommandContext, type CommandDef } from "./command.js";
 import { CliError, EXIT, UsageError } from "./errors.js";
@@ -185,6 +187,16 @@ const transferResult = (plan: Plan, bytes: number) => ({
 
 const RECURSIVE = { name: "recursive", short: "r", help: "copy directories recursively" } as const;
 const RESUME = { name: "resume", long: "resume", help: "continue partial transfers where they stopped" } as const;
+const STREAMS = { name: "streams", short: "n", long: "streams", value: true, valueName: "N", help: "SFTP sessions per large file: 1-16, or auto (default: more while they help)" } as const;
+
+/** `-n/--streams`: "auto" (the default) or a whole number of streams from 1 to 16. */
+function streamsOption(ctx: CommandContext, command: string): number | "auto" {
+  const v = ctx.args.value("streams") ?? "auto";
+  if (v === "auto") return v;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > MAX_STREAMS) throw new UsageError(`${command}: --streams takes auto or a number from 1 to ${MAX_STREAMS}, not ${JSON.stringify(v)}`, command);
+  return n;
+}
 
 const ls: CommandDef = {
   name: "ls",
@@ -225,14 +237,15 @@ const ls: CommandDef = {
 const get: CommandDef = {
   name: "get",
   summary: "download files (-r: directories)",
-  usage: ["get [-r] [--resume] [user@]host:path… [local]"],
+  usage: ["get [-r] [--resume] [-n N] [user@]host:path… [local]"],
   description:
     "Downloads to `local` (default: the current directory). When `local` is an existing directory, or\n" +
     "several remote paths are given, the files go inside it under their own names.",
   connects: true,
-  options: [RECURSIVE, RESUME],
+  options: [RECURSIVE, RESUME, STREAMS],
   async run(ctx) {
     const ops = expectOperands(ctx.args, 1, Infinity, "get", get.usage[0]!);
+    const streams = streamsOption(ctx, "get");
     const lastIsLocal = ops.length > 1 && parseOperand(ops[ops.length - 1]!).kind === "local";
     if (ops.length > 1 && !lastIsLocal) throw new UsageError("get: the last operand must be a local path", "get");
     const sources = remotes(lastIsLocal ? ops.slice(0, -1) : ops, "get");
@@ -257,7 +270,8 @@ const get: CommandDef = {
       }
       for (const d of plan.dirs) await mkdir(d, { recursive: true });
       const resume = ctx.args.flag("resume");
-      const bytes = await runJobs(ctx, plan.files, (job, onProgress) => c.download(job.from, job.to, { onProgress, signal: ctx.signal, resume }));
+      const bytes = await runJobs(ctx, plan.files, (job, onProgress) =>
+        c.download(job.from, job.to, { onProgress, signal: ctx.signal, resume, streams: streamsForSize(job.size, streams) }));
       return transferResult(plan, bytes);
     });
   },
@@ -266,15 +280,16 @@ const get: CommandDef = {
 const put: CommandDef = {
   name: "put",
   summary: "upload files (-r: directories)",
-  usage: ["put [-r] [--resume] local… [user@]host:[path]"],
+  usage: ["put [-r] [--resume] [-n N] local… [user@]host:[path]"],
   description:
     "Uploads to the remote path (default: the login directory). When it is an existing directory, or\n" +
     "several local paths are given, the files go inside it under their own names. Files are written\n" +
     "under a temporary name and renamed into place when complete.",
   connects: true,
-  options: [RECURSIVE, RESUME],
+  options: [RECURSIVE, RESUME, STREAMS],
   async run(ctx) {
     const ops = expectOperands(ctx.args, 2, Infinity, "put", put.usage[0]!);
+    const streams = streamsOption(ctx, "put");
     const [dest] = remotes([ops[ops.length - 1]!], "put");
     const sources = ops.slice(0, -1);
     for (const s of sources) if (parseOperand(s).kind !== "local") throw new UsageError(`put: ${JSON.stringify(s)} is remote; only the last operand may be`, "put");
@@ -298,7 +313,8 @@ const put: CommandDef = {
       }
       for (const d of plan.dirs) await c.mkdir(d, { recursive: true });
       const resume = ctx.args.flag("resume");
-      const bytes = await runJobs(ctx, plan.files, (job, onProgress) => c.upload(job.from, job.to, { onProgress, signal: ctx.signal, resume }));
+      const bytes = await runJobs(ctx, plan.files, (job, onProgress) =>
+        c.upload(job.from, job.to, { onProgress, signal: ctx.signal, resume, streams: streamsForSize(job.size, streams) }));
       return transferResult(plan, bytes);
     });
   },

@@ -64,6 +64,8 @@ describe("usage errors (exit 2, before any connection)", () => {
     [["get"], /get: missing operand/],
     [["get", "h:a", "k:b"], /last operand must be a local path/],
     [["put", "x"], /put: missing operand/],
+    [["get", "-n", "0", "h:a"], /--streams takes auto or a number from 1 to 16, not "0"/],
+    [["put", "--streams", "many", "x", "h:"], /--streams takes auto or a number from 1 to 16/],
     [["rm", "h:a", "k:b"], /same server/],
     [["mv", "a", "b"], /name the server/],
     [["mv", "h:a", "k:b"], /same server/],
