@@ -32,6 +32,7 @@ import { batch, opensshVersion, runSftp } from "./peers/openssh.js";
 import { oursConnectMs, oursSmallFiles, oursTransfer } from "./peers/ours.js";
 import { ssh2ConnectMs, ssh2SmallFiles, ssh2Transfer, ssh2Version } from "./peers/ssh2.js";
 import { summariseProfile } from "./profile.js";
+import { renderRtt, rttSection, type RttRow } from "./rtt.js";
 import {
   computeRatios, computeTargets, renderMarkdown,
   type BenchResults, type ConnectRow, type ProfileReport, type SmallFilesRow, type ThroughputRow,
@@ -46,7 +47,11 @@ const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
 const wantProfile = argv.includes("--profile");
 const onlyArg = argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-const only = onlyArg ? new Set(onlyArg.split(",")) : undefined;
+const rttIndex = argv.indexOf("--rtt");
+/** `--rtt MS`: only the long-link comparison (bench/rtt.ts), at MS and at 0 ms. */
+const rttArg = rttIndex >= 0 ? Number(argv[rttIndex + 1]) : undefined;
+if (rttArg !== undefined && !(rttArg > 0 && rttArg <= 2000)) throw new Error("--rtt takes a round trip in milliseconds, from 1 to 2000");
+const only = rttArg !== undefined ? new Set(["rtt"]) : onlyArg ? new Set(onlyArg.split(",")) : undefined;
 const want = (section: string) => !only || only.has(section);
 
 const CONFIG = quick
@@ -96,7 +101,7 @@ async function writeRandomFile(file: string, bytes: number, repeatBlock = false)
   }
 }
 
-interface Setup {
+export interface Setup {
   s: BenchServer;
   localDir: string;
   remoteDir: string;
@@ -491,6 +496,7 @@ async function main(): Promise<void> {
     results.notes.push(`The machine was busy (load average ${loadavgStart[0]!.toFixed(1)} on ${os.cpus().length} cores): absolute numbers are low and noisy; ratios from one run are the fairer comparison.`);
   }
 
+  let rttRows: RttRow[] | undefined;
   try {
     log("starting sshd");
     server = await startSshd({ extraConfig: ["MaxStartups 200:30:400", "MaxSessions 200"], logLevel: "INFO" });
@@ -529,6 +535,10 @@ async function main(): Promise<void> {
       section(`${CONFIG.sessions} concurrent sessions`);
       results.sessions = await sessionsSection(st);
     }
+    if (rttArg !== undefined) {
+      section(`long link: ${rttArg} ms round trip, then 0 ms`);
+      rttRows = await rttSection(st, [rttArg, 0], { largeBytes: CONFIG.transferBytes, files: quick ? 50 : 200, fileBytes: MiB, timeoutMs: transferTimeout(CONFIG.transferBytes) * 4 }, log);
+    }
     if (wantProfile) {
       section("CPU profiles (ours auto, chacha20 and aes128-gcm)");
       results.profiles = await profileSection(st, runStamp);
@@ -546,6 +556,15 @@ async function main(): Promise<void> {
     tempDirs.clear();
   }
 
+  if (rttRows) {
+    await fs.mkdir(RESULTS_DIR, { recursive: true });
+    const md = `# Long link, ${runStamp}\n\n${CONFIG.transferBytes / MiB} MiB file; ${quick ? 50 : 200} files of 1 MiB; 4 files at a time for every client. Load average at start ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}.\n\n${renderRtt(rttRows)}`;
+    await fs.writeFile(path.join(RESULTS_DIR, `${runStamp}-rtt.json`), JSON.stringify({ stamp: runStamp, quick, config: CONFIG, rows: rttRows }, null, 2) + "\n");
+    await fs.writeFile(path.join(RESULTS_DIR, `${runStamp}-rtt.md`), md);
+    log(`wrote bench/results/${runStamp}-rtt.{json,md}`);
+    process.stdout.write("\n" + md);
+    return;
+  }
   results.ratios = computeRatios(results.throughput, results.ceiling);
   results.targets = computeTargets(results);
   results.machine.loadavgEnd = os.loadavg();

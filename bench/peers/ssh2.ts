@@ -106,7 +106,7 @@ export function ssh2Open(s: BenchServer, o: Ssh2Options): Promise<Ssh2Session> {
   });
 }
 
-const call = (fn: (cb: Callback) => void) =>
+export const call = (fn: (cb: Callback) => void) =>
   new Promise<void>((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
 
 export async function ssh2Transfer(
