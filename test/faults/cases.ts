@@ -218,12 +218,12 @@ export function connectDirect(target: FaultTarget): Promise<SftpClient> {
   });
 }
 
-/** Temporary names the transfers may leave: resume partials, and upload temp files. */
+/** Temporary names the transfers may leave: resume partials (and their ranges records), and upload temp files. */
 export function isAllowedTemp(name: string, side: "local" | "remote"): boolean {
-  if (side === "local") return /\.resume\.part$/.test(name);
+  if (side === "local") return /\.resume\.part(\.ranges)?$/.test(name);
   // A resumable upload keeps `.name.resume.part`; a plain one (uploadDir) writes to
   // `.name.<random>.part` and removes it on failure, which a dead connection cannot do.
-  return /^\..+\.(resume|[0-9a-f]{12})\.part$/.test(basename(name));
+  return /^\..+\.(resume\.part(\.ranges)?|[0-9a-f]{12}\.part)$/.test(basename(name));
 }
 
 async function checkNoPartial(
@@ -233,14 +233,17 @@ async function checkNoPartial(
   const same = async (path: string, want: Uint8Array) => Buffer.from(await readFile(path)).equals(want);
   switch (c.op) {
     case "upload":
-    case "download": {
-      const target = c.op === "upload" ? host : driverLocal;
+    case "uploadStreams":
+    case "download":
+    case "downloadStreams": {
+      const up = c.op === "upload" || c.op === "uploadStreams";
+      const target = up ? host : driverLocal;
       if (existsSync(target)) expect(await same(target, single), `partial file at ${target}\n${context}`).toBe(true);
       else expect(ok, `succeeded but ${target} is missing\n${context}`).toBe(false);
       const dir = dirname(target);
       for (const f of await readdir(dir)) {
         if (f.includes(basename(target)) && f !== basename(target)) {
-          expect(isAllowedTemp(f, c.op === "upload" ? "remote" : "local"), `left ${f}\n${context}`).toBe(true);
+          expect(isAllowedTemp(f, up ? "remote" : "local"), `left ${f}\n${context}`).toBe(true);
         }
       }
       return;
@@ -267,14 +270,18 @@ async function checkComplete(
   const same = async (path: string, want: Uint8Array) => Buffer.from(await readFile(path)).equals(want);
   switch (c.op) {
     case "upload":
+    case "uploadStreams":
     case "writeFile":
-    case "writeStream":
+    case "writeStream": {
       expect(await same(host, single), `retry did not give identical content\n${context}`).toBe(true);
-      if (c.op === "upload") expect(existsSync(join(dirname(host), `.${basename(host)}.resume.part`)), context).toBe(false);
+      const partial = join(dirname(host), `.${basename(host)}.resume.part`);
+      for (const p of [partial, `${partial}.ranges`]) expect(existsSync(p), `${p} left after the retry\n${context}`).toBe(false);
       return;
+    }
     case "download":
+    case "downloadStreams":
       expect(await same(driverLocal, single), `retry did not give identical content\n${context}`).toBe(true);
-      expect(existsSync(`${driverLocal}.resume.part`), context).toBe(false);
+      for (const p of [`${driverLocal}.resume.part`, `${driverLocal}.resume.part.ranges`]) expect(existsSync(p), `${p} left after the retry\n${context}`).toBe(false);
       return;
     case "uploadDir":
     case "downloadDir": {

@@ -9,15 +9,17 @@ import type { SftpClient } from "../../src/sftp/client.js";
 export const OPERATIONS = [
   "connect", "connectKey", "list", "stat", "readFile", "writeFile", "upload", "download",
   "uploadDir", "downloadDir", "readStream", "writeStream", "handle",
+  // upload/download carried by three SFTP sessions at once (segmented.ts), resumed by ranges.
+  "uploadStreams", "downloadStreams",
 ] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 /** Which way an operation's bulk data flows ("none": only requests and small replies). */
 export function dataDirection(op: Operation): "up" | "down" | "none" {
   switch (op) {
-    case "writeFile": case "upload": case "uploadDir": case "writeStream":
+    case "writeFile": case "upload": case "uploadStreams": case "uploadDir": case "writeStream":
       return "up";
-    case "readFile": case "download": case "downloadDir": case "readStream": case "handle":
+    case "readFile": case "download": case "downloadStreams": case "downloadDir": case "readStream": case "handle":
       return "down";
     default:
       return "none";
@@ -47,10 +49,12 @@ export async function runOperation(sftp: SftpClient, op: Operation, local: strin
       await sftp.writeFile(remote, await readFile(local));
       return;
     case "upload":
-      await sftp.upload(local, remote, { resume: true });
+    case "uploadStreams":
+      await sftp.upload(local, remote, { resume: true, streams: op === "upload" ? 1 : 3 });
       return;
     case "download":
-      await sftp.download(remote, local, { resume: true });
+    case "downloadStreams":
+      await sftp.download(remote, local, { resume: true, streams: op === "download" ? 1 : 3 });
       return;
     case "uploadDir":
       await sftp.uploadDir(local, remote, { concurrency: 3 });
