@@ -49,7 +49,12 @@ export function segmentSize(total: number): number {
   return Math.min(64 * MiB, Math.max(4 * MiB, Math.ceil(total / 64 / MiB) * MiB));
 }
 
-/** Where the ranges done so far are recorded: `<partial>.ranges`, on the side the partial is. */
+/**
+ * Where the ranges done so far are recorded: `<partial>.ranges`, on the side the partial is. It
+ * is written before the first byte of a segmented transfer, so a partial file with holes never
+ * lacks it. `read` is undefined only when there is no record (an oversized one reads as empty,
+ * which no decoder accepts); any other failure is thrown, never taken for "no record".
+ */
 interface RecordStore {
   read(): Promise<Uint8Array | undefined>;
   write(data: Uint8Array): Promise<void>;
@@ -78,8 +83,9 @@ export function encodeRecord(total: number, segment: number, done: Iterable<numb
 
 /**
  * The ranges still to move, given a partial copy: those the record lists whose tails match the
- * source are done; without a record (a single-stream partial), the ranges inside its verified
- * prefix are.
+ * source are done. Without a record the partial is a single-stream one, written front to back,
+ * and the ranges inside its verified prefix are done. A record that cannot be read as ours means
+ * the partial may have holes anywhere: nothing is done.
  */
 async function pendingRanges(
   total: number,
@@ -90,8 +96,9 @@ async function pendingRanges(
 ): Promise<{ segment: number; pending: number[]; done: Set<number> }> {
   let segment = segmentSize(total);
   const done = new Set<number>();
-  if (partialSize !== undefined && record) {
-    const rec = decodeRecord(await record.read().catch(() => undefined), total);
+  const bytes = partialSize !== undefined && record ? await record.read() : undefined;
+  if (partialSize !== undefined && bytes !== undefined) {
+    const rec = decodeRecord(bytes, total);
     if (rec) {
       segment = rec.segment;
       for (const i of rec.done) {
@@ -101,10 +108,10 @@ async function pendingRanges(
         const [a, b] = await Promise.all([readPartial(end - length, length), readSource(end - length, length)]);
         if (a.length === length && bytesEqual(a, b)) done.add(i);
       }
-    } else {
-      const prefix = await resumeOffset(partialSize, total, readPartial, readSource);
-      for (let i = 0; (i + 1) * segment <= prefix; i++) done.add(i);
     }
+  } else if (partialSize !== undefined) {
+    const prefix = await resumeOffset(partialSize, total, readPartial, readSource);
+    for (let i = 0; (i + 1) * segment <= prefix; i++) done.add(i);
   }
   const count = Math.ceil(total / segment);
   const pending = Array.from({ length: count }, (_, i) => i).filter((i) => !done.has(i));
@@ -152,7 +159,14 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
   const recordPath = `${target}.ranges`;
   const store: RecordStore | undefined = resume
     ? {
-        read: async () => ((await client.stat(recordPath)).size ?? 0) <= RECORD_MAX ? client.readFile(recordPath) : undefined,
+        read: async () => {
+          const st = await client.stat(recordPath).catch((e: unknown) => {
+            if ((e as SftpError).code === "NO_SUCH_FILE") return undefined;
+            throw e;
+          });
+          if (!st) return undefined;
+          return (st.size ?? 0) <= RECORD_MAX ? client.readFile(recordPath) : new Uint8Array(0);
+        },
         write: (data) => client.writeFile(recordPath, data),
         remove: () => client.remove(recordPath).catch((e: unknown) => {
           if ((e as SftpError).code !== "NO_SUCH_FILE") throw e;
@@ -169,11 +183,10 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
     } finally {
       await existing?.close();
     }
-    // Start over: a fresh (truncated) file, and no record that could outlive it.
-    if (plan.done.size === 0) {
-      await store?.remove();
-      await (await client.open(target, "w", { permissions: options.mode ?? info.mode & 0o7777 })).close();
-    }
+    // The record first, then (starting over) a fresh, truncated file: a partial with holes is
+    // never without the record that says which ranges it holds.
+    await store?.write(encodeRecord(info.size, plan.segment, plan.done));
+    if (plan.done.size === 0) await (await client.open(target, "w", { permissions: options.mode ?? info.mode & 0o7777 })).close();
     lanes = await runSegments(client, {
       total: info.size,
       segment: plan.segment,
@@ -233,7 +246,8 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
     ? {
         read: async () => {
           const s = await statLocalIfExists(recordPath);
-          if (!s || s.size > RECORD_MAX) return undefined;
+          if (!s) return undefined;
+          if (s.size > RECORD_MAX) return new Uint8Array(0);
           const f = await openLocal(recordPath, "r");
           try {
             return await readLocalRange(f, 0, s.size);
@@ -264,8 +278,8 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
       await first.close().catch(() => {});
       throw e;
     }
+    await store?.write(encodeRecord(total, plan.segment, plan.done));
     if (plan.done.size === 0) {
-      await store?.remove();
       await dst?.close();
       dst = await openLocal(temp, "w");
     }

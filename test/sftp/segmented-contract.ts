@@ -139,4 +139,26 @@ export function segmentedContract(ctx: () => ContractContext): void {
     expect(sha256(await readFile(dst))).toBe(sha256(data));
     expect((await readdir(local)).filter((f) => f.startsWith("resume.down."))).toEqual([]);
   });
+
+  it("a transfer cut before any range completes resumes from its record, not from the end of its holes", { timeout: 120_000 }, async () => {
+    const { sftp, dir, local, serverFile } = ctx();
+    const data = randomBytes(24 * MiB);
+    const src = join(local, "early.bin");
+    await writeFile(src, data);
+    // Three streams each start a range: the partial has data at 0, 4 and 8 MiB and holes
+    // between; a resume that trusted its end would keep the holes.
+    const cutEarly = () => {
+      const ac = new AbortController();
+      return { signal: ac.signal, onProgress: (p: { transferred: number }) => p.transferred > 2 * MiB && ac.abort(new Error("cut")) };
+    };
+    expect((await sftp.upload(src, `${dir}/early.bin`, { streams: 3, resume: true, ...cutEarly() }).catch((e) => e)).code).toBe("ABORTED");
+    expect(decodeRecord(await sftp.readFile(`${dir}/.early.bin.resume.part.ranges`), data.length)).toBeDefined();
+    await sftp.upload(src, `${dir}/early.bin`, { streams: 1, resume: true });
+    expect(sha256(await serverFile(`${dir}/early.bin`))).toBe(sha256(data));
+    const dst = join(local, "early.down");
+    expect((await sftp.download(`${dir}/early.bin`, dst, { streams: 3, resume: true, ...cutEarly() }).catch((e) => e)).code).toBe("ABORTED");
+    expect(decodeRecord(await readFile(`${dst}.resume.part.ranges`), data.length)).toBeDefined();
+    await sftp.download(`${dir}/early.bin`, dst, { streams: 1, resume: true });
+    expect(sha256(await readFile(dst))).toBe(sha256(data));
+  });
 }
