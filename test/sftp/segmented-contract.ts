@@ -30,6 +30,12 @@ export function watchSessions(onOpen: (c: SftpClient) => void = () => {}): { ope
   return seen;
 }
 
+/** Transfer options that abort the transfer once more than `n` bytes have moved. */
+function abortAfter(n: number): { signal: AbortSignal; onProgress: (p: { transferred: number }) => void } {
+  const ac = new AbortController();
+  return { signal: ac.signal, onProgress: (p) => void (p.transferred > n && ac.abort(new Error("cut"))) };
+}
+
 export function segmentedContract(ctx: () => ContractContext): void {
   afterEach(() => vi.restoreAllMocks());
 
@@ -87,15 +93,11 @@ export function segmentedContract(ctx: () => ContractContext): void {
   it("an aborted segmented transfer leaves nothing at the target and no temp file", async () => {
     const { sftp, dir, local } = ctx();
     await writeFile(join(local, "abort.bin"), randomBytes(20 * MiB));
-    const abortAt = (n: number) => {
-      const ac = new AbortController();
-      return { signal: ac.signal, onProgress: (p: { transferred: number }) => p.transferred > n && ac.abort(new Error("stop")) };
-    };
-    const up = await sftp.upload(join(local, "abort.bin"), `${dir}/abort.bin`, { streams: 4, ...abortAt(5 * MiB) }).catch((e) => e);
+    const up = await sftp.upload(join(local, "abort.bin"), `${dir}/abort.bin`, { streams: 4, ...abortAfter(5 * MiB) }).catch((e) => e);
     expect(up.code).toBe("ABORTED");
     expect(await sftp.list(dir)).toEqual([]);
     await sftp.upload(join(local, "abort.bin"), `${dir}/whole.bin`, { streams: 1 });
-    const down = await sftp.download(`${dir}/whole.bin`, join(local, "abort.down"), { streams: 4, ...abortAt(5 * MiB) }).catch((e) => e);
+    const down = await sftp.download(`${dir}/whole.bin`, join(local, "abort.down"), { streams: 4, ...abortAfter(5 * MiB) }).catch((e) => e);
     expect(down.code).toBe("ABORTED");
     expect((await readdir(local)).filter((f) => f.startsWith("abort.down"))).toEqual([]);
   });
@@ -107,12 +109,8 @@ export function segmentedContract(ctx: () => ContractContext): void {
     await writeFile(src, data);
     // Cut at 3/4: at most six ranges (two per stream) are moving at once, 24 of the 40 MiB, so
     // by then at least one range is complete and recorded, whatever the timing.
-    const stopAt = (n: number) => {
-      const ac = new AbortController();
-      return { signal: ac.signal, onProgress: (p: { transferred: number }) => p.transferred > n && ac.abort(new Error("cut")) };
-    };
     // Upload: cut, then resume; the second run starts from the ranges already there.
-    const cut = await sftp.upload(src, `${dir}/resume.bin`, { streams: 3, resume: true, ...stopAt(30 * MiB) }).catch((e) => e);
+    const cut = await sftp.upload(src, `${dir}/resume.bin`, { streams: 3, resume: true, ...abortAfter(30 * MiB) }).catch((e) => e);
     expect(cut.code).toBe("ABORTED");
     const names = (await sftp.list(dir)).map((e) => e.name).sort();
     expect(names).toEqual([".resume.bin.resume.part", ".resume.bin.resume.part.ranges"]);
@@ -126,7 +124,7 @@ export function segmentedContract(ctx: () => ContractContext): void {
 
     // Download: cut, damage the tail of a recorded range in the partial file, resume.
     const dst = join(local, "resume.down");
-    const cut2 = await sftp.download(`${dir}/resume.bin`, dst, { streams: 3, resume: true, ...stopAt(30 * MiB) }).catch((e) => e);
+    const cut2 = await sftp.download(`${dir}/resume.bin`, dst, { streams: 3, resume: true, ...abortAfter(30 * MiB) }).catch((e) => e);
     expect(cut2.code).toBe("ABORTED");
     const rec2 = decodeRecord(await readFile(`${dst}.resume.part.ranges`), data.length)!;
     const damaged = rec2.done[0]!;
@@ -147,16 +145,12 @@ export function segmentedContract(ctx: () => ContractContext): void {
     await writeFile(src, data);
     // Three streams each start a range: the partial has data at 0, 4 and 8 MiB and holes
     // between; a resume that trusted its end would keep the holes.
-    const cutEarly = () => {
-      const ac = new AbortController();
-      return { signal: ac.signal, onProgress: (p: { transferred: number }) => p.transferred > 2 * MiB && ac.abort(new Error("cut")) };
-    };
-    expect((await sftp.upload(src, `${dir}/early.bin`, { streams: 3, resume: true, ...cutEarly() }).catch((e) => e)).code).toBe("ABORTED");
+    expect((await sftp.upload(src, `${dir}/early.bin`, { streams: 3, resume: true, ...abortAfter(2 * MiB) }).catch((e) => e)).code).toBe("ABORTED");
     expect(decodeRecord(await sftp.readFile(`${dir}/.early.bin.resume.part.ranges`), data.length)).toBeDefined();
     await sftp.upload(src, `${dir}/early.bin`, { streams: 1, resume: true });
     expect(sha256(await serverFile(`${dir}/early.bin`))).toBe(sha256(data));
     const dst = join(local, "early.down");
-    expect((await sftp.download(`${dir}/early.bin`, dst, { streams: 3, resume: true, ...cutEarly() }).catch((e) => e)).code).toBe("ABORTED");
+    expect((await sftp.download(`${dir}/early.bin`, dst, { streams: 3, resume: true, ...abortAfter(2 * MiB) }).catch((e) => e)).code).toBe("ABORTED");
     expect(decodeRecord(await readFile(`${dst}.resume.part.ranges`), data.length)).toBeDefined();
     await sftp.download(`${dir}/early.bin`, dst, { streams: 1, resume: true });
     expect(sha256(await readFile(dst))).toBe(sha256(data));
