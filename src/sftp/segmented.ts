@@ -238,9 +238,17 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
   // A segmented partial may have holes: only its ranges record can resume it, whatever `streams`.
   const segmentedPartial = resume && (await statLocalIfExists(`${temp}.ranges`)) !== undefined;
   if (options.streams === 1 && !segmentedPartial) return download(client, remotePath, localPath, options);
-  const total = (await unlessAborted(client.stat(remotePath), options.signal)).size ?? 0;
+  // The handle's size decides the streams; the handle then serves either path (no extra STAT).
+  const first = await unlessAborted(client.open(remotePath, "r"), options.signal);
+  let total: number;
+  try {
+    total = (await unlessAborted(first.stat(), options.signal)).size ?? 0;
+  } catch (e) {
+    await first.close().catch(() => {});
+    throw e;
+  }
   const streams = streamsForSize(total, options.streams);
-  if (streams === 1 && !segmentedPartial) return download(client, remotePath, localPath, options);
+  if (streams === 1 && !segmentedPartial) return download(client, remotePath, localPath, options, { file: first, size: total });
   const recordPath = `${temp}.ranges`;
   const store: RecordStore | undefined = resume
     ? {
@@ -270,14 +278,7 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
   try {
     const partial = resume ? await statLocalIfExists(temp) : undefined;
     if (partial?.isFile) dst = await openLocal(temp, "r+");
-    const first = await unlessAborted(client.open(remotePath, "r"), options.signal);
-    let plan;
-    try {
-      plan = await pendingRanges(total, dst ? partial!.size : undefined, store, (o, l) => readLocalRange(dst!, o, l), (o, l) => first.read(o, l));
-    } catch (e) {
-      await first.close().catch(() => {});
-      throw e;
-    }
+    const plan = await pendingRanges(total, dst ? partial!.size : undefined, store, (o, l) => readLocalRange(dst!, o, l), (o, l) => first.read(o, l));
     await store?.write(encodeRecord(total, plan.segment, plan.done));
     if (plan.done.size === 0) {
       await dst?.close();
@@ -312,10 +313,6 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
         }
         if (position < end) throw new SftpError("FAILURE", `the file shrank during the download (ended at ${position} of ${total} bytes)`, remotePath);
       },
-    }).catch(async (e: unknown) => {
-      // The main lane's handle may never have been given to a lane.
-      await first.close().catch(() => {});
-      throw e;
     });
     // Every range may have been resumed, leaving the first handle unused by any lane.
     if (!lanes.some((l) => l.file === first)) await unlessAborted(first.close(), options.signal);
@@ -327,6 +324,8 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
     await renameLocal(temp, localPath);
     await store?.remove().catch(() => {});
   } catch (e) {
+    // The first handle may never have been given to a lane (closing twice is a no-op).
+    await unlessAborted(first.close(), options.signal).catch(() => {});
     await dst?.close().catch(() => {});
     if (!resume) await removeLocal(temp).catch(() => {});
     throw e;

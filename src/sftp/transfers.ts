@@ -9,6 +9,7 @@ import { SshError } from "../errors.js";
 import { openLocal, removeLocal, renameLocal, statLocal, statLocalIfExists, type LocalFile } from "../platform/local-files.js";
 import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
+import type { SftpFile } from "./file.js";
 import { baseName, joinPath, parentPath } from "./paths.js";
 
 export interface Progress {
@@ -172,13 +173,19 @@ export async function upload(client: SftpClient, localPath: string, remotePath: 
   }
 }
 
-export async function download(client: SftpClient, remotePath: string, localPath: string, options: DownloadOptions = {}): Promise<void> {
+/**
+ * Downloads over one stream. `opened`: the file already open, with its size (segmented.ts opens
+ * it to decide how many streams to use); the download then owns and closes it.
+ */
+export async function download(
+  client: SftpClient, remotePath: string, localPath: string, options: DownloadOptions = {}, opened?: { file: SftpFile; size: number },
+): Promise<void> {
   checkAbort(options.signal);
-  const file = await client.open(remotePath, "r");
+  const file = opened?.file ?? (await client.open(remotePath, "r"));
   const resume = options.resume ?? false;
   const temp = `${localPath}.${resume ? "resume" : tempSuffix()}.part`;
   try {
-    const total = (await file.stat()).size ?? 0;
+    const total = opened?.size ?? (await file.stat()).size ?? 0;
     let start = 0;
     const partial = resume ? await statLocalIfExists(temp) : undefined;
     let dst: LocalFile;
