@@ -99,11 +99,12 @@ describe("ftrack.unmanaged", () => {
 
   it("records another location's identifiers for a sequence and its members", async () => {
     const seq = await createComponent(session, version, join(src, "img.%04d.exr [1-3]"), { location: disk, name: "render" });
-    const before = await readdir(diskRoot, { recursive: true });
+    // Sorted: the order of a recursive listing differs between runtimes (Bun lists depth-first).
+    const before = (await readdir(diskRoot, { recursive: true })).sort();
     await unmanaged.addComponent(seq, disk);
     const members = seq.members as FtrackEntity[];
     expect(await unmanaged.getResourceIdentifiers([seq, ...members])).toEqual(await disk.getResourceIdentifiers([seq, ...members]));
-    expect(await readdir(diskRoot, { recursive: true })).toEqual(before);
+    expect((await readdir(diskRoot, { recursive: true })).sort()).toEqual(before);
     await unmanaged.removeComponent(seq);
     expect(records(UNMANAGED_LOCATION_ID)).toEqual([]);
     expect(await disk.getComponentAvailability(seq)).toBe(100);
