@@ -14,7 +14,7 @@ import { openLocal, removeLocal, renameLocal, statLocal, statLocalIfExists, type
 import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
 import { baseName, joinPath, parentPath } from "./paths.js";
-import { closeLanes, runSegments, type Lane } from "./segments.js";
+import { closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
 import {
   checkAbort, download, readLocalRange, resumeOffset, tempSuffix, unlessAborted, upload,
   type DownloadOptions, type UploadOptions,
@@ -102,8 +102,8 @@ async function pendingRanges(
     if (rec) {
       segment = rec.segment;
       for (const i of rec.done) {
-        const end = Math.min(total, (i + 1) * segment);
-        const length = Math.min(CHECK_TAIL, end - i * segment);
+        const [start, end] = rangeBounds(i, segment, total);
+        const length = Math.min(CHECK_TAIL, end - start);
         if (end > partialSize) continue;
         const [a, b] = await Promise.all([readPartial(end - length, length), readSource(end - length, length)]);
         if (a.length === length && bytesEqual(a, b)) done.add(i);
@@ -132,7 +132,10 @@ function recorder(store: RecordStore | undefined, total: number, segment: number
 
 function bytesIn(segment: number, total: number, done: Set<number>): number {
   let n = 0;
-  for (const i of done) n += Math.min(total, (i + 1) * segment) - i * segment;
+  for (const i of done) {
+    const [start, end] = rangeBounds(i, segment, total);
+    n += end - start;
+  }
   return n;
 }
 

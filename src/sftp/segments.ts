@@ -52,6 +52,11 @@ export interface SegmentPlan {
   rangeDone?(i: number): Promise<void>;
 }
 
+/** Range `i`'s bytes, [start, end): `segment` each, the last one cut at `total`. */
+export function rangeBounds(i: number, segment: number, total: number): readonly [number, number] {
+  return [i * segment, Math.min(total, (i + 1) * segment)];
+}
+
 /** "auto" opens at most this many streams: sshd allows 10 sessions a connection (MaxSessions). */
 export const AUTO_MAX_STREAMS = 8;
 /** An explicit count is capped here too: every stream holds a channel and a handle on the server. */
@@ -94,7 +99,6 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   let failure: unknown;
   let lastError: unknown;
   let opening = 0;
-  const range = (i: number) => [i * plan.segment, Math.min(plan.total, (i + 1) * plan.segment)] as const;
   const task = (p: Promise<Event>) => running.set(nextTask++, p);
 
   // How many streams to have: fixed, or "auto" growing while each new one pays.
@@ -116,7 +120,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
     moving++;
     let got = 0;
     let drained = false;
-    const [start, end] = range(i);
+    const [start, end] = rangeBounds(i, plan.segment, plan.total);
     task(
       plan
         .move(lane, start, end, (n) => {
