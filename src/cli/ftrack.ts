@@ -22,6 +22,7 @@ import { registerUnmanagedLocation, UNMANAGED_LOCATION_NAME } from "../accessor/
 import { memberPath, parseSequencePath, sequenceTemplate } from "../accessor/sequence.js";
 import { StandardStructure } from "../accessor/standard-structure.js";
 import { createTransferAction, type TransferJobResult } from "../accessor/transfer-action.js";
+import { EXCLUDED_LOCATIONS } from "../accessor/transfer-logic.js";
 import { expectOperands } from "./args.js";
 import type { CommandContext, CommandDef } from "./command.js";
 import { CliError, EXIT, UsageError } from "./errors.js";
@@ -299,6 +300,10 @@ const action: CommandDef = {
   async run(ctx: CommandContext): Promise<CommandResult> {
     expectOperands(ctx.args, 0, 0, "ftrack action", action.usage[0]!);
     const specs = ctx.args.all("location").map((t) => parseLocationSpec(t, "ftrack action"));
+    // The action's form never offers these (as ftrack's own transfer action): say so rather than
+    // listen without the location the user asked for.
+    const hidden = specs.find((s) => EXCLUDED_LOCATIONS.includes(s.name));
+    if (hidden) throw new UsageError(`location ${JSON.stringify(hidden.name)} is never offered by the transfer action (${EXCLUDED_LOCATIONS.join(" and ")} are left out of its form): give the disk location another name, e.g. studio.disk=DIR`, "ftrack action");
     const session = await openFtrackSession(ctx.env, { eventHub: true });
     const locations: Location[] = [];
     try {

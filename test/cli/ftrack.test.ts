@@ -102,6 +102,17 @@ describe("runActionListener", () => {
   });
 });
 
+describe("ftrack action", () => {
+  it("refuses a location the transfer form never offers, before connecting anywhere", async () => {
+    // No FTRACK_* variables: the refusal must come before the session is opened.
+    const r = await runCli(["ftrack", "action", "--location", `ftrack.connect=${tmp}`], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/"ftrack.connect" is never offered by the transfer action.*studio.disk=DIR/);
+    const ok = await runCli(["ftrack", "action", "--location", `studio.disk=${tmp}`], {});
+    expect(ok.stderr).toMatch(/FTRACK_SERVER/);
+  });
+});
+
 describe("ftrack transfer with ftrack.server", () => {
   it("uploads to ftrack.server, moves the component to studio.sftp and back, printing no API key", async () => {
     const store = await startFileStore();
