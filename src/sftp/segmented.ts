@@ -14,7 +14,9 @@ import { openLocal, removeLocal, renameLocal, statLocal, statLocalIfExists, type
 import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
 import { baseName, joinPath, parentPath } from "./paths.js";
-import { closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
+import { initialStreams, sessionStreamRate } from "./auto-streams.js";
+import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
+import { AUTO_MAX_STREAMS, closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
 import {
   checkAbort, download, readLocalRange, resumeOffset, tempSuffix, unlessAborted, upload,
   type DownloadOptions, type UploadOptions,
@@ -37,6 +39,17 @@ const RECORD_MAX = 1024 * 1024;
 export function streamsForSize(size: number, streams: number | "auto" | undefined): number | "auto" {
   const s = streams ?? "auto";
   return s === "auto" && size < AUTO_MIN_SIZE ? 1 : s;
+}
+
+/**
+ * `streamsForSize`, then one for "auto" where one stream's window is ample on this session
+ * (auto-streams.ts): that file takes the plain single-stream path, whose pipeline is not cut into
+ * ranges, so "auto" is never slower than one stream where one stream is enough.
+ */
+function streamsFor(client: SftpClient, size: number, options: UploadOptions | DownloadOptions, direction: "upload" | "download"): number | "auto" {
+  const s = streamsForSize(size, options.streams);
+  if (s !== "auto") return s;
+  return initialStreams(sessionStreamRate(client.session, direction, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT), AUTO_MAX_STREAMS) === 1 ? 1 : s;
 }
 
 /** The partial file of a resumable upload (transfers.ts uses the same name). */
@@ -143,7 +156,7 @@ function bytesIn(segment: number, total: number, done: Set<number>): number {
 export async function uploadFile(client: SftpClient, localPath: string, remotePath: string, options: UploadOptions = {}): Promise<void> {
   checkAbort(options.signal);
   const info = await statLocal(localPath);
-  const streams = streamsForSize(info.size, options.streams);
+  const streams = streamsFor(client, info.size, options, "upload");
   // A segmented partial may have holes: only its ranges record can resume it, whatever `streams`.
   const segmentedPartial = async () => options.resume === true && (await client.exists(`${resumePartPath(remotePath)}.ranges`));
   if (streams === 1 && !(await segmentedPartial())) return upload(client, localPath, remotePath, options);
@@ -196,6 +209,8 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
       pending: plan.pending,
       already: bytesIn(plan.segment, info.size, plan.done),
       streams,
+      direction: "upload",
+      maxInFlight: options.maxInFlight,
       signal: options.signal,
       onProgress: options.onProgress,
       rangeDone: recorder(store, info.size, plan.segment, plan.done),
@@ -250,7 +265,7 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
     await first.close().catch(() => {});
     throw e;
   }
-  const streams = streamsForSize(total, options.streams);
+  const streams = streamsFor(client, total, options, "download");
   if (streams === 1 && !segmentedPartial) return download(client, remotePath, localPath, options, { file: first, size: total });
   const recordPath = `${temp}.ranges`;
   const store: RecordStore | undefined = resume
@@ -294,6 +309,8 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
       pending: plan.pending,
       already: bytesIn(plan.segment, total, plan.done),
       streams,
+      direction: "download",
+      maxInFlight: options.maxInFlight,
       signal: options.signal,
       onProgress: options.onProgress,
       rangeDone: recorder(store, total, plan.segment, plan.done),

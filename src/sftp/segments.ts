@@ -7,11 +7,14 @@
  *
  * Direction-neutral: the caller says how one range moves over one stream (segmented.ts). Here:
  * which stream takes which range, retrying a failed stream's range on another, opening streams
- * (all at once for a fixed count; one by one while throughput grows for "auto"), progress, abort.
+ * (all at once: a fixed count, or as many as "auto" finds one stream's window falls short by,
+ * auto-streams.ts; then one by one only while they stay window-bound), progress, abort.
  */
 import type { SftpError } from "../errors.js";
+import { initialStreams, sessionStreamRate, windowBound } from "./auto-streams.js";
 import { SftpClient } from "./client.js";
 import type { SftpFile } from "./file.js";
+import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { abortError, unlessAborted, type Progress } from "./transfers.js";
 
 /** One stream: an SFTP session and the handle it holds on the file being moved. */
@@ -40,6 +43,10 @@ export interface SegmentPlan {
   /** Bytes already in place (resumed ranges), counted in progress. */
   already: number;
   streams: number | "auto";
+  /** Which way the bytes go: it says whose window bounds a stream ("auto", auto-streams.ts). */
+  direction: "upload" | "download";
+  /** Requests in flight per stream (the pipeline's default when undefined). */
+  maxInFlight?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   /**
@@ -63,7 +70,7 @@ export const AUTO_MAX_STREAMS = 8;
 export const MAX_STREAMS = 16;
 /** How often "auto" measures throughput to decide on one more stream (at least; longer links measure longer). */
 const PROBE_MS = 500;
-/** "auto" keeps adding streams while each raises throughput by at least this factor. */
+/** Once past the window-bound check, "auto" keeps adding streams while each raises throughput by at least this factor. */
 const GAIN = 1.15;
 /** A range that failed on this many streams fails the transfer. */
 const MAX_RANGE_ATTEMPTS = 3;
@@ -91,6 +98,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   // A range's `drained` call wakes the loop so its lane can take the next range.
   let wake: () => void = () => {};
   let woken = new Promise<Event>((resolve) => (wake = () => resolve({ kind: "drained" })));
+  const active = () => lanes.filter((l) => !l.failed && !l.retired).length;
   const free = (l: Lane) => !l.failed && !l.retired && ((l.moving ?? 0) === 0 || (l.moving === 1 && l.drained === true));
   let nextTask = 0;
   /** The range each lane took last: only its `drained` lets the lane take another. */
@@ -101,15 +109,19 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   let opening = 0;
   const task = (p: Promise<Event>) => running.set(nextTask++, p);
 
-  // How many streams to have: fixed, or "auto" growing while each new one pays.
+  // How many streams to have: fixed, or for "auto" as many as one stream's window falls short
+  // of a connection's rate by (auto-streams.ts), opened at once.
   const auto = plan.streams === "auto";
-  let want = auto ? 1 : Math.max(1, Math.min(MAX_STREAMS, Math.floor(plan.streams as number)));
+  const rate1 = sessionStreamRate(main.session, plan.direction, plan.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+  let want = auto ? initialStreams(rate1, AUTO_MAX_STREAMS) : Math.max(1, Math.min(MAX_STREAMS, Math.floor(plan.streams as number)));
   let cap = auto ? AUTO_MAX_STREAMS : want;
-  // "auto" measures over PROBE_MS windows that start once the streams are all running: the
-  // first window only warms up (handles opening, pipelines filling), the second sets the rate to
-  // beat, and each later one, after a stream was added, must beat it by GAIN or that stream retires.
+  // Then "auto" measures over PROBE_MS windows that start once the streams are all running: the
+  // first window only warms up (handles opening, pipelines filling); the second says whether the
+  // streams are window-bound (more may pay) or not (stop here), and after each stream added a
+  // window must beat the last by GAIN or that stream retires. One stream by the rule means its
+  // window is ample (segmented.ts then rarely comes here at all): nothing to probe.
   let probe = { at: Date.now(), bytes: moved, rate: -1, warm: false };
-  let probing = auto;
+  let probing = auto && want > 1;
   let probeMs = PROBE_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let tick: Promise<Event> | undefined;
@@ -191,6 +203,9 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
         const rate = (moved - probe.bytes) / Math.max(1, now - probe.at);
         if (!probe.warm) {
           probe = { at: now, bytes: moved, rate: -1, warm: true };
+        } else if (probe.rate < 0 && !windowBound(rate * 1000, active(), rate1)) {
+          // Limited by the link or the CPU, not the windows: more streams would not pay.
+          probing = false;
         } else if (probe.rate < 0 || rate >= probe.rate * GAIN) {
           // The rate to beat, or a stream that paid: try one more.
           probe = { at: now, bytes: moved, rate, warm: true };

@@ -74,6 +74,19 @@ export class Channel {
     private readonly windowSize: number = LOCAL_WINDOW,
   ) {
     this.localWindow = windowSize;
+    this.peerWindow = remoteWindow;
+  }
+
+  /**
+   * The window the peer granted at open (RFC 4254 §5.1 CHANNEL_OPEN / OPEN_CONFIRMATION): the
+   * most data that may be in flight towards it, so one channel moves at most this much per round
+   * trip (sshd: 2 MiB for a session channel).
+   */
+  readonly peerWindow: number;
+
+  /** Our receive window (RFC 4254 §5.2): the most the peer may have in flight towards us. */
+  get receiveWindow(): number {
+    return this.windowSize;
   }
 
   get isClosed(): boolean {
