@@ -36,6 +36,9 @@ export interface RttConfig {
   files: number;
   fileBytes: number;
   timeoutMs: number;
+  /** Only these cases / clients (default: all), e.g. to rerun the rows a change is about. */
+  cases?: readonly string[];
+  clients?: readonly string[];
 }
 
 /** Starts the delay proxy in a child process; resolves with its port and a stop function. */
@@ -146,8 +149,8 @@ export async function rttSection(st: Setup, rtts: readonly number[], config: Rtt
     const proxy = rtt > 0 ? await startDelay(st.s.port, rtt) : undefined;
     try {
       const s = proxy ? await throughProxy(st.s, proxy.port, work) : st.s;
-      for (const c of CASES) {
-        for (const client of RTT_CLIENTS) {
+      for (const c of CASES.filter((x) => !config.cases || config.cases.includes(x))) {
+        for (const client of RTT_CLIENTS.filter((x) => !config.clients || config.clients.includes(x))) {
           const bytes = c.startsWith("large") ? config.largeBytes : config.files * config.fileBytes;
           const row: RttRow = { rttMs: rtt, case: c, client, bytes };
           try {
