@@ -12,7 +12,9 @@
  */
 import type { SftpError } from "../errors.js";
 import { initialStreams, sessionStreamRate, windowBound } from "./auto-streams.js";
-import { SftpClient } from "./client.js";
+import type { SshConnection } from "../ssh/client.js";
+import type { SftpClient } from "./client.js";
+import { LaneConnections } from "./lane-connections.js";
 import type { SftpFile } from "./file.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { abortError, unlessAborted, type Progress } from "./transfers.js";
@@ -24,6 +26,8 @@ export interface Lane {
   file?: SftpFile;
   /** Sessions the transfer opened itself (closed at its end), not the caller's. */
   own: boolean;
+  /** The extra connection it runs on (`connections` > 1), closed with it when the transfer ends. */
+  ssh?: SshConnection;
   /** Set after a range failed on it: it takes no more ranges. */
   failed?: boolean;
   /** Set when "auto" found it did not raise throughput: it finishes its range and takes no more. */
@@ -43,6 +47,8 @@ export interface SegmentPlan {
   /** Bytes already in place (resumed ranges), counted in progress. */
   already: number;
   streams: number | "auto";
+  /** SSH connections to spread the streams over (lane-connections.ts); default 1. */
+  connections?: number;
   /** Which way the bytes go: it says whose window bounds a stream ("auto", auto-streams.ts). */
   direction: "upload" | "download";
   /** Requests in flight per stream (the pipeline's default when undefined). */
@@ -91,6 +97,12 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   const onAbort = () => stop.abort(plan.signal?.reason);
   plan.signal?.addEventListener("abort", onAbort, { once: true });
   const lanes: Lane[] = [{ client: main, own: false }];
+  const conns = new LaneConnections(main.ssh, plan.connections ?? 1);
+  // Each range's own signal, all ended by `stop` through one listener (not one per request).
+  const rangeStops = new Set<AbortController>();
+  const stopRanges = () => rangeStops.forEach((c) => c.abort(stop.signal.reason));
+  stop.signal.addEventListener("abort", stopRanges, { once: true });
+  let succeeded = false;
   const running = new Map<number, Promise<Event>>();
   const attempts = new Map<number, number>();
   /** Ranges moving, over all lanes. */
@@ -133,6 +145,8 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
     let got = 0;
     let drained = false;
     const [start, end] = rangeBounds(i, plan.segment, plan.total);
+    const rangeStop = new AbortController();
+    rangeStops.add(rangeStop);
     task(
       plan
         .move(lane, start, end, (n) => {
@@ -147,7 +161,8 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
             lane.drained = true;
             wake();
           }
-        }, stop.signal)
+        }, rangeStop.signal)
+        .finally(() => rangeStops.delete(rangeStop))
         .then(() => plan.rangeDone?.(i))
         .then(
           (): Event => ({ kind: "range", lane, i, moved: got }),
@@ -157,12 +172,11 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   };
   const openLane = () => {
     opening++;
-    const asked = Date.now();
-    task(SftpClient.open(main.ssh).then((client): Event => {
+    task(conns.openStream().then(({ client, ssh, asked }): Event => {
       // Opening a session takes three round trips (RFC 4254 §5.1 open, §6.5 subsystem, SFTP
       // INIT/VERSION): a window shorter than a few of those would judge a stream still starting.
       probeMs = Math.max(probeMs, 3 * (Date.now() - asked));
-      return { kind: "lane", lane: { client, own: true } };
+      return { kind: "lane", lane: { client, own: true, ssh } };
     }, (error: unknown): Event => ({ kind: "lane", error })));
   };
 
@@ -182,6 +196,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
             startRange(lane, i);
           }
         }
+        if (plan.pending.length === 0) conns.stopConnecting();
         if (moving === 0 && opening === 0 && plan.pending.length > 0) failure = lastError ?? new Error("no stream left to carry the transfer");
       }
       if (failure !== undefined) stop.abort(failure);
@@ -226,6 +241,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
             probe = { ...probe, at: Date.now(), bytes: moved };
           } else {
             void event.lane.client.session.close().catch(() => {});
+            if (event.lane.ssh) void event.lane.ssh.close().catch(() => {});
           }
         } else {
           // The server refused another session (MaxSessions, a channel limit): carry on with
@@ -250,6 +266,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
       }
     }
     if (failure !== undefined) throw failure;
+    succeeded = true;
     return lanes;
   } catch (e) {
     await closeLanes(lanes, plan.signal).catch(() => {});
@@ -257,6 +274,9 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   } finally {
     clearTimeout(timer);
     plan.signal?.removeEventListener("abort", onAbort);
+    stop.signal.removeEventListener("abort", stopRanges);
+    // Extra connections that carry no returned lane (refused sessions, connects cut short).
+    await conns.release(new Set(succeeded ? lanes.map((l) => l.ssh) : []));
   }
 }
 
@@ -278,6 +298,8 @@ export async function closeLanes(lanes: Lane[], signal?: AbortSignal): Promise<v
       if (l.own) await l.client.session.close().catch(() => {});
     }
   }));
+  // Then the extra connections, once nothing runs on them.
+  await Promise.all([...new Set(lanes.map((l) => l.ssh))].map((ssh) => ssh?.close().catch(() => {})));
   const bad = results.find((r) => r.status === "rejected");
   if (bad) throw (bad as PromiseRejectedResult).reason;
 }

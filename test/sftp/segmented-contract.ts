@@ -57,6 +57,19 @@ export function segmentedContract(ctx: () => ContractContext): void {
     expect((await readdir(local)).filter((f) => f.includes(".part"))).toEqual([]);
   });
 
+  it("refuses streams or connections out of range with INVALID_ARGUMENT, before touching either side", async () => {
+    const { sftp, dir, local } = ctx();
+    await writeFile(join(local, "opt.bin"), randomBytes(1024));
+    const sessions = watchSessions();
+    for (const bad of [{ streams: 0 }, { streams: 17 }, { streams: 2.5 }, { connections: 0 }, { connections: 9 }, { connections: Number.NaN }]) {
+      await expect(sftp.upload(join(local, "opt.bin"), `${dir}/opt.bin`, bad)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+      await expect(sftp.download(`${dir}/opt.bin`, join(local, "opt.down"), bad)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+    expect(sessions.opened).toHaveLength(0);
+    expect((await sftp.list(dir)).map((e) => e.name)).toEqual([]);
+    expect((await readdir(local)).filter((f) => f.startsWith("opt.down"))).toEqual([]);
+  });
+
   it('"auto" moves a small file over one stream', async () => {
     const { sftp, dir, local } = ctx();
     await writeFile(join(local, "small.bin"), randomBytes(MiB));
