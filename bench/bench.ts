@@ -51,6 +51,9 @@ const rttIndex = argv.indexOf("--rtt");
 /** `--rtt MS`: only the long-link comparison (bench/rtt.ts), at MS and at 0 ms. */
 const rttArg = rttIndex >= 0 ? Number(argv[rttIndex + 1]) : undefined;
 if (rttArg !== undefined && !(rttArg > 0 && rttArg <= 2000)) throw new Error("--rtt takes a round trip in milliseconds, from 1 to 2000");
+/** `--rtt-cases=large-up,…` and `--rtt-clients=ours-default,…`: a subset of the long-link rows (each in the run's order). */
+const rttCases = argv.find((a) => a.startsWith("--rtt-cases="))?.slice("--rtt-cases=".length).split(",");
+const rttClients = argv.find((a) => a.startsWith("--rtt-clients="))?.slice("--rtt-clients=".length).split(",");
 const only = rttArg !== undefined ? new Set(["rtt"]) : onlyArg ? new Set(onlyArg.split(",")) : undefined;
 const want = (section: string) => !only || only.has(section);
 
@@ -537,7 +540,7 @@ async function main(): Promise<void> {
     }
     if (rttArg !== undefined) {
       section(`long link: ${rttArg} ms round trip, then 0 ms`);
-      rttRows = await rttSection(st, [rttArg, 0], { largeBytes: CONFIG.transferBytes, files: quick ? 50 : 200, fileBytes: MiB, timeoutMs: transferTimeout(CONFIG.transferBytes) * 4 }, log);
+      rttRows = await rttSection(st, [rttArg, 0], { largeBytes: CONFIG.transferBytes, files: quick ? 50 : 200, fileBytes: MiB, timeoutMs: transferTimeout(CONFIG.transferBytes) * 4, cases: rttCases, clients: rttClients }, log);
     }
     if (wantProfile) {
       section("CPU profiles (ours auto, chacha20 and aes128-gcm)");

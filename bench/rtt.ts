@@ -16,8 +16,9 @@ import { batch, runSftp } from "./peers/openssh.js";
 import { closeQuietly, oursOptions } from "./peers/ours.js";
 import { call, ssh2Open } from "./peers/ssh2.js";
 
-export type RttClient = "openssh" | "ssh2" | "ours-1-stream" | "ours-default";
-const RTT_CLIENTS: readonly RttClient[] = ["openssh", "ssh2", "ours-1-stream", "ours-default"];
+export type RttClient = "openssh" | "ssh2" | "ours-1-stream" | "ours-default" | "ours-2-connections";
+/** ours-2-connections: default options with `connections: 2`, for the large file only (1 MiB files take one stream each). */
+const RTT_CLIENTS: readonly RttClient[] = ["openssh", "ssh2", "ours-1-stream", "ours-default", "ours-2-connections"];
 type RttCase = "large-up" | "large-down" | "files-up" | "files-down";
 const CASES: readonly RttCase[] = ["large-up", "large-down", "files-up", "files-down"];
 
@@ -36,6 +37,9 @@ export interface RttConfig {
   files: number;
   fileBytes: number;
   timeoutMs: number;
+  /** Only these cases / clients (default: all), e.g. to rerun the rows a change is about. */
+  cases?: readonly string[];
+  clients?: readonly string[];
 }
 
 /** Starts the delay proxy in a child process; resolves with its port and a stop function. */
@@ -116,8 +120,9 @@ async function runCase(s: BenchServer, client: RttClient, c: RttCase, p: { local
   const sftp = await connect(oursOptions(s));
   try {
     const streams = client === "ours-1-stream" ? 1 : undefined;
+    const connections = client === "ours-2-connections" ? 2 : undefined;
     const t0 = performance.now();
-    if (large) await (up ? sftp.upload(p.local, target, { streams }) : sftp.download(p.remote, target, { streams }));
+    if (large) await (up ? sftp.upload(p.local, target, { streams, connections }) : sftp.download(p.remote, target, { streams, connections }));
     else await (up ? sftp.uploadDir(p.localDir, target, { streams }) : sftp.downloadDir(p.remoteDir, target, { streams }));
     return (performance.now() - t0) / 1000;
   } finally {
@@ -146,8 +151,8 @@ export async function rttSection(st: Setup, rtts: readonly number[], config: Rtt
     const proxy = rtt > 0 ? await startDelay(st.s.port, rtt) : undefined;
     try {
       const s = proxy ? await throughProxy(st.s, proxy.port, work) : st.s;
-      for (const c of CASES) {
-        for (const client of RTT_CLIENTS) {
+      for (const c of CASES.filter((x) => !config.cases || config.cases.includes(x))) {
+        for (const client of RTT_CLIENTS.filter((x) => (!config.clients || config.clients.includes(x)) && (x !== "ours-2-connections" || c.startsWith("large")))) {
           const bytes = c.startsWith("large") ? config.largeBytes : config.files * config.fileBytes;
           const row: RttRow = { rttMs: rtt, case: c, client, bytes };
           try {
@@ -179,7 +184,7 @@ export function renderRtt(rows: readonly RttRow[]): string {
       const get = (cl: RttClient) => rows.find((r) => r.rttMs === rtt && r.case === c && r.client === cl);
       const cells = RTT_CLIENTS.map((cl) => {
         const r = get(cl);
-        return r?.mbps !== undefined ? `${r.mbps.toFixed(1)} MB/s` : `failed: ${r?.error ?? "?"}`;
+        return r?.mbps !== undefined ? `${r.mbps.toFixed(1)} MB/s` : r ? `failed: ${r.error ?? "?"}` : "—";
       });
       const a = get("ours-default")?.mbps;
       const b = get("openssh")?.mbps;

@@ -128,6 +128,9 @@ describeSshd("puresftp CLI against OpenSSH", () => {
       expect(sha256(await admin.readFile(`${base}/a/big.bin`))).toBe(sha256(big));
       json(await cli(["--json", "get", "--streams", "3", ...conn(), R(`${base}/a/big.bin`), join(local, "big.copy")]));
       expect(sha256(await readFile(join(local, "big.copy")))).toBe(sha256(big));
+      // --connections: the streams spread over two SSH connections.
+      json(await cli(["--json", "get", "-n", "4", "--connections", "2", ...conn(), R(`${base}/a/big.bin`), join(local, "big.two")]));
+      expect(sha256(await readFile(join(local, "big.two")))).toBe(sha256(big));
 
       // Human mode prints nothing on success (no progress on a pipe either).
       const quiet = await cli(["get", ...conn(), R(`${base}/a/one.bin`)]);

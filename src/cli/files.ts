@@ -8,6 +8,7 @@ import { basename, join } from "node:path";
 import { SftpError } from "../errors.js";
 import type { SftpClient } from "../sftp/client.js";
 import { baseName, joinPath } from "../sftp/paths.js";
+import { MAX_CONNECTIONS } from "../sftp/lane-connections.js";
 import { MAX_STREAMS } from "../sftp/segments.js";
 import { streamsForSize } from "../sftp/segmented.js";
 import { expectOperands, type Args } from "./args.js";
@@ -189,6 +190,16 @@ const RECURSIVE = { name: "recursive", short: "r", help: "copy directories recur
 const RESUME = { name: "resume", long: "resume", help: "continue partial transfers where they stopped" } as const;
 const STREAMS = { name: "streams", short: "n", long: "streams", value: true, valueName: "N", help: "SFTP sessions per large file: 1-16, or auto (default: more while they help)" } as const;
 
+const CONNECTIONS = { name: "connections", long: "connections", value: true, valueName: "N", help: `SSH connections a large file's streams are spread over: 1-${MAX_CONNECTIONS} (default 1)` } as const;
+
+/** `--connections`: a whole number from 1 to MAX_CONNECTIONS (default 1). */
+function connectionsOption(ctx: CommandContext, command: string): number {
+  const v = ctx.args.value("connections") ?? "1";
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > MAX_CONNECTIONS) throw new UsageError(`${command}: --connections takes a number from 1 to ${MAX_CONNECTIONS}, not ${JSON.stringify(v)}`, command);
+  return n;
+}
+
 /** `-n/--streams`: "auto" (the default) or a whole number of streams from 1 to 16. */
 function streamsOption(ctx: CommandContext, command: string): number | "auto" {
   const v = ctx.args.value("streams") ?? "auto";
@@ -237,15 +248,16 @@ const ls: CommandDef = {
 const get: CommandDef = {
   name: "get",
   summary: "download files (-r: directories)",
-  usage: ["get [-r] [--resume] [-n N] [user@]host:path… [local]"],
+  usage: ["get [-r] [--resume] [-n N] [--connections N] [user@]host:path… [local]"],
   description:
     "Downloads to `local` (default: the current directory). When `local` is an existing directory, or\n" +
     "several remote paths are given, the files go inside it under their own names.",
   connects: true,
-  options: [RECURSIVE, RESUME, STREAMS],
+  options: [RECURSIVE, RESUME, STREAMS, CONNECTIONS],
   async run(ctx) {
     const ops = expectOperands(ctx.args, 1, Infinity, "get", get.usage[0]!);
     const streams = streamsOption(ctx, "get");
+    const connections = connectionsOption(ctx, "get");
     const lastIsLocal = ops.length > 1 && parseOperand(ops[ops.length - 1]!).kind === "local";
     if (ops.length > 1 && !lastIsLocal) throw new UsageError("get: the last operand must be a local path", "get");
     const sources = remotes(lastIsLocal ? ops.slice(0, -1) : ops, "get");
@@ -271,7 +283,7 @@ const get: CommandDef = {
       for (const d of plan.dirs) await mkdir(d, { recursive: true });
       const resume = ctx.args.flag("resume");
       const bytes = await runJobs(ctx, plan.files, (job, onProgress) =>
-        c.download(job.from, job.to, { onProgress, signal: ctx.signal, resume, streams: streamsForSize(job.size, streams) }));
+        c.download(job.from, job.to, { onProgress, signal: ctx.signal, resume, streams: streamsForSize(job.size, streams), connections }));
       return transferResult(plan, bytes);
     });
   },
@@ -280,16 +292,17 @@ const get: CommandDef = {
 const put: CommandDef = {
   name: "put",
   summary: "upload files (-r: directories)",
-  usage: ["put [-r] [--resume] [-n N] local… [user@]host:[path]"],
+  usage: ["put [-r] [--resume] [-n N] [--connections N] local… [user@]host:[path]"],
   description:
     "Uploads to the remote path (default: the login directory). When it is an existing directory, or\n" +
     "several local paths are given, the files go inside it under their own names. Files are written\n" +
     "under a temporary name and renamed into place when complete.",
   connects: true,
-  options: [RECURSIVE, RESUME, STREAMS],
+  options: [RECURSIVE, RESUME, STREAMS, CONNECTIONS],
   async run(ctx) {
     const ops = expectOperands(ctx.args, 2, Infinity, "put", put.usage[0]!);
     const streams = streamsOption(ctx, "put");
+    const connections = connectionsOption(ctx, "put");
     const [dest] = remotes([ops[ops.length - 1]!], "put");
     const sources = ops.slice(0, -1);
     for (const s of sources) if (parseOperand(s).kind !== "local") throw new UsageError(`put: ${JSON.stringify(s)} is remote; only the last operand may be`, "put");
@@ -314,7 +327,7 @@ const put: CommandDef = {
       for (const d of plan.dirs) await c.mkdir(d, { recursive: true });
       const resume = ctx.args.flag("resume");
       const bytes = await runJobs(ctx, plan.files, (job, onProgress) =>
-        c.upload(job.from, job.to, { onProgress, signal: ctx.signal, resume, streams: streamsForSize(job.size, streams) }));
+        c.upload(job.from, job.to, { onProgress, signal: ctx.signal, resume, streams: streamsForSize(job.size, streams), connections }));
       return transferResult(plan, bytes);
     });
   },

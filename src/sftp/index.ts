@@ -5,6 +5,7 @@ export { Stats, type Attrs } from "./attrs.js";
 export type { Progress, UploadOptions, DownloadOptions, StreamOptions } from "./transfers.js";
 export { AUTO_MIN_SIZE } from "./segmented.js";
 export { AUTO_MAX_STREAMS, MAX_STREAMS } from "./segments.js";
+export { MAX_CONNECTIONS } from "./lane-connections.js";
 export type { DirTransferOptions, DirTransferResult } from "./transfers-dir.js";
 export type { ReadStreamOptions, WriteStreamOptions } from "./streams.js";
 export type { StatvfsReply } from "./extensions/statvfs.js";

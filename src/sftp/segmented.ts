@@ -14,7 +14,10 @@ import { openLocal, removeLocal, renameLocal, statLocal, statLocalIfExists, type
 import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
 import { baseName, joinPath, parentPath } from "./paths.js";
-import { closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
+import { initialStreams, sessionStreamRate } from "./auto-streams.js";
+import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
+import { MAX_CONNECTIONS } from "./lane-connections.js";
+import { AUTO_MAX_STREAMS, MAX_STREAMS, closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
 import {
   checkAbort, download, readLocalRange, resumeOffset, tempSuffix, unlessAborted, upload,
   type DownloadOptions, type UploadOptions,
@@ -37,6 +40,24 @@ const RECORD_MAX = 1024 * 1024;
 export function streamsForSize(size: number, streams: number | "auto" | undefined): number | "auto" {
   const s = streams ?? "auto";
   return s === "auto" && size < AUTO_MIN_SIZE ? 1 : s;
+}
+
+/**
+ * `streamsForSize`, then one for "auto" where one stream's window is ample on this session
+ * (auto-streams.ts): that file takes the plain single-stream path, whose pipeline is not cut into
+ * ranges, so "auto" is never slower than one stream where one stream is enough.
+ */
+function streamsFor(client: SftpClient, size: number, options: UploadOptions | DownloadOptions, direction: "upload" | "download"): number | "auto" {
+  const s = streamsForSize(size, options.streams);
+  if (s !== "auto") return s;
+  return initialStreams(sessionStreamRate(client.session, direction, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT), AUTO_MAX_STREAMS) === 1 ? 1 : s;
+}
+
+/** `streams` and `connections` are whole numbers in range (or "auto"): a typo must not become one stream. */
+function checkStreamOptions(o: UploadOptions | DownloadOptions): void {
+  const bad = (v: unknown, max: number) => v !== undefined && !(Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max);
+  if (o.streams !== "auto" && bad(o.streams, MAX_STREAMS)) throw new SshError("INVALID_ARGUMENT", `streams must be "auto" or a whole number from 1 to ${MAX_STREAMS}, not ${String(o.streams)}`);
+  if (bad(o.connections, MAX_CONNECTIONS)) throw new SshError("INVALID_ARGUMENT", `connections must be a whole number from 1 to ${MAX_CONNECTIONS}, not ${String(o.connections)}`);
 }
 
 /** The partial file of a resumable upload (transfers.ts uses the same name). */
@@ -142,8 +163,9 @@ function bytesIn(segment: number, total: number, done: Set<number>): number {
 /** `upload()` with `streams`: one stream for small files under "auto", else segmented. */
 export async function uploadFile(client: SftpClient, localPath: string, remotePath: string, options: UploadOptions = {}): Promise<void> {
   checkAbort(options.signal);
+  checkStreamOptions(options);
   const info = await statLocal(localPath);
-  const streams = streamsForSize(info.size, options.streams);
+  const streams = streamsFor(client, info.size, options, "upload");
   // A segmented partial may have holes: only its ranges record can resume it, whatever `streams`.
   const segmentedPartial = async () => options.resume === true && (await client.exists(`${resumePartPath(remotePath)}.ranges`));
   if (streams === 1 && !(await segmentedPartial())) return upload(client, localPath, remotePath, options);
@@ -196,6 +218,9 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
       pending: plan.pending,
       already: bytesIn(plan.segment, info.size, plan.done),
       streams,
+      connections: options.connections,
+      direction: "upload",
+      maxInFlight: options.maxInFlight,
       signal: options.signal,
       onProgress: options.onProgress,
       rangeDone: recorder(store, info.size, plan.segment, plan.done),
@@ -236,6 +261,7 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
 /** `download()` with `streams`: one stream for small files under "auto", else segmented. */
 export async function downloadFile(client: SftpClient, remotePath: string, localPath: string, options: DownloadOptions = {}): Promise<void> {
   checkAbort(options.signal);
+  checkStreamOptions(options);
   const resume = options.resume ?? false;
   const temp = `${localPath}.${resume ? "resume" : tempSuffix()}.part`;
   // A segmented partial may have holes: only its ranges record can resume it, whatever `streams`.
@@ -250,7 +276,7 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
     await first.close().catch(() => {});
     throw e;
   }
-  const streams = streamsForSize(total, options.streams);
+  const streams = streamsFor(client, total, options, "download");
   if (streams === 1 && !segmentedPartial) return download(client, remotePath, localPath, options, { file: first, size: total });
   const recordPath = `${temp}.ranges`;
   const store: RecordStore | undefined = resume
@@ -278,6 +304,7 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
       }
     : undefined;
   let dst: LocalFile | undefined;
+  let lanes: Lane[] = [];
   try {
     const partial = resume ? await statLocalIfExists(temp) : undefined;
     if (partial?.isFile) dst = await openLocal(temp, "r+");
@@ -288,12 +315,15 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
       dst = await openLocal(temp, "w");
     }
     const out = dst!;
-    const lanes = await runSegments(client, {
+    lanes = await runSegments(client, {
       total,
       segment: plan.segment,
       pending: plan.pending,
       already: bytesIn(plan.segment, total, plan.done),
       streams,
+      connections: options.connections,
+      direction: "download",
+      maxInFlight: options.maxInFlight,
       signal: options.signal,
       onProgress: options.onProgress,
       rangeDone: recorder(store, total, plan.segment, plan.done),
@@ -329,6 +359,7 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
   } catch (e) {
     // The first handle may never have been given to a lane (closing twice is a no-op).
     await unlessAborted(first.close(), options.signal).catch(() => {});
+    await closeLanes(lanes, options.signal).catch(() => {});
     await dst?.close().catch(() => {});
     if (!resume) await removeLocal(temp).catch(() => {});
     throw e;

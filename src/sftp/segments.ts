@@ -7,11 +7,16 @@
  *
  * Direction-neutral: the caller says how one range moves over one stream (segmented.ts). Here:
  * which stream takes which range, retrying a failed stream's range on another, opening streams
- * (all at once for a fixed count; one by one while throughput grows for "auto"), progress, abort.
+ * (all at once: a fixed count, or as many as "auto" finds one stream's window falls short by,
+ * auto-streams.ts; then one by one only while they stay window-bound), progress, abort.
  */
 import type { SftpError } from "../errors.js";
-import { SftpClient } from "./client.js";
+import { initialStreams, sessionStreamRate, windowBound } from "./auto-streams.js";
+import type { SshConnection } from "../ssh/client.js";
+import type { SftpClient } from "./client.js";
+import { LaneConnections } from "./lane-connections.js";
 import type { SftpFile } from "./file.js";
+import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { abortError, unlessAborted, type Progress } from "./transfers.js";
 
 /** One stream: an SFTP session and the handle it holds on the file being moved. */
@@ -21,6 +26,8 @@ export interface Lane {
   file?: SftpFile;
   /** Sessions the transfer opened itself (closed at its end), not the caller's. */
   own: boolean;
+  /** The extra connection it runs on (`connections` > 1), closed with it when the transfer ends. */
+  ssh?: SshConnection;
   /** Set after a range failed on it: it takes no more ranges. */
   failed?: boolean;
   /** Set when "auto" found it did not raise throughput: it finishes its range and takes no more. */
@@ -40,6 +47,12 @@ export interface SegmentPlan {
   /** Bytes already in place (resumed ranges), counted in progress. */
   already: number;
   streams: number | "auto";
+  /** SSH connections to spread the streams over (lane-connections.ts); default 1. */
+  connections?: number;
+  /** Which way the bytes go: it says whose window bounds a stream ("auto", auto-streams.ts). */
+  direction: "upload" | "download";
+  /** Requests in flight per stream (the pipeline's default when undefined). */
+  maxInFlight?: number;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
   /**
@@ -63,7 +76,7 @@ export const AUTO_MAX_STREAMS = 8;
 export const MAX_STREAMS = 16;
 /** How often "auto" measures throughput to decide on one more stream (at least; longer links measure longer). */
 const PROBE_MS = 500;
-/** "auto" keeps adding streams while each raises throughput by at least this factor. */
+/** Once past the window-bound check, "auto" keeps adding streams while each raises throughput by at least this factor. */
 const GAIN = 1.15;
 /** A range that failed on this many streams fails the transfer. */
 const MAX_RANGE_ATTEMPTS = 3;
@@ -84,6 +97,12 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   const onAbort = () => stop.abort(plan.signal?.reason);
   plan.signal?.addEventListener("abort", onAbort, { once: true });
   const lanes: Lane[] = [{ client: main, own: false }];
+  const conns = new LaneConnections(main.ssh, plan.connections ?? 1);
+  // Each range's own signal, all ended by `stop` through one listener (not one per request).
+  const rangeStops = new Set<AbortController>();
+  const stopRanges = () => rangeStops.forEach((c) => c.abort(stop.signal.reason));
+  stop.signal.addEventListener("abort", stopRanges, { once: true });
+  let succeeded = false;
   const running = new Map<number, Promise<Event>>();
   const attempts = new Map<number, number>();
   /** Ranges moving, over all lanes. */
@@ -91,6 +110,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   // A range's `drained` call wakes the loop so its lane can take the next range.
   let wake: () => void = () => {};
   let woken = new Promise<Event>((resolve) => (wake = () => resolve({ kind: "drained" })));
+  const active = () => lanes.filter((l) => !l.failed && !l.retired).length;
   const free = (l: Lane) => !l.failed && !l.retired && ((l.moving ?? 0) === 0 || (l.moving === 1 && l.drained === true));
   let nextTask = 0;
   /** The range each lane took last: only its `drained` lets the lane take another. */
@@ -101,15 +121,19 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   let opening = 0;
   const task = (p: Promise<Event>) => running.set(nextTask++, p);
 
-  // How many streams to have: fixed, or "auto" growing while each new one pays.
+  // How many streams to have: fixed, or for "auto" as many as one stream's window falls short
+  // of a connection's rate by (auto-streams.ts), opened at once.
   const auto = plan.streams === "auto";
-  let want = auto ? 1 : Math.max(1, Math.min(MAX_STREAMS, Math.floor(plan.streams as number)));
+  const rate1 = sessionStreamRate(main.session, plan.direction, plan.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+  let want = auto ? initialStreams(rate1, AUTO_MAX_STREAMS) : Math.max(1, Math.min(MAX_STREAMS, Math.floor(plan.streams as number)));
   let cap = auto ? AUTO_MAX_STREAMS : want;
-  // "auto" measures over PROBE_MS windows that start once the streams are all running: the
-  // first window only warms up (handles opening, pipelines filling), the second sets the rate to
-  // beat, and each later one, after a stream was added, must beat it by GAIN or that stream retires.
+  // Then "auto" measures over PROBE_MS windows that start once the streams are all running: the
+  // first window only warms up (handles opening, pipelines filling); the second says whether the
+  // streams are window-bound (more may pay) or not (stop here), and after each stream added a
+  // window must beat the last by GAIN or that stream retires. One stream by the rule means its
+  // window is ample (segmented.ts then rarely comes here at all): nothing to probe.
   let probe = { at: Date.now(), bytes: moved, rate: -1, warm: false };
-  let probing = auto;
+  let probing = auto && want > 1;
   let probeMs = PROBE_MS;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let tick: Promise<Event> | undefined;
@@ -121,6 +145,8 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
     let got = 0;
     let drained = false;
     const [start, end] = rangeBounds(i, plan.segment, plan.total);
+    const rangeStop = new AbortController();
+    rangeStops.add(rangeStop);
     task(
       plan
         .move(lane, start, end, (n) => {
@@ -135,7 +161,8 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
             lane.drained = true;
             wake();
           }
-        }, stop.signal)
+        }, rangeStop.signal)
+        .finally(() => rangeStops.delete(rangeStop))
         .then(() => plan.rangeDone?.(i))
         .then(
           (): Event => ({ kind: "range", lane, i, moved: got }),
@@ -145,12 +172,11 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   };
   const openLane = () => {
     opening++;
-    const asked = Date.now();
-    task(SftpClient.open(main.ssh).then((client): Event => {
+    task(conns.openStream().then(({ client, ssh, asked }): Event => {
       // Opening a session takes three round trips (RFC 4254 §5.1 open, §6.5 subsystem, SFTP
       // INIT/VERSION): a window shorter than a few of those would judge a stream still starting.
       probeMs = Math.max(probeMs, 3 * (Date.now() - asked));
-      return { kind: "lane", lane: { client, own: true } };
+      return { kind: "lane", lane: { client, own: true, ssh } };
     }, (error: unknown): Event => ({ kind: "lane", error })));
   };
 
@@ -170,6 +196,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
             startRange(lane, i);
           }
         }
+        if (plan.pending.length === 0) conns.stopConnecting();
         if (moving === 0 && opening === 0 && plan.pending.length > 0) failure = lastError ?? new Error("no stream left to carry the transfer");
       }
       if (failure !== undefined) stop.abort(failure);
@@ -191,6 +218,9 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
         const rate = (moved - probe.bytes) / Math.max(1, now - probe.at);
         if (!probe.warm) {
           probe = { at: now, bytes: moved, rate: -1, warm: true };
+        } else if (probe.rate < 0 && !windowBound(rate * 1000, active(), rate1)) {
+          // Limited by the link or the CPU, not the windows: more streams would not pay.
+          probing = false;
         } else if (probe.rate < 0 || rate >= probe.rate * GAIN) {
           // The rate to beat, or a stream that paid: try one more.
           probe = { at: now, bytes: moved, rate, warm: true };
@@ -211,6 +241,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
             probe = { ...probe, at: Date.now(), bytes: moved };
           } else {
             void event.lane.client.session.close().catch(() => {});
+            if (event.lane.ssh) void event.lane.ssh.close().catch(() => {});
           }
         } else {
           // The server refused another session (MaxSessions, a channel limit): carry on with
@@ -235,6 +266,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
       }
     }
     if (failure !== undefined) throw failure;
+    succeeded = true;
     return lanes;
   } catch (e) {
     await closeLanes(lanes, plan.signal).catch(() => {});
@@ -242,6 +274,9 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   } finally {
     clearTimeout(timer);
     plan.signal?.removeEventListener("abort", onAbort);
+    stop.signal.removeEventListener("abort", stopRanges);
+    // Extra connections that carry no returned lane (refused sessions, connects cut short).
+    await conns.release(new Set(succeeded ? lanes.map((l) => l.ssh) : []));
   }
 }
 
@@ -263,6 +298,8 @@ export async function closeLanes(lanes: Lane[], signal?: AbortSignal): Promise<v
       if (l.own) await l.client.session.close().catch(() => {});
     }
   }));
+  // Then the extra connections, once nothing runs on them.
+  await Promise.all([...new Set(lanes.map((l) => l.ssh))].map((ssh) => ssh?.close().catch(() => {})));
   const bad = results.find((r) => r.status === "rejected");
   if (bad) throw (bad as PromiseRejectedResult).reason;
 }

@@ -27,6 +27,12 @@ export class SftpSession {
   writeSize = DEFAULT_IO_SIZE;
   /** The server's open-handle limit, 0 when unknown. */
   maxOpenHandles = 0;
+  /**
+   * The round trip seen when the session started, in milliseconds: the shortest of INIT → VERSION
+   * and the limits@openssh.com request, both sent before any bulk data could queue ahead of them.
+   * INIT → VERSION may include the server starting its sftp-server process, hence the minimum.
+   */
+  roundTripMs = Infinity;
 
   private readonly framer = new SftpFramer();
   private readonly pending = new Map<number, { resolve: (r: SftpResponse) => void; reject: (e: unknown) => void }>();
@@ -47,8 +53,10 @@ export class SftpSession {
     const session = new SftpSession(channel);
     const versionPacket = session.version!.promise;
     await channel.subsystem("sftp");
+    const sent = performance.now();
     await channel.write(encodeInit(3));
     const v = decodeVersion((await versionPacket).subarray(1));
+    session.roundTripMs = performance.now() - sent;
     if (v.version !== 3) {
       throw new SftpError("OP_UNSUPPORTED", `the server speaks SFTP version ${v.version}; this client needs version 3`);
     }
@@ -142,7 +150,9 @@ export class SftpSession {
   /** limits@openssh.com sizes reads and writes (OpenSSH PROTOCOL §4.8). */
   private async readLimits(): Promise<void> {
     if (!this.extensions.has(LIMITS)) return;
+    const sent = performance.now();
     const limits: LimitsReply = decodeLimitsReply(expectExtendedReply(await this.request((id) => encodeLimitsRequest(id))));
+    this.roundTripMs = Math.min(this.roundTripMs, performance.now() - sent);
     const size = (n: number) => (n > 0 ? Math.min(n, MAX_IO_SIZE) : MAX_IO_SIZE);
     // The packet limit bounds a WRITE's data too: leave room for its header (handle ≤ 256 bytes).
     const byPacket = limits.maxPacketLength > 0 ? limits.maxPacketLength - 1024 : MAX_IO_SIZE;

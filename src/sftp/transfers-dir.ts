@@ -16,6 +16,8 @@ export interface DirTransferOptions {
   signal?: AbortSignal;
   /** Streams for each large file (see UploadOptions.streams); small files always take one. */
   streams?: number | "auto";
+  /** SSH connections for each large file's streams (see UploadOptions.connections; default 1). */
+  connections?: number;
 }
 
 export interface DirTransferResult {
@@ -90,7 +92,7 @@ export async function uploadDir(client: SftpClient, localDir: string, remoteDir:
   await planLocal(localDir, remoteDir, plan);
   for (const d of plan.dirs) await client.mkdir(d, { recursive: true });
   return runPlan(plan, options, (from, to, size, onBytes) =>
-    client.upload(from, to, { signal: options.signal, streams: streamsForSize(size, options.streams), onProgress: (p) => onBytes(p.transferred) }));
+    client.upload(from, to, { signal: options.signal, streams: streamsForSize(size, options.streams), connections: options.connections, onProgress: (p) => onBytes(p.transferred) }));
 }
 
 export async function downloadDir(client: SftpClient, remoteDir: string, localDir: string, options: DirTransferOptions = {}): Promise<DirTransferResult> {
@@ -98,5 +100,5 @@ export async function downloadDir(client: SftpClient, remoteDir: string, localDi
   await planRemote(client, remoteDir, localDir, plan);
   for (const d of plan.dirs) await mkdirLocal(d);
   return runPlan(plan, options, (from, to, size, onBytes) =>
-    client.download(from, to, { signal: options.signal, streams: streamsForSize(size, options.streams), onProgress: (p) => onBytes(p.transferred) }));
+    client.download(from, to, { signal: options.signal, streams: streamsForSize(size, options.streams), connections: options.connections, onProgress: (p) => onBytes(p.transferred) }));
 }

@@ -21,10 +21,21 @@ export interface Progress {
 export interface StreamOptions {
   /**
    * SFTP sessions carrying the file at once, each on its own channel with its own window
-   * (segmented.ts). "auto" (the default): one for files under 16 MiB; for larger ones, more while
-   * each one added raises throughput, up to 8, fewer when the server refuses a session.
+   * (segmented.ts), 1-16. "auto" (the default): one for files under 16 MiB, and one wherever one
+   * stream's window covers the link (window / round trip above what a connection moves anyway:
+   * short links, and downloads, whose 16 MiB window is ours); else as many as the window falls
+   * short by, opened at once, up to 8, more while they keep paying, fewer when the server
+   * refuses a session (auto-streams.ts).
    */
   streams?: number | "auto";
+  /**
+   * SSH connections the streams are spread over, 1-8 (default 1). Extra ones are opened with
+   * this client's options (host key checked and authenticated the same way), each its own TCP
+   * flow and server process, and closed when the transfer ends; one that fails to connect is
+   * done without. They serve only files that take more than one stream, and not a client made
+   * over a socket or stream the caller passed.
+   */
+  connections?: number;
 }
 
 export interface UploadOptions extends StreamOptions {

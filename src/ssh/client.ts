@@ -99,6 +99,35 @@ export class SshConnection {
     return new SshConnection(transport, connection, username, readyTimeoutMs);
   }
 
+  /**
+   * How to connect again with the options this connection was made with (set by connectSsh);
+   * a closure, so the options (and any password in them) are never a field to print.
+   */
+  #again: ((signal?: AbortSignal) => Promise<SshConnection>) | undefined;
+
+  /** @internal */
+  setConnectAgain(again: (signal?: AbortSignal) => Promise<SshConnection>): void {
+    this.#again = again;
+  }
+
+  /**
+   * True when `connectAgain` can open another connection: this one was made by connecting to a
+   * host, not over a socket or stream the caller passed (which cannot be opened twice).
+   */
+  get canConnectAgain(): boolean {
+    return this.#again !== undefined;
+  }
+
+  /**
+   * Opens another connection to the same server with the same options: the host key checked by
+   * the same policy, the same authentication, its own TCP flow (and server process). Used by
+   * transfers spread over several connections (`connections`); the caller closes it.
+   */
+  connectAgain(signal?: AbortSignal): Promise<SshConnection> {
+    if (!this.#again) return Promise.reject(new ConnectionError("CONNECT_AGAIN_UNSUPPORTED", "this connection runs over a socket or stream the caller passed; another one cannot be opened like it"));
+    return this.#again(signal);
+  }
+
   /** The negotiated algorithms of the current keys. */
   get algorithms() {
     const a = this.transport.algorithms!;
@@ -180,6 +209,13 @@ export class SshConnection {
 
 /** Connects, verifies the host key, authenticates and returns the connection. */
 export async function connectSsh(options: SshConnectOptions): Promise<SshConnection> {
+  const conn = await connectOnce(options);
+  // The caller's own socket or stream cannot be opened twice; a host (also behind jump hosts) can.
+  if (!options.sock && !options.stream) conn.setConnectAgain((signal) => connectSsh({ ...options, signal }));
+  return conn;
+}
+
+async function connectOnce(options: SshConnectOptions): Promise<SshConnection> {
   // Checks the crypto backends (once per process) while the options and files are read.
   const ciphers = defaultCiphers(options.crypto ?? "auto");
   ciphers.catch(() => {}); // never rejects (failed checks are answers); awaited below

@@ -66,6 +66,8 @@ describe("usage errors (exit 2, before any connection)", () => {
     [["put", "x"], /put: missing operand/],
     [["get", "-n", "0", "h:a"], /--streams takes auto or a number from 1 to 16, not "0"/],
     [["put", "--streams", "many", "x", "h:"], /--streams takes auto or a number from 1 to 16/],
+    [["get", "--connections", "0", "h:a"], /--connections takes a number from 1 to 8, not "0"/],
+    [["put", "--connections", "9", "x", "h:"], /--connections takes a number from 1 to 8, not "9"/],
     [["rm", "h:a", "k:b"], /same server/],
     [["mv", "a", "b"], /name the server/],
     [["mv", "h:a", "k:b"], /same server/],

@@ -74,6 +74,23 @@ export class Channel {
     private readonly windowSize: number = LOCAL_WINDOW,
   ) {
     this.localWindow = windowSize;
+    this.peerWindowMax = remoteWindow;
+  }
+
+  private peerWindowMax: number;
+
+  /**
+   * The largest window the peer has granted so far (RFC 4254 §5.2): the most data that may be in
+   * flight towards it, so one channel moves at most this much per round trip. sshd confirms a
+   * session channel with none and grants 2 MiB (CHAN_SES_WINDOW_DEFAULT) once the subsystem runs.
+   */
+  get peerWindow(): number {
+    return this.peerWindowMax;
+  }
+
+  /** Our receive window (RFC 4254 §5.2): the most the peer may have in flight towards us. */
+  get receiveWindow(): number {
+    return this.windowSize;
   }
 
   get isClosed(): boolean {
@@ -199,6 +216,7 @@ export class Channel {
   handleWindowAdjust(n: number): void {
     // A window beyond 2^32-1 is a protocol violation; clamp as OpenSSH does.
     this.remoteWindow = Math.min(this.remoteWindow + n, 0xffffffff);
+    if (this.remoteWindow > this.peerWindowMax) this.peerWindowMax = this.remoteWindow;
     this.pump();
   }
 
