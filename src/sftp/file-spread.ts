@@ -18,6 +18,19 @@ import { abortError } from "./transfers.js";
 
 /** A file whose session ended is tried on this many sessions before the transfer fails. */
 const MAX_FILE_ATTEMPTS = 3;
+/** How long a session may take to answer what was sent before it is closed (see below). */
+const DRAIN_MS = 1000;
+
+/**
+ * Waits (at most `ms`) until `client`'s session has no request unanswered. A transfer stopped by
+ * an abort leaves requests sent, among them a failed upload's REMOVE of its temporary file:
+ * closing the channel first would drop them and leave that file behind.
+ */
+async function drained(client: SftpClient, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; client.session.inFlight > 0 && !client.session.closed && Date.now() < end; ) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 export interface SpreadPlan<F> {
   files: readonly F[];
@@ -105,6 +118,9 @@ export async function spreadFiles<F>(main: SftpClient, plan: SpreadPlan<F>): Pro
     }
     if (failure !== undefined) throw failure;
   } finally {
-    await Promise.all(opened.map((s) => s.close()));
+    await Promise.all(opened.map(async (s) => {
+      await drained(s.client, DRAIN_MS);
+      await s.close();
+    }));
   }
 }
