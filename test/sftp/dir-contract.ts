@@ -49,6 +49,29 @@ async function remoteTree(sftp: SftpClient, root: string, prefix = ""): Promise<
 
 const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 
+/**
+ * A server that allows two sessions a connection: the tree moves over the caller's and the one
+ * more it allows; the refused tries end the opening. `connect` connects to that server.
+ */
+export async function refusedSessionsCase(connect: () => Promise<SftpClient>, remoteDir: string, local: string): Promise<void> {
+  const sftp = await connect();
+  try {
+    const sums = await writeTree(join(local, "ms"), 24, (i) => 1 + i * 1000);
+    const sessions = watchSessions();
+    await sftp.uploadDir(join(local, "ms"), `${remoteDir}/ms`);
+    expect(sessions.opened).toHaveLength(1);
+    expect(sessions.refused).toBe(DIR_AUTO_SESSIONS - 2);
+    expect(sorted(await remoteTree(sftp, `${remoteDir}/ms`))).toEqual(sorted(sums));
+    await sftp.downloadDir(`${remoteDir}/ms`, join(local, "ms.down"));
+    expect(sessions.opened).toHaveLength(2);
+    expect(sessions.opened.every((c) => c.session.closed)).toBe(true);
+    expect(sorted(await localTree(join(local, "ms.down")))).toEqual(sorted(sums));
+  } finally {
+    vi.restoreAllMocks();
+    await sftp.close();
+  }
+}
+
 export function dirContract(ctx: () => ContractContext): void {
   afterEach(() => vi.restoreAllMocks());
 
