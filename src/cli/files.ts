@@ -138,7 +138,7 @@ const transferResult = (plan: DirPlan, bytes: number) => ({
 
 const RECURSIVE = { name: "recursive", short: "r", help: "copy directories recursively" } as const;
 const RESUME = { name: "resume", long: "resume", help: "continue partial transfers where they stopped" } as const;
-const STREAMS = { name: "streams", short: "n", long: "streams", value: true, valueName: "N", help: "SFTP sessions per large file: 1-16, or auto (default: more while they help)" } as const;
+const STREAMS = { name: "streams", short: "n", long: "streams", value: true, valueName: "N", help: "SFTP sessions for a directory's files and per large file: 1-16, or auto (default)" } as const;
 
 /** `-n/--streams`: "auto" (the default) or a whole number of streams from 1 to 16. */
 function streamsOption(ctx: CommandContext, command: string): number | "auto" {

@@ -6,6 +6,7 @@ export type { Progress, UploadOptions, DownloadOptions, StreamOptions } from "./
 export { AUTO_MIN_SIZE } from "./segmented.js";
 export { AUTO_MAX_STREAMS, MAX_STREAMS } from "./segments.js";
 export type { DirTransferOptions, DirTransferResult } from "./transfers-dir.js";
+export type { PooledSession, SessionSource } from "./session-source.js";
 export type { ReadStreamOptions, WriteStreamOptions } from "./streams.js";
 export type { StatvfsReply } from "./extensions/statvfs.js";
 export { connect, type ConnectOptions } from "../connect.js";
