@@ -8,7 +8,7 @@ import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, expect, it, vi } from "vitest";
 import type { SftpClient } from "../../src/sftp/client.js";
-import { DIR_AUTO_SESSIONS } from "../../src/sftp/transfers-dir.js";
+import { DIR_AUTO_SESSIONS, PER_SESSION } from "../../src/sftp/transfers-dir.js";
 import { randomBytes, sha256, type ContractContext } from "./client-contract.js";
 import { abortAfter, watchSessions } from "./segmented-contract.js";
 
@@ -56,7 +56,8 @@ const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1
 export async function refusedSessionsCase(connect: () => Promise<SftpClient>, remoteDir: string, local: string): Promise<void> {
   const sftp = await connect();
   try {
-    const sums = await writeTree(join(local, "ms"), 24, (i) => 1 + i * 1000);
+    // Enough files for every session "auto" would open.
+    const sums = await writeTree(join(local, "ms"), DIR_AUTO_SESSIONS * PER_SESSION, (i) => 1 + i * 1000);
     const sessions = watchSessions();
     await sftp.uploadDir(join(local, "ms"), `${remoteDir}/ms`);
     expect(sessions.opened).toHaveLength(1);
@@ -77,11 +78,12 @@ export function dirContract(ctx: () => ContractContext): void {
 
   it("spreads a tree's files over several sessions each way, byte-identical, and closes them", { timeout: 120_000 }, async () => {
     const { sftp, dir, local } = ctx();
-    const sums = await writeTree(join(local, "src"), 30, (i) => (i === 0 ? 0 : 1 + ((i * 7919) % (200 * KiB))));
+    const count = (DIR_AUTO_SESSIONS - 1) * PER_SESSION + 2;
+    const sums = await writeTree(join(local, "src"), count, (i) => (i === 0 ? 0 : 1 + ((i * 7919) % (200 * KiB))));
     const sessions = watchSessions();
     const up = await sftp.uploadDir(join(local, "src"), `${dir}/up`);
-    expect(up).toMatchObject({ files: 30, skipped: [] });
-    // 30 files, 4 a session: the most "auto" opens, all at once.
+    expect(up).toMatchObject({ files: count, skipped: [] });
+    // More files than DIR_AUTO_SESSIONS - 1 sessions take: the most "auto" opens, all at once.
     expect(sessions.opened).toHaveLength(DIR_AUTO_SESSIONS - 1);
     expect(sessions.opened.every((c) => c.session.closed)).toBe(true);
     expect(sorted(await remoteTree(sftp, `${dir}/up`))).toEqual(sorted(sums));
@@ -108,7 +110,7 @@ export function dirContract(ctx: () => ContractContext): void {
 
   it("a session cut mid-directory: its files move again on the others, byte-identical", { timeout: 120_000 }, async () => {
     const { sftp, dir, local } = ctx();
-    const sums = await writeTree(join(local, "cut"), 48, () => 256 * KiB);
+    const sums = await writeTree(join(local, "cut"), 2 * DIR_AUTO_SESSIONS * PER_SESSION, () => 128 * KiB);
     let victim: SftpClient | undefined;
     watchSessions((c) => (victim ??= c));
     let killed = false;
@@ -139,7 +141,7 @@ export function dirContract(ctx: () => ContractContext): void {
 
   it("an aborted tree transfer rejects with ABORTED and closes every session it opened", { timeout: 60_000 }, async () => {
     const { sftp, dir, local } = ctx();
-    await writeTree(join(local, "ab"), 40, () => 128 * KiB);
+    await writeTree(join(local, "ab"), DIR_AUTO_SESSIONS * PER_SESSION + 8, () => 128 * KiB);
     const sessions = watchSessions();
     const up = await sftp.uploadDir(join(local, "ab"), `${dir}/ab`, abortAfter(1024 * KiB)).catch((e) => e);
     expect(up.code).toBe("ABORTED");
