@@ -564,7 +564,7 @@ async function main(): Promise<void> {
 
   if (rttRows) {
     await fs.mkdir(RESULTS_DIR, { recursive: true });
-    const md = `# Long link, ${runStamp}\n\n${CONFIG.transferBytes / MiB} MiB file; ${quick ? 50 : 200} files of 1 MiB, 4 at a time for ssh2 and ours (OpenSSH \`sftp\` moves a directory one file at a time). Load average at start ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}.\n\n${renderRtt(rttRows)}`;
+    const md = `# Long link, ${runStamp}\n\n${CONFIG.transferBytes / MiB} MiB file; ${quick ? 50 : 200} files of 1 MiB: ssh2 4 at a time; ours uploadDir/downloadDir with their defaults (\`streams: 1\`: one session, 8 files at a time; default: up to 4 sessions × 8); OpenSSH \`sftp\` moves a directory one file at a time. Load average at start ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}.\n\n${renderRtt(rttRows)}`;
     await fs.writeFile(path.join(RESULTS_DIR, `${runStamp}-rtt.json`), JSON.stringify({ stamp: runStamp, quick, config: CONFIG, rows: rttRows }, null, 2) + "\n");
     await fs.writeFile(path.join(RESULTS_DIR, `${runStamp}-rtt.md`), md);
     log(`wrote bench/results/${runStamp}-rtt.{json,md}`);
