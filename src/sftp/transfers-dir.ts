@@ -6,6 +6,7 @@
  * reported for the whole tree. Only regular files and directories are copied; symlinks and
  * special files are skipped (listed in the result).
  */
+import { SshError } from "../errors.js";
 import { listLocal, mkdirLocal, statLocal } from "../platform/local-files.js";
 import type { SftpClient } from "./client.js";
 import { spreadFiles } from "./file-spread.js";
@@ -99,10 +100,16 @@ export interface PlanRunOptions extends DirTransferOptions {
   onFile?: (file: PlannedFile) => (transferred: number | undefined) => void;
 }
 
+/** A whole number from 1 up, or INVALID_ARGUMENT (a NaN here would leave no file mover at all). */
+function count(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 1) throw new SshError("INVALID_ARGUMENT", `${name} must be a number from 1 up, not ${value}`);
+  return Math.floor(value);
+}
+
 /** The sessions a tree may use: "auto" DIR_AUTO_SESSIONS, else the streams asked for. */
 function sessionsFor(streams: number | "auto" | undefined): number {
   const s = streams ?? "auto";
-  return s === "auto" ? DIR_AUTO_SESSIONS : Math.max(1, Math.min(MAX_STREAMS, Math.floor(s)));
+  return s === "auto" ? DIR_AUTO_SESSIONS : Math.min(MAX_STREAMS, count(s, "streams"));
 }
 
 /**
@@ -110,14 +117,16 @@ function sessionsFor(streams: number | "auto" | undefined): number {
  * local) spread over several sessions, with tree-wide progress.
  */
 export async function runPlan(client: SftpClient, plan: DirPlan, direction: "up" | "down", options: PlanRunOptions = {}): Promise<DirTransferResult> {
+  const perSession = count(options.concurrency ?? PER_SESSION, "concurrency");
+  const maxSessions = sessionsFor(options.streams);
   if (direction === "up") for (const d of plan.dirs) await client.mkdir(d, { recursive: true });
   else for (const d of plan.dirs) await mkdirLocal(d);
   const total = plan.files.reduce((n, f) => n + f.size, 0);
   let transferred = 0;
   await spreadFiles(client, {
     files: plan.files,
-    perSession: options.concurrency ?? PER_SESSION,
-    maxSessions: sessionsFor(options.streams),
+    perSession,
+    maxSessions,
     source: options.sessions ?? channelSource(client),
     signal: options.signal,
     move: async (c, f) => {

@@ -108,6 +108,15 @@ export function dirContract(ctx: () => ContractContext): void {
     expect(sorted(await localTree(join(local, "two.down")))).toEqual(sorted(sums));
   });
 
+  it("a concurrency or streams that is not a number from 1 up is INVALID_ARGUMENT, before anything moves", async () => {
+    const { sftp, dir, local } = ctx();
+    await writeTree(join(local, "bad"), 3, () => 10);
+    for (const bad of [{ concurrency: Number.NaN }, { concurrency: 0 }, { streams: Number.NaN }, { streams: -1 }]) {
+      await expect(sftp.uploadDir(join(local, "bad"), `${dir}/bad`, bad)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    }
+    expect(await sftp.list(dir)).toEqual([]);
+  });
+
   it("a session cut mid-directory: its files move again on the others, byte-identical", { timeout: 120_000 }, async () => {
     const { sftp, dir, local } = ctx();
     const sums = await writeTree(join(local, "cut"), 2 * DIR_AUTO_SESSIONS * PER_SESSION, () => 128 * KiB);
