@@ -57,7 +57,8 @@ export async function spreadFiles<F>(main: SftpClient, plan: SpreadPlan<F>): Pro
   const attempts = new Map<number, number>();
   const lanes: Lane[] = [{ client: main, retired: false }];
   const opened: PooledSession[] = [];
-  const perSession = Math.max(1, Math.floor(plan.perSession));
+  // At least one mover a session, whatever the caller passed: with none, files would wait forever.
+  const perSession = Number.isFinite(plan.perSession) ? Math.max(1, Math.floor(plan.perSession)) : 1;
   let failure: unknown;
   let lastError: unknown;
 
