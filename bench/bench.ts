@@ -32,7 +32,7 @@ import { batch, opensshVersion, runSftp } from "./peers/openssh.js";
 import { oursConnectMs, oursSmallFiles, oursTransfer } from "./peers/ours.js";
 import { ssh2ConnectMs, ssh2SmallFiles, ssh2Transfer, ssh2Version } from "./peers/ssh2.js";
 import { summariseProfile } from "./profile.js";
-import { renderRtt, rttSection, type RttRow } from "./rtt.js";
+import { renderRtt, rttSection, type RttConfig, type RttRow } from "./rtt.js";
 import {
   computeRatios, computeTargets, renderMarkdown,
   type BenchResults, type ConnectRow, type ProfileReport, type SmallFilesRow, type ThroughputRow,
@@ -51,9 +51,9 @@ const rttIndex = argv.indexOf("--rtt");
 /** `--rtt MS`: only the long-link comparison (bench/rtt.ts), at MS and at 0 ms. */
 const rttArg = rttIndex >= 0 ? Number(argv[rttIndex + 1]) : undefined;
 if (rttArg !== undefined && !(rttArg > 0 && rttArg <= 2000)) throw new Error("--rtt takes a round trip in milliseconds, from 1 to 2000");
-/** `--rtt-cases=large-up,…` and `--rtt-clients=ours-default,…`: a subset of the long-link rows (each in the run's order). */
-const rttCases = argv.find((a) => a.startsWith("--rtt-cases="))?.slice("--rtt-cases=".length).split(",");
-const rttClients = argv.find((a) => a.startsWith("--rtt-clients="))?.slice("--rtt-clients=".length).split(",");
+/** `--rtt-cases=files-up,files-down`, `--rtt-clients=ours-1-stream,ours-default`, `--rtt-rounds=3`: a subset, each client run `rounds` times interleaved (A/B/A/B…). */
+const listArg = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(",").filter(Boolean);
+const rttRounds = Number(listArg("rtt-rounds")?.[0] ?? 1);
 const only = rttArg !== undefined ? new Set(["rtt"]) : onlyArg ? new Set(onlyArg.split(",")) : undefined;
 const want = (section: string) => !only || only.has(section);
 
@@ -540,7 +540,10 @@ async function main(): Promise<void> {
     }
     if (rttArg !== undefined) {
       section(`long link: ${rttArg} ms round trip, then 0 ms`);
-      rttRows = await rttSection(st, [rttArg, 0], { largeBytes: CONFIG.transferBytes, files: quick ? 50 : 200, fileBytes: MiB, timeoutMs: transferTimeout(CONFIG.transferBytes) * 4, cases: rttCases, clients: rttClients }, log);
+      rttRows = await rttSection(st, [rttArg, 0], {
+        largeBytes: CONFIG.transferBytes, files: quick ? 50 : 200, fileBytes: MiB, timeoutMs: transferTimeout(CONFIG.transferBytes) * 4,
+        cases: listArg("rtt-cases") as RttConfig["cases"], clients: listArg("rtt-clients") as RttConfig["clients"], rounds: rttRounds,
+      }, log);
     }
     if (wantProfile) {
       section("CPU profiles (ours auto, chacha20 and aes128-gcm)");
@@ -561,7 +564,7 @@ async function main(): Promise<void> {
 
   if (rttRows) {
     await fs.mkdir(RESULTS_DIR, { recursive: true });
-    const md = `# Long link, ${runStamp}\n\n${CONFIG.transferBytes / MiB} MiB file; ${quick ? 50 : 200} files of 1 MiB, 4 at a time for ssh2 and ours (OpenSSH \`sftp\` moves a directory one file at a time). Load average at start ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}.\n\n${renderRtt(rttRows)}`;
+    const md = `# Long link, ${runStamp}\n\n${CONFIG.transferBytes / MiB} MiB file; ${quick ? 50 : 200} files of 1 MiB: ssh2 4 at a time; ours uploadDir/downloadDir with their defaults (\`streams: 1\`: one session, 8 files at a time; default: up to 4 sessions × 8); OpenSSH \`sftp\` moves a directory one file at a time. Load average at start ${loadavgStart.map((x) => x.toFixed(1)).join(" ")}.\n\n${renderRtt(rttRows)}`;
     await fs.writeFile(path.join(RESULTS_DIR, `${runStamp}-rtt.json`), JSON.stringify({ stamp: runStamp, quick, config: CONFIG, rows: rttRows }, null, 2) + "\n");
     await fs.writeFile(path.join(RESULTS_DIR, `${runStamp}-rtt.md`), md);
     log(`wrote bench/results/${runStamp}-rtt.{json,md}`);

@@ -19,7 +19,7 @@ import { call, ssh2Open } from "./peers/ssh2.js";
 export type RttClient = "openssh" | "ssh2" | "ours-1-stream" | "ours-default" | "ours-2-connections";
 /** ours-2-connections: default options with `connections: 2`, for the large file only (1 MiB files take one stream each). */
 const RTT_CLIENTS: readonly RttClient[] = ["openssh", "ssh2", "ours-1-stream", "ours-default", "ours-2-connections"];
-type RttCase = "large-up" | "large-down" | "files-up" | "files-down";
+export type RttCase = "large-up" | "large-down" | "files-up" | "files-down";
 const CASES: readonly RttCase[] = ["large-up", "large-down", "files-up", "files-down"];
 
 export interface RttRow {
@@ -37,9 +37,11 @@ export interface RttConfig {
   files: number;
   fileBytes: number;
   timeoutMs: number;
-  /** Only these cases / clients (default: all), e.g. to rerun the rows a change is about. */
-  cases?: readonly string[];
-  clients?: readonly string[];
+  /** Only these cases and clients (default: all). */
+  cases?: RttCase[];
+  clients?: RttClient[];
+  /** Each case runs its clients this many times, interleaved (A/B/A/B…), so a shared machine's load spreads over all (default 1). */
+  rounds?: number;
 }
 
 /** Starts the delay proxy in a child process; resolves with its port and a stop function. */
@@ -151,8 +153,9 @@ export async function rttSection(st: Setup, rtts: readonly number[], config: Rtt
     const proxy = rtt > 0 ? await startDelay(st.s.port, rtt) : undefined;
     try {
       const s = proxy ? await throughProxy(st.s, proxy.port, work) : st.s;
+      const clients = RTT_CLIENTS.filter((cl) => !config.clients || config.clients.includes(cl));
       for (const c of CASES.filter((x) => !config.cases || config.cases.includes(x))) {
-        for (const client of RTT_CLIENTS.filter((x) => (!config.clients || config.clients.includes(x)) && (x !== "ours-2-connections" || c.startsWith("large")))) {
+        for (const client of Array.from({ length: Math.max(1, config.rounds ?? 1) }, () => clients).flat().filter((x) => x !== "ours-2-connections" || c.startsWith("large"))) {
           const bytes = c.startsWith("large") ? config.largeBytes : config.files * config.fileBytes;
           const row: RttRow = { rttMs: rtt, case: c, client, bytes };
           try {
@@ -179,16 +182,27 @@ export async function rttSection(st: Setup, rtts: readonly number[], config: Rtt
 export function renderRtt(rows: readonly RttRow[]): string {
   const out: string[] = [];
   for (const rtt of [...new Set(rows.map((r) => r.rttMs))]) {
-    out.push(`### Round trip ${rtt} ms${rtt === 0 ? " (no proxy)" : " (delaying proxy)"}`, "", `| case | ${RTT_CLIENTS.join(" | ")} | ours default / OpenSSH |`, `|---|${RTT_CLIENTS.map(() => "---|").join("")}---|`);
+    out.push(`### Round trip ${rtt} ms${rtt === 0 ? " (no proxy)" : " (delaying proxy)"}`, "", `| case | ${RTT_CLIENTS.join(" | ")} | ours default / OpenSSH | ours default / one stream |`, `|---|${RTT_CLIENTS.map(() => "---|").join("")}---|---|`);
     for (const c of CASES) {
-      const get = (cl: RttClient) => rows.find((r) => r.rttMs === rtt && r.case === c && r.client === cl);
+      // Several rounds: the median, then every run in the order they ran.
+      const runs = (cl: RttClient) => rows.filter((r) => r.rttMs === rtt && r.case === c && r.client === cl);
+      const median = (cl: RttClient) => {
+        const v = runs(cl).flatMap((r) => (r.mbps === undefined ? [] : [r.mbps])).sort((x, y) => x - y);
+        return v.length ? v[(v.length - 1) >> 1] : undefined;
+      };
+      if (!RTT_CLIENTS.some((cl) => runs(cl).length)) continue;
       const cells = RTT_CLIENTS.map((cl) => {
-        const r = get(cl);
-        return r?.mbps !== undefined ? `${r.mbps.toFixed(1)} MB/s` : r ? `failed: ${r.error ?? "?"}` : "—";
+        const rs = runs(cl);
+        const m = median(cl);
+        if (rs.length === 0) return "–";
+        if (m === undefined) return `failed: ${rs[0]!.error ?? "?"}`;
+        return rs.length === 1 ? `${m.toFixed(1)} MB/s` : `${m.toFixed(1)} MB/s (${rs.map((r) => r.mbps?.toFixed(1) ?? "failed").join(", ")})`;
       });
-      const a = get("ours-default")?.mbps;
-      const b = get("openssh")?.mbps;
-      out.push(`| ${c} | ${cells.join(" | ")} | ${a && b ? `${(a / b).toFixed(2)}×` : "?"} |`);
+      const a = median("ours-default");
+      const b = median("openssh");
+      const one = median("ours-1-stream");
+      const ratio = (x: number | undefined, y: number | undefined) => (x && y ? `${(x / y).toFixed(2)}×` : "?");
+      out.push(`| ${c} | ${cells.join(" | ")} | ${ratio(a, b)} | ${ratio(a, one)} |`);
     }
     out.push("");
   }

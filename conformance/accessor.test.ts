@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { AccessorError } from "../src/accessor/accessor.js";
 import { createComponent } from "../src/accessor/components.js";
 import { DiskAccessor } from "../src/accessor/disk-accessor.js";
@@ -20,7 +20,7 @@ import { SFTPAccessor, type SFTPAccessorOptions } from "../src/accessor/sftp-acc
 import { StandardStructure } from "../src/accessor/standard-structure.js";
 import { connect } from "../src/connect.js";
 import { HostKeyError } from "../src/errors.js";
-import type { SftpClient } from "../src/sftp/client.js";
+import { SftpClient } from "../src/sftp/client.js";
 import { accessorContract, sameBytes } from "../test/accessor/support/accessor-contract.js";
 import { FakeSession } from "../test/accessor/support/fake-session.js";
 import { baseOptions, describeSshd } from "./helpers.js";
@@ -284,5 +284,36 @@ describeSshd("SFTPAccessor against OpenSSH", () => {
     await studio.removeComponent(container);
     expect(await studio.accessor!.exists(`${base}/docs`)).toBe(false);
     expect(await readdir(docs)).toEqual(["a.pdf"]);
+  });
+
+  it("Location copies between disk and SFTP go through upload()/download() with the default streams", async () => {
+    const folder = await freshFolder();
+    const session = new FakeSession();
+    const { version } = session.memory.seedVersion({ project: "show", contexts: [["Shot", "sh020"]], asset: "plate", version: 1 });
+    const src = join(local, `path-${n}`);
+    await mkdir(src);
+    const frames = Array.from({ length: 3 }, (_, i) => new Uint8Array(300_000 + i).map((_, j) => (i * 13 + j) & 0xff));
+    for (const [i, f] of frames.entries()) await writeFile(join(src, `img.${1001 + i}.exr`), f);
+    const studio = await registerSftpLocation(session, options({ folder }));
+    open.push(studio.accessor as SFTPAccessor);
+    const back = await Location.ensure(session, "back", { accessor: new DiskAccessor({ prefix: join(local, `back-${n}`) }), structure: new StandardStructure({ session }) });
+    const up = vi.spyOn(SftpClient.prototype, "upload");
+    const down = vi.spyOn(SftpClient.prototype, "download");
+    try {
+      const seq = await createComponent(session, { id: version.id }, join(src, "img.%04d.exr [1001-1003]"), { location: studio });
+      expect(up).toHaveBeenCalledTimes(3);
+      // The caller's defaults: no streams given, so "auto", as for upload() and uploadDir().
+      for (const call of up.mock.calls) expect(call[2]?.streams).toBeUndefined();
+      let last = 0;
+      await back.addComponent(seq, studio, { onProgress: (p) => (last = p.bytesDone) });
+      expect(down).toHaveBeenCalledTimes(3);
+      expect(last).toBe(frames.reduce((a, f) => a + f.length, 0));
+      const base = join(local, `back-${n}`, "show/sh020/plate/v001");
+      for (const [i, f] of frames.entries()) expect(sameBytes(await readFile(join(base, `main.${1001 + i}.exr`)), f)).toBe(true);
+      expect((await readdir(base)).filter((f) => f.endsWith(".part"))).toEqual([]);
+    } finally {
+      up.mockRestore();
+      down.mockRestore();
+    }
   });
 });

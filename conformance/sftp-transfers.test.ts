@@ -8,6 +8,7 @@ import { connect } from "../src/connect.js";
 import type { SftpClient } from "../src/sftp/client.js";
 import { startSshd, type SshdServer } from "./sshd.js";
 import { baseOptions, describeSshd } from "./helpers.js";
+import { refusedSessionsCase } from "../test/sftp/dir-contract.js";
 
 const MiB = 1024 * 1024;
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -36,6 +37,15 @@ describeSshd("SFTP directory and resumed transfers", () => {
     remote = `${await sftp.realpath(".")}/xfer-${++n}-${Date.now()}`;
     await sftp.mkdir(remote);
     return () => rm(local, { recursive: true, force: true });
+  });
+
+  it("a tree is carried by the sessions sshd allows (MaxSessions 2), byte-identical", { timeout: 60_000 }, async () => {
+    const limited = await startSshd({ extraConfig: ["MaxSessions 2"] });
+    try {
+      await refusedSessionsCase(() => connect(baseOptions(limited)), remote, local);
+    } finally {
+      await limited.stop();
+    }
   });
 
   it("uploads and downloads a tree with progress, skipping symlinks", async () => {

@@ -77,6 +77,12 @@ export interface AccessorOpenOptions {
   signal?: AbortSignal;
 }
 
+export interface FileCopyOptions {
+  signal?: AbortSignal;
+  /** Bytes of the file copied so far. */
+  onProgress?: (transferred: number) => void;
+}
+
 export interface MakeContainerOptions {
   /** Also make missing intermediate containers (default true, as in Python). */
   recursive?: boolean;
@@ -115,6 +121,15 @@ export interface Accessor {
   getUrl(id: string): Promise<string>;
   /** A local filesystem path for `id`, when the accessor has one (ACCESSOR_UNSUPPORTED otherwise). */
   getFilesystemPath?(id: string): Promise<string>;
+  /**
+   * Optional: copies the local file `localPath` to `id` the accessor's own fastest way, committed
+   * like a "wb" handle (a temporary name renamed over `id`). Location copies from an accessor
+   * with a filesystem path use it: SFTPAccessor moves the file with SftpClient.upload and its
+   * default streams, as uploadDir and the CLI do.
+   */
+  putFile?(localPath: string, id: string, options?: FileCopyOptions): Promise<void>;
+  /** Optional: copies `id` into the local file `localPath` (SFTPAccessor: SftpClient.download), atomically. */
+  getFile?(id: string, localPath: string, options?: FileCopyOptions): Promise<void>;
   /** Releases connections and open handles; the accessor reconnects if used again. */
   close(): Promise<void>;
 }

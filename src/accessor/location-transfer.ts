@@ -8,7 +8,7 @@
  * (Python left that to the caller). Files are copied a few at a time; progress is reported
  * per chunk.
  */
-import type { Accessor, AccessorData } from "./accessor.js";
+import type { Accessor, AccessorData, FileCopyOptions } from "./accessor.js";
 import { concat } from "../ssh/wire/writer.js";
 import { bytesEqual } from "../util/bytes.js";
 import { isAccessorError } from "./accessor.js";
@@ -324,9 +324,39 @@ async function readFull(data: AccessorData, n: number): Promise<Uint8Array> {
   return parts.length === 1 ? parts[0]! : concat(...parts);
 }
 
+/**
+ * A whole-file copy one side does itself when the other side is a local file: SFTP's
+ * upload()/download(), with the same default streams as uploadDir and the CLI, instead of
+ * chunks through two handles on one session. Undefined when neither side offers one.
+ */
+async function fileCopy(from: Accessor, fromId: string, to: Accessor, toId: string): Promise<((o: FileCopyOptions) => Promise<void>) | undefined> {
+  const localPath = async (a: Accessor, id: string) => a.getFilesystemPath?.(id).catch(() => undefined);
+  if (to.putFile && from.getFilesystemPath && (await from.isFile(fromId))) {
+    const p = await localPath(from, fromId);
+    if (p !== undefined) return (o) => to.putFile!(p, toId, o);
+  }
+  if (from.getFile && to.getFilesystemPath) {
+    const p = await localPath(to, toId);
+    if (p !== undefined) return (o) => from.getFile!(fromId, p, o);
+  }
+  return undefined;
+}
+
 async function copyOne(from: Accessor, fromId: string, to: Accessor, toId: string, signal: AbortSignal | undefined,
   progress: (n: number, transferred: number) => void, committed: () => void): Promise<void> {
   const aborted = () => new LocationError("LOCATION_ABORTED", `copying ${JSON.stringify(fromId)} was aborted`);
+  const direct = await fileCopy(from, fromId, to, toId);
+  if (direct) {
+    let transferred = 0;
+    try {
+      await direct({ signal, onProgress: (t) => progress(t - transferred, (transferred = t)) });
+    } catch (e) {
+      throw signal?.aborted ? aborted() : e;
+    }
+    if (transferred === 0) progress(0, 0);
+    committed();
+    return;
+  }
   const src = await from.open(fromId, "rb", { signal });
   try {
     const dst = await to.open(toId, "wb", { signal });

@@ -18,7 +18,7 @@ import { ConnectionError, SftpError, SshError } from "../errors.js";
 import { localUsername } from "../platform/local.js";
 import type { SftpClient } from "../sftp/client.js";
 import type { HostKeyOptions } from "../ssh/trust/host-key-policy.js";
-import { AccessorError, type Accessor, type AccessorData, type MakeContainerOptions, type AccessorOpenMode } from "./accessor.js";
+import { AccessorError, type Accessor, type AccessorData, type AccessorOpenMode, type FileCopyOptions, type MakeContainerOptions } from "./accessor.js";
 import { childId, containerId, idSegments, normaliseId, tempIdFor } from "./resource-id.js";
 import { memberMatcher } from "./sequence.js";
 import { SftpReadData, SftpWriteData } from "./sftp-data.js";
@@ -228,6 +228,36 @@ export class SFTPAccessor implements Accessor {
       this.handles.add(data);
       return data;
     });
+  }
+
+  /**
+   * Uploads through SftpClient.upload (default streams: a large file is carried by several
+   * sessions) to the same temporary name a "wb" handle writes, renamed over the target when whole.
+   */
+  async putFile(localPath: string, id: string, options: FileCopyOptions = {}): Promise<void> {
+    const path = this.remotePath(id, "putFile");
+    if (normaliseId(id) === "") throw this.error("ACCESSOR_RESOURCE_INVALID", "putFile", id, "cannot write the root folder");
+    // Not retried on a new connection (like a "wb" handle's writes): the caller sees the loss.
+    return this.run("putFile", id, async (c) => {
+      const tempPath = this.remotePath(tempIdFor(id), "putFile");
+      if ((await statOrUndefined(c, path))?.isDirectory()) throw this.error("ACCESSOR_RESOURCE_INVALID", "putFile", id, "a container exists at");
+      try {
+        await c.upload(localPath, tempPath, { atomic: false, mode: 0o644, signal: options.signal, onProgress: (p) => options.onProgress?.(p.transferred) });
+        await c.rename(tempPath, path, { overwrite: true });
+      } catch (e) {
+        // As for a "wb" handle: a lost connection leaves the temporary file for the next one to remove.
+        if (isConnectionLoss(e)) this.addOrphan(tempPath);
+        else await c.remove(tempPath).catch(() => {});
+        if (e instanceof SftpError && e.code === "NO_SUCH_FILE") throw this.error("ACCESSOR_PARENT_NOT_FOUND", "putFile", id, "the container does not exist for", e);
+        throw e;
+      }
+    }, false);
+  }
+
+  /** Downloads through SftpClient.download (default streams), to a local temporary file renamed into place. */
+  async getFile(id: string, localPath: string, options: FileCopyOptions = {}): Promise<void> {
+    const path = this.remotePath(id, "getFile");
+    return this.run("getFile", id, (c) => c.download(path, localPath, { signal: options.signal, onProgress: (p) => options.onProgress?.(p.transferred) }), false);
   }
 
   // --- names ---------------------------------------------------------------------------------

@@ -3,14 +3,14 @@
  * its work over SFTP and returns a result for output.ts. Remote operands are `[user@]host:path`;
  * all remote operands of one command must name the same server.
  */
-import { mkdir, readdir, stat as statLocal } from "node:fs/promises";
+import { stat as statLocal } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { SftpError } from "../errors.js";
 import type { SftpClient } from "../sftp/client.js";
 import { baseName, joinPath } from "../sftp/paths.js";
 import { MAX_CONNECTIONS } from "../sftp/lane-connections.js";
 import { MAX_STREAMS } from "../sftp/segments.js";
-import { streamsForSize } from "../sftp/segmented.js";
+import { emptyPlan, planDownload, planUpload, runPlan, type DirPlan, type PlanRunOptions } from "../sftp/transfers-dir.js";
 import { expectOperands, type Args } from "./args.js";
 import { sessionIO, type CommandContext, type CommandDef } from "./command.js";
 import { CliError, EXIT, UsageError } from "./errors.js";
@@ -101,85 +101,36 @@ function notDirectoryError(path: string): CliError {
 
 // --- transfers -------------------------------------------------------------------------------
 
-interface Job {
-  from: string;
-  to: string;
-  size: number;
-}
-
-interface Plan {
-  /** Directories to create before the files, parents first. */
-  dirs: string[];
-  files: Job[];
-  /** Neither file nor directory (symlinks, devices): not copied. */
-  skipped: string[];
-}
-
-async function planRemoteTree(c: SftpClient, from: string, to: string, plan: Plan): Promise<void> {
-  plan.dirs.push(to);
-  const entries = (await c.list(from)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const src = joinPath(from, e.name);
-    const dst = join(to, e.name);
-    if (e.attrs.isDirectory()) await planRemoteTree(c, src, dst, plan);
-    else if (e.attrs.isFile()) plan.files.push({ from: src, to: dst, size: e.attrs.size ?? 0 });
-    else plan.skipped.push(src);
-  }
-}
-
-async function planLocalTree(from: string, to: string, plan: Plan): Promise<void> {
-  plan.dirs.push(to);
-  const entries = (await readdir(from, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const src = join(from, e.name);
-    const dst = joinPath(to, e.name);
-    if (e.isDirectory()) await planLocalTree(src, dst, plan);
-    else if (e.isFile()) plan.files.push({ from: src, to: dst, size: (await statLocal(src)).size });
-    else plan.skipped.push(src);
-  }
-}
-
-/** Runs the file jobs, `concurrency` at a time, with the progress display; the first failure stops new jobs. */
-async function runJobs(ctx: CommandContext, jobs: Job[], move: (job: Job, onProgress: (p: { transferred: number }) => void) => Promise<void>, concurrency = 4): Promise<number> {
+/**
+ * Runs the plan through the library's directory transfer (the same planner and scheduler as
+ * uploadDir/downloadDir) with the progress display: a bar per file in flight and the total.
+ */
+async function runWithProgress(ctx: CommandContext, c: SftpClient, plan: DirPlan, direction: "up" | "down", options: PlanRunOptions): Promise<number> {
   const progress = await createProgress({
     stream: ctx.stderr,
     enabled: !ctx.json && !ctx.quiet,
-    totalBytes: jobs.reduce((n, j) => n + j.size, 0),
-    totalFiles: jobs.length,
+    totalBytes: plan.files.reduce((n, j) => n + j.size, 0),
+    totalFiles: plan.files.length,
   });
-  let next = 0;
-  let failure: unknown;
-  let bytes = 0;
-  const worker = async () => {
-    while (failure === undefined && next < jobs.length && !ctx.signal.aborted) {
-      const job = jobs[next++]!;
-      const bar = progress.start(basename(job.from), job.size);
-      let last = 0;
-      try {
-        await move(job, (p) => {
-          last = p.transferred;
-          bar.update(p.transferred);
-        });
-        bar.update(job.size);
-        bytes += Math.max(last, job.size);
-      } catch (e) {
-        failure ??= e;
-      } finally {
-        bar.done();
-      }
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, worker));
+    const result = await runPlan(c, plan, direction, {
+      ...options,
+      signal: ctx.signal,
+      onFile: (f) => {
+        const bar = progress.start(basename(f.from), f.size);
+        return (n) => (n === undefined ? bar.done() : bar.update(n));
+      },
+    });
+    return result.bytes;
+  } catch (e) {
+    if (ctx.signal.aborted) throw new CliError("INTERRUPTED", "interrupted", EXIT.INTERRUPTED, { cause: e });
+    throw e;
   } finally {
     progress.stop();
   }
-  if (failure !== undefined) throw failure;
-  if (ctx.signal.aborted) throw new CliError("INTERRUPTED", "interrupted", EXIT.INTERRUPTED);
-  return bytes;
 }
 
-const transferResult = (plan: Plan, bytes: number) => ({
+const transferResult = (plan: DirPlan, bytes: number) => ({
   json: { files: plan.files.map((f) => ({ from: f.from, to: f.to, size: f.size })), directories: plan.dirs, bytes, skipped: plan.skipped },
   text: plan.skipped.length ? plan.skipped.map((s) => `skipped (not a regular file or directory): ${s}`).join("\n") : "",
 });
@@ -188,7 +139,7 @@ const transferResult = (plan: Plan, bytes: number) => ({
 
 const RECURSIVE = { name: "recursive", short: "r", help: "copy directories recursively" } as const;
 const RESUME = { name: "resume", long: "resume", help: "continue partial transfers where they stopped" } as const;
-const STREAMS = { name: "streams", short: "n", long: "streams", value: true, valueName: "N", help: "SFTP sessions per large file: 1-16, or auto (default: more while they help)" } as const;
+const STREAMS = { name: "streams", short: "n", long: "streams", value: true, valueName: "N", help: "SFTP sessions for a directory's files and per large file: 1-16, or auto (default)" } as const;
 
 const CONNECTIONS = { name: "connections", long: "connections", value: true, valueName: "N", help: `SSH connections a large file's streams are spread over: 1-${MAX_CONNECTIONS} (default 1)` } as const;
 
@@ -266,25 +217,21 @@ const get: CommandDef = {
     return withClient(ctx, sources[0]!, "get", async (c) => {
       const intoDir = await localIsDir(local);
       if (sources.length > 1 && !intoDir) throw notDirectoryError(local);
-      const plan: Plan = { dirs: [], files: [], skipped: [] };
+      const plan = emptyPlan();
       for (const s of sources) {
         const from = await resolvePath(c, s.path);
         const st = await c.stat(from);
         const to = intoDir ? join(local, await remoteName(c, from)) : local;
         if (st.isDirectory()) {
           if (!recursive) throw new CliError("IS_A_DIRECTORY", `${s.path || from} is a directory (use get -r)`, EXIT.GENERIC);
-          await planRemoteTree(c, from, to, plan);
+          await planDownload(c, from, to, plan);
         } else if (st.isFile()) {
           plan.files.push({ from, to, size: st.size ?? 0 });
         } else {
           plan.skipped.push(from);
         }
       }
-      for (const d of plan.dirs) await mkdir(d, { recursive: true });
-      const resume = ctx.args.flag("resume");
-      const bytes = await runJobs(ctx, plan.files, (job, onProgress) =>
-        c.download(job.from, job.to, { onProgress, signal: ctx.signal, resume, streams: streamsForSize(job.size, streams), connections }));
-      return transferResult(plan, bytes);
+      return transferResult(plan, await runWithProgress(ctx, c, plan, "down", { resume: ctx.args.flag("resume"), streams, connections }));
     });
   },
 };
@@ -317,18 +264,14 @@ const put: CommandDef = {
       const target = await resolvePath(c, dest!.path);
       const intoDir = await remoteIsDir(c, target);
       if (sources.length > 1 && !intoDir) throw notDirectoryError(dest!.path || target);
-      const plan: Plan = { dirs: [], files: [], skipped: [] };
+      const plan = emptyPlan();
       for (const k of kinds) {
         const to = intoDir ? joinPath(target, basename(k.path.replace(/\/+$/, "")) || "root") : target;
-        if (k.dir) await planLocalTree(k.path, to, plan);
+        if (k.dir) await planUpload(k.path, to, plan);
         else if (k.file) plan.files.push({ from: k.path, to, size: k.size });
         else plan.skipped.push(k.path);
       }
-      for (const d of plan.dirs) await c.mkdir(d, { recursive: true });
-      const resume = ctx.args.flag("resume");
-      const bytes = await runJobs(ctx, plan.files, (job, onProgress) =>
-        c.upload(job.from, job.to, { onProgress, signal: ctx.signal, resume, streams: streamsForSize(job.size, streams), connections }));
-      return transferResult(plan, bytes);
+      return transferResult(plan, await runWithProgress(ctx, c, plan, "up", { resume: ctx.args.flag("resume"), streams, connections }));
     });
   },
 };

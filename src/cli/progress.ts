@@ -6,6 +6,9 @@
  */
 import { byteUnits } from "./output.js";
 
+/** File bars drawn at most at once (the total bar counts every file). */
+export const MAX_FILE_BARS = 6;
+
 /** One file's progress. */
 export interface FileProgress {
   update(transferred: number): void;
@@ -107,6 +110,8 @@ function barsProgress(cp: BarsModule, options: ProgressOptions): TransferProgres
   let totalFiles = options.totalFiles;
   let totalBytes = options.totalBytes;
   let filesDone = 0;
+  /** File bars on screen now. */
+  let shown = 0;
   const totalPayload = () => ({
     name: fitName(`total (${filesDone}/${totalFiles} files)`, nameWidth),
     done: byteUnits(sent),
@@ -131,21 +136,26 @@ function barsProgress(cp: BarsModule, options: ProgressOptions): TransferProgres
       const t0 = now();
       let last = 0;
       const payload = (n: number) => ({ name: fitName(name, nameWidth), done: byteUnits(n), size: byteUnits(size), speed: speedText(n, now() - t0) });
-      const bar = multi.create(Math.max(size, 1), 0, payload(0));
+      // A directory moves dozens of files at once: beyond MAX_FILE_BARS they count in the total only.
+      const bar = shown < MAX_FILE_BARS ? multi.create(Math.max(size, 1), 0, payload(0)) : undefined;
+      if (bar) shown++;
       let finished = false;
       return {
         update(n) {
           sent += n - last;
           last = n;
-          bar.update(size === 0 ? 0 : Math.min(n, size), payload(n));
+          bar?.update(size === 0 ? 0 : Math.min(n, size), payload(n));
           refreshTotal();
         },
         done() {
           if (finished) return;
           finished = true;
           filesDone++;
-          bar.update(Math.max(size, 1), payload(Math.max(last, size)));
-          if (many()) multi.remove(bar);
+          if (bar) {
+            bar.update(Math.max(size, 1), payload(Math.max(last, size)));
+            if (many()) multi.remove(bar);
+            shown--;
+          }
           refreshTotal();
         },
       };

@@ -234,12 +234,12 @@ export class SftpClient {
     return downloadFile(this, remotePath, localPath, options);
   }
 
-  /** Uploads a local directory tree, `concurrency` files at a time (default 4). */
+  /** Uploads a local directory tree, spread over several sessions (transfers-dir.ts). */
   uploadDir(localDir: string, remoteDir: string, options: DirTransferOptions = {}): Promise<DirTransferResult> {
     return uploadDir(this, localDir, remoteDir, options);
   }
 
-  /** Downloads a remote directory tree, `concurrency` files at a time (default 4). */
+  /** Downloads a remote directory tree, spread over several sessions (transfers-dir.ts). */
   downloadDir(remoteDir: string, localDir: string, options: DirTransferOptions = {}): Promise<DirTransferResult> {
     return downloadDir(this, remoteDir, localDir, options);
   }

@@ -7,6 +7,7 @@ export { AUTO_MIN_SIZE } from "./segmented.js";
 export { AUTO_MAX_STREAMS, MAX_STREAMS } from "./segments.js";
 export { MAX_CONNECTIONS } from "./lane-connections.js";
 export type { DirTransferOptions, DirTransferResult } from "./transfers-dir.js";
+export type { PooledSession, SessionSource } from "./session-source.js";
 export type { ReadStreamOptions, WriteStreamOptions } from "./streams.js";
 export type { StatvfsReply } from "./extensions/statvfs.js";
 export { connect, type ConnectOptions } from "../connect.js";

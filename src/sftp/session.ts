@@ -69,6 +69,11 @@ export class SftpSession {
     return this.failure !== undefined;
   }
 
+  /** Requests sent and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   /** Sends a request built for a fresh id and resolves with the reply packet. */
   request(build: (id: number) => Uint8Array): Promise<SftpResponse> {
     return this.send((id) => [build(id)]).reply;

@@ -196,7 +196,11 @@ export async function download(
   const resume = options.resume ?? false;
   const temp = `${localPath}.${resume ? "resume" : tempSuffix()}.part`;
   try {
-    const total = opened?.size ?? (await file.stat()).size ?? 0;
+    // The FSTAT goes out with the first READs instead of a round trip before them: only progress
+    // and a resume check need the size (the reads run to end of file, draft §6.4).
+    const sized = opened ? Promise.resolve(opened.size) : file.stat().then((st) => st.size ?? 0);
+    sized.catch(() => {});
+    const size = () => unlessAborted(sized, options.signal);
     let start = 0;
     const partial = resume ? await statLocalIfExists(temp) : undefined;
     let dst: LocalFile;
@@ -204,7 +208,7 @@ export async function download(
       dst = await openLocal(temp, "r+");
       // Checking the partial copy reads the remote file: a connection lost here must not leave
       // the local descriptor open.
-      start = await resumeOffset(partial.size, total, (o, l) => readLocalRange(dst, o, l), (o, l) => file.read(o, l))
+      start = await size().then((total) => resumeOffset(partial.size, total, (o, l) => readLocalRange(dst, o, l), (o, l) => file.read(o, l)))
         .catch(async (e: unknown) => {
           await dst.close();
           throw e;
@@ -215,6 +219,7 @@ export async function download(
     try {
       const reader = file.reader({ start, maxInFlight: options.maxInFlight });
       let transferred = start;
+      let total: number | undefined;
       try {
         const next = () => unlessAborted(reader.next(), options.signal);
         for (let c = await next(); c; c = await next()) {
@@ -222,8 +227,11 @@ export async function download(
           await dst.write(c.data, c.offset);
           transferred += c.data.length;
           reader.recycle(c);
+          total ??= await size();
           options.onProgress?.({ transferred, total: Math.max(total, transferred) });
         }
+        // A failed FSTAT fails the download even when no data came.
+        total ??= await size();
       } finally {
         reader.stop();
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createProgress, fitName, loadCliProgress, type BarsModule } from "../../src/cli/progress.js";
+import { createProgress, fitName, loadCliProgress, MAX_FILE_BARS, type BarsModule } from "../../src/cli/progress.js";
 
 function stream(isTTY: boolean, columns = 100) {
   const chunks: string[] = [];
@@ -58,6 +58,23 @@ describe("createProgress", () => {
       expect(s.text).toBe("");
       expect(loaded).toBe(false); // cli-progress is not even imported
     }
+  });
+
+  it("draws at most MAX_FILE_BARS file bars at once; the others count in the total", async () => {
+    const { mod, log } = fakeBars();
+    const n = MAX_FILE_BARS + 3;
+    const p = await createProgress({ stream: stream(true), enabled: true, totalBytes: 10 * (n + 1), totalFiles: n + 1, loadBars: async () => mod });
+    const files = Array.from({ length: n }, (_, i) => p.start(`f${i}`, 10));
+    expect(log.filter((l) => /^create f\d+ /.test(l))).toHaveLength(MAX_FILE_BARS);
+    for (const f of files) f.update(10);
+    for (const f of files) f.done();
+    // A file started once a bar is free gets one.
+    const late = p.start("late", 10);
+    late.update(10);
+    late.done();
+    p.stop();
+    expect(log).toContain("create late 10 0");
+    expect(log.filter((l) => l.startsWith("update total")).at(-1)).toMatch(new RegExp(`^update total \\(${n + 1}/${n + 1} files\\) ${10 * (n + 1)}$`));
   });
 
   it("uses cli-progress on a terminal: a bar per file and a total bar for several files", async () => {

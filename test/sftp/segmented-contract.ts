@@ -31,7 +31,7 @@ export function watchSessions(onOpen: (c: SftpClient) => void = () => {}): { ope
 }
 
 /** Transfer options that abort the transfer once more than `n` bytes have moved. */
-function abortAfter(n: number): { signal: AbortSignal; onProgress: (p: { transferred: number }) => void } {
+export function abortAfter(n: number): { signal: AbortSignal; onProgress: (p: { transferred: number }) => void } {
   const ac = new AbortController();
   return { signal: ac.signal, onProgress: (p) => void (p.transferred > n && ac.abort(new Error("cut"))) };
 }
