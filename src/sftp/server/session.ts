@@ -1,16 +1,18 @@
 /**
  * One SFTP v3 server session on an SSH channel (the "sftp" subsystem): the INIT/VERSION
- * handshake, then requests decoded with the shared codecs (src/sftp/packet.ts), served one at
- * a time in arrival order (as OpenSSH's sftp-server does, so a client's pipelined requests on
- * one file never race), and answered with the shared encoders.
+ * handshake, then requests decoded with the shared codecs (src/sftp/packet.ts), served
+ * concurrently where draft-ietf-secsh-filexfer-02 §6.1 allows (request-order.ts: requests on
+ * one file keep their order, path operations go one at a time), and answered with the shared
+ * encoders as each finishes.
  *
  * Memory is bounded per connection: the channel's receive window is credited back only as
- * requests are served (manual window), so a client that sends faster than the server works
- * stalls on its own window; each packet is limited by the framer, each reply by the READ and
- * READDIR caps, and a reply is handed to the channel (paced by the client's window) before the
- * next request is taken. Replies are charged to the connection's outgoing budget: once it (or
- * the server's total) is exceeded, the session waits for the socket to take them before it
- * serves more, so clients that stop reading cannot make the server queue replies without end.
+ * requests are answered (manual window), so a client that sends faster than the server works
+ * stalls on its own window; at most `maxConcurrentRequests` packets are decoded at once, the
+ * rest wait as bytes; each packet is limited by the framer, each reply by the READ and READDIR
+ * caps. Replies are charged to the connection's outgoing budget when their request starts (at
+ * the size they may reach): once it (or the server's total) is exceeded, no request starts until
+ * the socket has taken what was sent, so clients that stop reading cannot make the server queue
+ * replies without end: a stalled connection holds its share plus one reply.
  */
 import { ProtocolError } from "../../errors.js";
 import type { Channel } from "../../ssh/connection/channel.js";
@@ -26,20 +28,36 @@ import * as ho from "./handle-ops.js";
 import { HandleTable } from "./handles.js";
 import type { Jail } from "./jail.js";
 import * as po from "./path-ops.js";
+import { accessOf } from "./request-access.js";
+import { BARRIER, RequestScheduler, type Access } from "./request-order.js";
+
+/** DATA's header: length, type, id and the data's length field. */
+const DATA_HEADER = 13;
+/** A generous bound for every reply but DATA and NAME (STATUS, HANDLE, ATTRS, a few names). */
+const SMALL_REPLY = 1024;
+/** READDIR replies stop adding entries past 64 KiB (handle-ops.ts); one more entry may follow. */
+const NAME_REPLY = 72 * 1024;
+
+/** How large a request's reply may be, charged when it starts (see submit). */
+function replyBound(r: Exclude<SftpRequest, { type: typeof PacketType.INIT }>, limits: SftpServerLimits): number {
+  if (r.type === PacketType.READ) return DATA_HEADER + Math.min(r.length, limits.maxReadLength);
+  if (r.type === PacketType.READDIR) return NAME_REPLY;
+  return SMALL_REPLY;
+}
 
 export class SftpServerSession {
   private readonly framer: SftpFramer;
   private readonly ctx: ServerContext;
-  private running = false;
+  private readonly scheduler: RequestScheduler;
   private initialized = false;
   private eof = false;
   private ended = false;
-  /** Reply bytes charged to the outgoing budget and not yet known to be taken by the socket. */
+  /** Reply bytes charged to the outgoing budget for requests still running. */
+  private reserved = 0;
+  /** Reply bytes charged and handed to the channel, not yet known to be taken by the socket. */
   private unflushed = 0;
-  /** Of those, the bytes an idle-time flush check is waiting on (see settleWhenTaken). */
-  private settling = 0;
-  /** Counts settle() calls: a check started before one has nothing left to release. */
-  private settled = 0;
+  /** A flush check is pending (see releaseWhenTaken). */
+  private watching = false;
 
   private constructor(
     private readonly channel: Channel,
@@ -50,6 +68,7 @@ export class SftpServerSession {
   ) {
     this.framer = new SftpFramer(limits.maxPacketLength);
     this.ctx = { jail, handles: new HandleTable(limits.maxOpenHandles), limits, username };
+    this.scheduler = new RequestScheduler(() => this.mayStart(), () => this.pump());
   }
 
   /** Serves SFTP on `channel` until it closes; every handle is closed at the end. */
@@ -59,7 +78,7 @@ export class SftpServerSession {
     channel.onData = (chunk) => s.onData(chunk);
     channel.onEof = () => {
       s.eof = true;
-      s.kick();
+      s.pump();
     };
     channel.onClose = () => void s.end();
     return s;
@@ -67,84 +86,96 @@ export class SftpServerSession {
 
   /**
    * Bytes wait in the framer, not as decoded packets: however many tiny requests a window holds,
-   * they cost only their bytes until they are served.
+   * they cost only their bytes until they are taken.
    */
   private onData(chunk: Uint8Array): void {
     if (this.ended) return;
     // The view is only valid during the call; the framer keeps what it is given.
     this.framer.push(chunk.slice());
-    this.kick();
+    this.pump();
   }
 
-  private kick(): void {
-    if (this.running || this.ended) return;
-    this.running = true;
-    void this.run().finally(() => (this.running = false));
-  }
-
-  private async run(): Promise<void> {
-    while (!this.ended) {
+  /** Takes packets while there is room, and ends the session after the client's EOF. */
+  private pump(): void {
+    while (!this.ended && this.scheduler.size < this.ctx.limits.maxConcurrentRequests) {
       let packet: Uint8Array | undefined;
       try {
         packet = this.framer.next();
       } catch {
         return void this.end(); // oversized or zero-length packet: the stream cannot be parsed further
       }
-      if (!packet) {
-        this.settleWhenTaken();
-        break;
-      }
-      let reply: Uint8Array | undefined;
-      try {
-        reply = await this.serve(packet);
-      } catch {
-        return void this.end(); // a protocol violation that has no request id to answer
-      }
-      try {
-        // Charged before the write: a reply waiting on the client's window is held too.
-        this.unflushed += reply.length;
-        const over = this.outgoing.charge(reply.length);
-        await this.channel.write(reply);
-        // A client that stops reading its socket must not make us queue replies without end.
-        if (over) {
-          await this.channel.flushed();
-          this.settle();
-        }
-      } catch {
-        return void this.end();
-      }
-      this.channel.consumed(4 + packet.length);
+      if (!packet) break;
+      this.take(packet);
     }
-    if (this.eof && !this.ended) {
+    if (this.ended || this.scheduler.size > 0) return;
+    this.releaseWhenTaken();
+    if (this.eof) {
       this.channel.eof();
       void this.end();
     }
   }
 
-  private async serve(packet: Uint8Array): Promise<Uint8Array> {
+  private take(packet: Uint8Array): void {
     if (!this.initialized) {
-      if (packet[0] !== PacketType.INIT) throw new ProtocolError(`expected SFTP INIT, got packet type ${packet[0]}`);
+      if (packet[0] !== PacketType.INIT) return void this.end(); // expected SFTP INIT
       this.initialized = true;
       // Version 3 whatever the client asks for: it is the only one either side speaks.
-      return encodeVersion(SFTP_VERSION, SERVER_EXTENSIONS);
+      return this.submit(packet, BARRIER, 256, async () => encodeVersion(SFTP_VERSION, SERVER_EXTENSIONS));
     }
     let req: SftpRequest;
     try {
       req = decodeRequest(packet);
     } catch (e) {
       const id = peekRequestId(packet);
-      if (id === undefined) throw e;
+      if (id === undefined) return void this.end(); // nothing to answer: a protocol violation
       const unknown = e instanceof ProtocolError && e.code === "SFTP_UNKNOWN_PACKET";
-      return encodeStatus(id, unknown
+      const status = unknown
         ? { code: StatusCode.OP_UNSUPPORTED, message: "Operation unsupported", lang: "en" }
-        : { code: StatusCode.BAD_MESSAGE, message: "Bad message", lang: "en" });
+        : { code: StatusCode.BAD_MESSAGE, message: "Bad message", lang: "en" };
+      return this.submit(packet, BARRIER, 64, async () => encodeStatus(id, status));
     }
-    if (req.type === PacketType.INIT) throw new ProtocolError("a second SFTP INIT");
-    try {
-      return await this.dispatch(req);
-    } catch (e) {
-      return statusFor(req.id, e);
-    }
+    if (req.type === PacketType.INIT) return void this.end(); // a second INIT
+    const r = req;
+    this.submit(packet, accessOf(r, this.ctx.handles), replyBound(r, this.ctx.limits), async () => {
+      try {
+        return await this.dispatch(r);
+      } catch (e) {
+        return statusFor(r.id, e);
+      }
+    });
+  }
+
+  /**
+   * Queues one request. Its reply is charged (at `bound`, corrected to its real size) when it
+   * starts and handed to the channel when it is ready; the request is done then (its slot and
+   * its place in the file's order are free), and its bytes go back to the client's window once
+   * the channel has taken the reply. Replies waiting on the client's window are held by the
+   * budget, not by the request slots.
+   */
+  private submit(packet: Uint8Array, access: Access, bound: number, serve: () => Promise<Uint8Array>): void {
+    this.scheduler.submit(access, async () => {
+      this.reserved += bound;
+      this.outgoing.charge(bound);
+      const reply = await serve();
+      if (this.ended) return; // end() released the charge
+      this.reserved -= bound;
+      this.unflushed += reply.length;
+      if (reply.length > bound) this.outgoing.charge(reply.length - bound);
+      else this.outgoing.release(bound - reply.length);
+      this.channel.write(reply).then(() => this.channel.consumed(4 + packet.length), () => void this.end());
+    });
+  }
+
+  /**
+   * Whether another request may start: yes while the budget has room, and one at a time when
+   * the server as a whole is over (everyone is still served). Otherwise the socket must take
+   * what was sent first; the flush check, or a running request as it finishes, calls pump().
+   */
+  private mayStart(): boolean {
+    if (!this.outgoing.over) return true;
+    if (this.scheduler.running === 0 && this.unflushed === 0) return true;
+    this.releaseWhenTaken();
+    return false;
   }
 
   private dispatch(r: Exclude<SftpRequest, { type: typeof PacketType.INIT }>): Promise<Uint8Array> {
@@ -172,29 +203,22 @@ export class SftpServerSession {
     }
   }
 
-  /** What this session charged has been taken by the connection (or dropped with it). */
-  private settle(): void {
-    this.outgoing.release(this.unflushed);
-    this.unflushed = 0;
-    this.settling = 0;
-    this.settled++;
-  }
-
   /**
-   * Idle, with replies charged: release them once the socket has taken them, so the budget
-   * counts what clients really hold rather than what a session sent since it last went over
-   * (stale charges would make the server look over its total and slow everyone down).
+   * Releases what was handed to the channel once the socket has taken it, so the budget counts
+   * what clients really hold. Checked only when over budget or idle: a flush check writes out
+   * the current batch at once, which would split the replies of one event-loop turn.
    */
-  private settleWhenTaken(): void {
-    const n = this.unflushed - this.settling;
-    if (n <= 0) return;
-    this.settling += n;
-    const round = this.settled;
+  private releaseWhenTaken(): void {
+    if (this.watching || this.unflushed === 0 || this.ended) return;
+    this.watching = true;
+    const n = this.unflushed;
     this.channel.flushed().then(() => {
-      if (this.settled !== round) return; // settle() (over budget, or end) released it already
-      this.settling -= n;
+      this.watching = false;
+      if (this.ended) return; // end() released it already
       this.unflushed -= n;
       this.outgoing.release(n);
+      this.scheduler.startReady();
+      this.pump();
     }, () => {});
   }
 
@@ -202,7 +226,11 @@ export class SftpServerSession {
   async end(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    this.settle(); // including what an idle-time check is still waiting on
+    this.outgoing.release(this.reserved + this.unflushed);
+    this.reserved = this.unflushed = 0;
+    // Requests in progress finish first: a descriptor closed under a running read or write
+    // could be reused by the next open and the operation land in another file.
+    await this.scheduler.stop();
     await this.ctx.handles.closeAll();
     await this.channel.close().catch(() => {});
   }
