@@ -6,7 +6,7 @@
 import * as fs from "../../platform/server-fs.js";
 import { StatusCode } from "../constants.js";
 import type * as h from "../packets/handle.js";
-import { encodeData, encodeName, encodeStatus, type NameEntry } from "../packets/response.js";
+import { DATA_HEADER_LENGTH, dataPacketBuffer, encodeName, encodeStatus, finishDataPacket, type NameEntry } from "../packets/response.js";
 import { type ServerContext, attrsReply, ok } from "./context.js";
 import { attrsOf, longname } from "./listing.js";
 import { applyAttrs } from "./set-attrs.js";
@@ -23,11 +23,13 @@ export async function close(ctx: ServerContext, r: h.ClosePacket): Promise<Uint8
   return ok(r.id);
 }
 
+/** The file is read straight into the DATA packet: no buffer in between, no copy. */
 export async function read(ctx: ServerContext, r: h.ReadPacket): Promise<Uint8Array> {
   const { file } = ctx.handles.file(r.handle);
-  const buf = new Uint8Array(Math.min(r.length, ctx.limits.maxReadLength));
-  const n = buf.length === 0 ? 0 : await file.read(buf, r.offset);
-  return n === 0 ? eof(r.id) : encodeData(r.id, { data: buf.subarray(0, n) });
+  const want = Math.min(r.length, ctx.limits.maxReadLength);
+  const packet = dataPacketBuffer(want);
+  const n = want === 0 ? 0 : await file.read(packet.subarray(DATA_HEADER_LENGTH), r.offset);
+  return n === 0 ? eof(r.id) : finishDataPacket(packet, r.id, n);
 }
 
 export async function write(ctx: ServerContext, r: h.WritePacket): Promise<Uint8Array> {
