@@ -99,6 +99,26 @@ it("a read sees every write sent before it, on the same handle and on another ha
   await c.close();
 });
 
+it("pipelined reads of a file, across its end: each gets its bytes, the one at the end fewer, the rest EOF", async () => {
+  const c = await t.connect();
+  const size = 100_000;
+  const content = new Uint8Array(size).map((_, i) => (i * 13 + 7) & 0xff);
+  await writeFile(join(t.root, "tail"), content);
+  const f = await c.open("/tail", "r");
+  // Consecutive 32 KiB reads, sent together (the server may read them as one run), twice over.
+  const reads = Array.from({ length: 16 }, (_, i) => read(c, f.handle, (i % 8) * 32768, 32768));
+  const got = await Promise.all(reads);
+  got.forEach((res, i) => {
+    const offset = (i % 8) * 32768;
+    const expected = content.subarray(offset, Math.min(size, offset + 32768));
+    if (expected.length === 0) return expect(status(res), `read ${i}`).toBe(StatusCode.EOF);
+    expect(res.type, `read ${i}`).toBe(PacketType.DATA);
+    expect((res as { data: Uint8Array }).data, `read ${i}`).toEqual(expected);
+  });
+  await f.close();
+  await c.close();
+});
+
 it("failures mid-burst are answered and do not disturb the rest; nothing stays open", async () => {
   const c = await t.connect();
   await writeFile(join(t.root, "ro"), fill(1000, 7));

@@ -68,11 +68,14 @@ export class RequestScheduler {
     return this.active;
   }
 
-  /** Queues a request; it starts as soon as nothing earlier conflicts (maybe now). */
-  submit(access: Access, run: () => Promise<void>): void {
+  /**
+   * Queues a request; it starts as soon as nothing earlier conflicts: now, or with `now` false
+   * at the next startReady (the caller may still extend what it touches until then).
+   */
+  submit(access: Access, run: () => Promise<void>, now = true): void {
     if (this.stopped) return;
     this.pending.push({ access, run, running: false });
-    this.startReady();
+    if (now) this.startReady();
   }
 
   /** Starts every waiting request that nothing earlier holds back, in arrival order. */

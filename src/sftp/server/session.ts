@@ -20,6 +20,7 @@ import type { ConnectionBudget } from "../../ssh/server/outgoing-budget.js";
 import { PacketType, SFTP_VERSION, StatusCode } from "../constants.js";
 import { SftpFramer } from "../framing.js";
 import { decodeRequest, peekRequestId, type SftpRequest } from "../packet.js";
+import type { ReadPacket } from "../packets/handle.js";
 import { encodeVersion } from "../packets/init.js";
 import { encodeStatus } from "../packets/response.js";
 import { type ServerContext, type SftpServerLimits, statusFor } from "./context.js";
@@ -30,6 +31,25 @@ import type { Jail } from "./jail.js";
 import * as po from "./path-ops.js";
 import { accessOf } from "./request-access.js";
 import { BARRIER, RequestScheduler, type Access } from "./request-order.js";
+
+/** A run of READs is read at once up to this many bytes. */
+const READ_RUN_BYTES = 256 * 1024;
+
+/** What one scheduled task answers for: its reply's bound, request bytes to credit back, requests. */
+interface Job {
+  bound: number;
+  packetBytes: number;
+  requests: number;
+}
+
+interface ReadRun {
+  reads: ReadPacket[];
+  handle: Uint8Array;
+  access: Access & { kind: "file" };
+  job: Job;
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** DATA's header: length, type, id and the data's length field. */
 const DATA_HEADER = 13;
@@ -58,6 +78,10 @@ export class SftpServerSession {
   private unflushed = 0;
   /** A flush check is pending (see releaseWhenTaken). */
   private watching = false;
+  /** Requests decoded and not finished (a run of READs counts each). */
+  private held = 0;
+  /** The last READ taken in this go, which the next may join (see joinRun). */
+  private run: ReadRun | undefined;
 
   private constructor(
     private readonly channel: Channel,
@@ -95,9 +119,13 @@ export class SftpServerSession {
     this.pump();
   }
 
-  /** Takes packets while there is room, and ends the session after the client's EOF. */
+  /**
+   * Takes packets while there is room, starts what may start, and ends the session after the
+   * client's EOF. Requests taken in one go start together, so consecutive READs of one file can
+   * join one run first (see take).
+   */
   private pump(): void {
-    while (!this.ended && this.scheduler.size < this.ctx.limits.maxConcurrentRequests) {
+    while (!this.ended && this.held < this.ctx.limits.maxConcurrentRequests) {
       let packet: Uint8Array | undefined;
       try {
         packet = this.framer.next();
@@ -105,8 +133,11 @@ export class SftpServerSession {
         return void this.end(); // oversized or zero-length packet: the stream cannot be parsed further
       }
       if (!packet) break;
+      this.held++;
       this.take(packet);
     }
+    this.run = undefined;
+    this.scheduler.startReady();
     if (this.ended || this.scheduler.size > 0) return;
     this.releaseWhenTaken();
     if (this.eof) {
@@ -116,11 +147,13 @@ export class SftpServerSession {
   }
 
   private take(packet: Uint8Array): void {
+    const previous = this.run;
+    this.run = undefined; // only a READ right after it may join a run
     if (!this.initialized) {
       if (packet[0] !== PacketType.INIT) return void this.end(); // expected SFTP INIT
       this.initialized = true;
       // Version 3 whatever the client asks for: it is the only one either side speaks.
-      return this.submit(packet, BARRIER, 256, async () => encodeVersion(SFTP_VERSION, SERVER_EXTENSIONS));
+      return void this.submit(packet, BARRIER, 256, async () => encodeVersion(SFTP_VERSION, SERVER_EXTENSIONS));
     }
     let req: SftpRequest;
     try {
@@ -132,17 +165,42 @@ export class SftpServerSession {
       const status = unknown
         ? { code: StatusCode.OP_UNSUPPORTED, message: "Operation unsupported", lang: "en" }
         : { code: StatusCode.BAD_MESSAGE, message: "Bad message", lang: "en" };
-      return this.submit(packet, BARRIER, 64, async () => encodeStatus(id, status));
+      return void this.submit(packet, BARRIER, 64, async () => encodeStatus(id, status));
     }
     if (req.type === PacketType.INIT) return void this.end(); // a second INIT
     const r = req;
-    this.submit(packet, accessOf(r, this.ctx.handles), replyBound(r, this.ctx.limits), async () => {
+    if (r.type === PacketType.READ && previous && this.joinRun(previous, r, packet)) return void (this.run = previous);
+    const access = accessOf(r, this.ctx.handles);
+    const job = this.submit(packet, access, replyBound(r, this.ctx.limits), async () => {
+      if (run && run.reads.length > 1) return ho.readRun(this.ctx, run.reads);
       try {
         return await this.dispatch(r);
       } catch (e) {
         return statusFor(r.id, e);
       }
     });
+    const run = r.type === PacketType.READ && access.kind === "file" && r.length <= this.ctx.limits.maxReadLength
+      ? { reads: [r], handle: r.handle, access, job }
+      : undefined;
+    this.run = run;
+  }
+
+  /**
+   * A READ that continues the previous one, of the same handle, taken in the same go and not
+   * started yet, joins its run: one file read for the run instead of one per request (a client
+   * such as OpenSSH's sftp asks for 32 KiB at a time, 64 at once; every file read costs a trip
+   * through the runtime's thread pool). Reading them together is what §6.1 allows for requests
+   * that are outstanding at the same time.
+   */
+  private joinRun(run: ReadRun, r: ReadPacket, packet: Uint8Array): boolean {
+    if (r.offset !== run.access.end || r.length > this.ctx.limits.maxReadLength) return false;
+    if (run.access.end - run.access.start + r.length > READ_RUN_BYTES || !sameBytes(r.handle, run.handle)) return false;
+    run.reads.push(r);
+    run.access.end += r.length;
+    run.job.bound += replyBound(r, this.ctx.limits);
+    run.job.packetBytes += 4 + packet.length;
+    run.job.requests++;
+    return true;
   }
 
   /**
@@ -152,18 +210,22 @@ export class SftpServerSession {
    * the channel has taken the reply. Replies waiting on the client's window are held by the
    * budget, not by the request slots.
    */
-  private submit(packet: Uint8Array, access: Access, bound: number, serve: () => Promise<Uint8Array>): void {
+  private submit(packet: Uint8Array, access: Access, bound: number, serve: () => Promise<Uint8Array>): Job {
+    const job: Job = { bound, packetBytes: 4 + packet.length, requests: 1 };
     this.scheduler.submit(access, async () => {
+      const { bound, packetBytes, requests } = job; // final now: a run grows only until it starts
       this.reserved += bound;
       this.outgoing.charge(bound);
       const reply = await serve();
+      this.held -= requests;
       if (this.ended) return; // end() released the charge
       this.reserved -= bound;
       this.unflushed += reply.length;
       if (reply.length > bound) this.outgoing.charge(reply.length - bound);
       else this.outgoing.release(bound - reply.length);
-      this.channel.write(reply).then(() => this.channel.consumed(4 + packet.length), () => void this.end());
-    });
+      this.channel.write(reply).then(() => this.channel.consumed(packetBytes), () => void this.end());
+    }, false);
+    return job;
   }
 
   /**
