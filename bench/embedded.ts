@@ -159,17 +159,18 @@ export function renderEmbedded(rows: readonly EmbeddedRow[]): string[] {
     "",
     "### OpenSSH `sftp` against the embedded server and against sshd, aes128-gcm",
     "",
-    "Runs interleaved (sshd, embedded, sshd, …); MB/s per run, median, and the server's CPU % of wall time (median).",
+    "Runs interleaved (sshd, embedded, sshd, …); MB/s per run, median, the server's CPU % of wall time (median), and MB per server CPU second (median; what a busy machine distorts least).",
     "",
-    "| direction | server | runs MB/s | median MB/s | server CPU | embedded / sshd |",
-    "|---|---|---|---|---|---|",
+    "| direction | server | runs MB/s | median MB/s | server CPU | MB per server CPU-s | embedded / sshd |",
+    "|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     const runs = r.error ? `failed: ${r.error.replace(/\|/g, "/").slice(0, 70)}` : r.runs.map((x) => x.toFixed(0)).join(", ");
     const med = r.runs.length ? median(r.runs).toFixed(0) : "–";
     const cpu = r.serverCpu.length ? `${median(r.serverCpu).toFixed(0)}%` : "–";
+    const perCpu = r.runs.length ? median(r.runs.map((x, i) => (100 * x) / (r.serverCpu[i] || Infinity))).toFixed(0) : "–";
     const ratio = r.server === "embedded" ? embeddedRatio(rows, r.direction) : undefined;
-    out.push(`| ${r.direction} | ${r.server} | ${runs} | ${med} | ${cpu} | ${ratio === undefined ? "" : `${ratio.toFixed(2)}×`} |`);
+    out.push(`| ${r.direction} | ${r.server} | ${runs} | ${med} | ${cpu} | ${perCpu} | ${ratio === undefined ? "" : `${ratio.toFixed(2)}×`} |`);
   }
   return out;
 }
