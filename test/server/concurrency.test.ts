@@ -119,6 +119,27 @@ it("pipelined reads of a file, across its end: each gets its bytes, the one at t
   await c.close();
 });
 
+it("pipelined consecutive writes land byte for byte; consecutive writes that fail are each answered", async () => {
+  const c = await t.connect();
+  const f = await c.open("/seq", "w");
+  const blocks = Array.from({ length: 40 }, (_, i) => fill(8192, i + 1));
+  const replies = await Promise.all(blocks.map((b, i) => write(c, f.handle, i * 8192, b)));
+  expect(replies.map(status)).toEqual(Array(40).fill(StatusCode.OK));
+  await f.close();
+  const bytes = await readFile(join(t.root, "seq"));
+  expect(bytes.length).toBe(40 * 8192);
+  blocks.forEach((b, i) => expect(bytes[i * 8192], `block ${i}`).toBe(b[0]));
+
+  await writeFile(join(t.root, "ro2"), fill(10, 1));
+  const ro = await c.open("/ro2", "r");
+  const refused = await Promise.all(Array.from({ length: 8 }, (_, i) => write(c, ro.handle, i * 100, fill(100, 2))));
+  expect(refused.every((r) => r.type === PacketType.STATUS && status(r) !== StatusCode.OK)).toBe(true);
+  expect(new Set(refused.map((r) => (r as { id: number }).id)).size).toBe(8);
+  await ro.close();
+  expect(await readFile(join(t.root, "ro2"))).toEqual(Buffer.from(fill(10, 1)));
+  await c.close();
+});
+
 it("failures mid-burst are answered and do not disturb the rest; nothing stays open", async () => {
   const c = await t.connect();
   await writeFile(join(t.root, "ro"), fill(1000, 7));

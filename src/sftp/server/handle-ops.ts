@@ -72,6 +72,23 @@ export async function write(ctx: ServerContext, r: h.WritePacket): Promise<Uint8
   return ok(r.id);
 }
 
+/**
+ * A run of WRITEs of one file at consecutive offsets (the session's joinRun), written with one
+ * file write and answered with their STATUS replies back to back. If that write fails, each is
+ * written again on its own (writing the same bytes at the same offset twice is harmless), so
+ * each request gets the answer it would have got alone.
+ */
+export async function writeRun(ctx: ServerContext, writes: readonly h.WritePacket[]): Promise<Uint8Array> {
+  try {
+    await ctx.handles.file(writes[0]!.handle).file.write(concat(...writes.map((w) => w.data)), writes[0]!.offset);
+    return concat(...writes.map((w) => ok(w.id)));
+  } catch {
+    const replies: Uint8Array[] = [];
+    for (const w of writes) replies.push(await write(ctx, w).catch((e: unknown) => statusFor(w.id, e)));
+    return concat(...replies);
+  }
+}
+
 export async function fstat(ctx: ServerContext, r: h.FstatPacket): Promise<Uint8Array> {
   const handle = ctx.handles.get(r.handle);
   return attrsReply(r.id, attrsOf(await (handle.kind === "file" ? handle.file : handle.fd).stat()));

@@ -20,7 +20,7 @@ import type { ConnectionBudget } from "../../ssh/server/outgoing-budget.js";
 import { PacketType, SFTP_VERSION, StatusCode } from "../constants.js";
 import { SftpFramer } from "../framing.js";
 import { decodeRequest, peekRequestId, type SftpRequest } from "../packet.js";
-import type { ReadPacket } from "../packets/handle.js";
+import type { ReadPacket, WritePacket } from "../packets/handle.js";
 import { encodeVersion } from "../packets/init.js";
 import { encodeStatus } from "../packets/response.js";
 import { type ServerContext, type SftpServerLimits, statusFor } from "./context.js";
@@ -32,8 +32,8 @@ import * as po from "./path-ops.js";
 import { accessOf } from "./request-access.js";
 import { BARRIER, RequestScheduler, type Access } from "./request-order.js";
 
-/** A run of READs is read at once up to this many bytes. */
-const READ_RUN_BYTES = 256 * 1024;
+/** A run of READs (WRITEs) is read (written) at once up to this many bytes. */
+const RUN_BYTES = 256 * 1024;
 
 /** What one scheduled task answers for: its reply's bound, request bytes to credit back, requests. */
 interface Job {
@@ -42,8 +42,11 @@ interface Job {
   requests: number;
 }
 
-interface ReadRun {
-  reads: ReadPacket[];
+type RunPacket = ReadPacket | WritePacket;
+
+/** Consecutive READs, or WRITEs, of one handle (see joinRun). */
+interface Run {
+  reqs: RunPacket[];
   handle: Uint8Array;
   access: Access & { kind: "file" };
   job: Job;
@@ -78,10 +81,10 @@ export class SftpServerSession {
   private unflushed = 0;
   /** A flush check is pending (see releaseWhenTaken). */
   private watching = false;
-  /** Requests decoded and not finished (a run of READs counts each). */
+  /** Requests decoded and not finished (a run counts each). */
   private held = 0;
-  /** The last READ taken in this go, which the next may join (see joinRun). */
-  private run: ReadRun | undefined;
+  /** The last READ or WRITE taken in this go, which the next may join (see joinRun). */
+  private run: Run | undefined;
 
   private constructor(
     private readonly channel: Channel,
@@ -148,7 +151,7 @@ export class SftpServerSession {
 
   private take(packet: Uint8Array): void {
     const previous = this.run;
-    this.run = undefined; // only a READ right after it may join a run
+    this.run = undefined; // only a request right after it may join a run
     if (!this.initialized) {
       if (packet[0] !== PacketType.INIT) return void this.end(); // expected SFTP INIT
       this.initialized = true;
@@ -169,34 +172,39 @@ export class SftpServerSession {
     }
     if (req.type === PacketType.INIT) return void this.end(); // a second INIT
     const r = req;
-    if (r.type === PacketType.READ && previous && this.joinRun(previous, r, packet)) return void (this.run = previous);
+    const runnable = r.type === PacketType.READ ? r.length <= this.ctx.limits.maxReadLength : r.type === PacketType.WRITE;
+    if (runnable && previous && this.joinRun(previous, r as RunPacket, packet)) return void (this.run = previous);
     const access = accessOf(r, this.ctx.handles);
     const job = this.submit(packet, access, replyBound(r, this.ctx.limits), async () => {
-      if (run && run.reads.length > 1) return ho.readRun(this.ctx, run.reads);
+      if (run && run.reqs.length > 1) {
+        return run.reqs[0]!.type === PacketType.READ
+          ? ho.readRun(this.ctx, run.reqs as ReadPacket[])
+          : ho.writeRun(this.ctx, run.reqs as WritePacket[]);
+      }
       try {
         return await this.dispatch(r);
       } catch (e) {
         return statusFor(r.id, e);
       }
     });
-    const run = r.type === PacketType.READ && access.kind === "file" && r.length <= this.ctx.limits.maxReadLength
-      ? { reads: [r], handle: r.handle, access, job }
-      : undefined;
+    const run = runnable && access.kind === "file" ? { reqs: [r as RunPacket], handle: (r as RunPacket).handle, access, job } : undefined;
     this.run = run;
   }
 
   /**
-   * A READ that continues the previous one, of the same handle, taken in the same go and not
-   * started yet, joins its run: one file read for the run instead of one per request (a client
-   * such as OpenSSH's sftp asks for 32 KiB at a time, 64 at once; every file read costs a trip
-   * through the runtime's thread pool). Reading them together is what §6.1 allows for requests
-   * that are outstanding at the same time.
+   * A READ (WRITE) that continues the previous one, of the same handle, taken in the same go and
+   * not started yet, joins its run: one file read (write) for the run instead of one per request
+   * (a client such as OpenSSH's sftp moves 32 KiB per request, 64 at once; every file call costs
+   * a trip through the runtime's thread pool). Doing them together is what §6.1 allows for
+   * requests outstanding at the same time. An appending handle's writes never join: their range
+   * is the whole file, so no offset continues it.
    */
-  private joinRun(run: ReadRun, r: ReadPacket, packet: Uint8Array): boolean {
-    if (r.offset !== run.access.end || r.length > this.ctx.limits.maxReadLength) return false;
-    if (run.access.end - run.access.start + r.length > READ_RUN_BYTES || !sameBytes(r.handle, run.handle)) return false;
-    run.reads.push(r);
-    run.access.end += r.length;
+  private joinRun(run: Run, r: RunPacket, packet: Uint8Array): boolean {
+    const length = r.type === PacketType.READ ? r.length : r.data.length;
+    if (r.type !== run.reqs[0]!.type || r.offset !== run.access.end) return false;
+    if (run.access.end - run.access.start + length > RUN_BYTES || !sameBytes(r.handle, run.handle)) return false;
+    run.reqs.push(r);
+    run.access.end += length;
     run.job.bound += replyBound(r, this.ctx.limits);
     run.job.packetBytes += 4 + packet.length;
     run.job.requests++;
