@@ -213,10 +213,9 @@ export class SftpServerSession {
 
   /**
    * Queues one request. Its reply is charged (at `bound`, corrected to its real size) when it
-   * starts and handed to the channel when it is ready; the request is done then (its slot and
-   * its place in the file's order are free), and its bytes go back to the client's window once
-   * the channel has taken the reply. Replies waiting on the client's window are held by the
-   * budget, not by the request slots.
+   * starts and handed to the channel when it is ready; its place in the file's order is free
+   * then (a session that ends waits only for that part), and its slot and its bytes in the
+   * client's window once the channel has taken the reply.
    */
   private submit(packet: Uint8Array, access: Access, bound: number, serve: () => Promise<Uint8Array>): Job {
     const job: Job = { bound, packetBytes: 4 + packet.length, requests: 1 };
@@ -225,13 +224,18 @@ export class SftpServerSession {
       this.reserved += bound;
       this.outgoing.charge(bound);
       const reply = await serve();
-      this.held -= requests;
       if (this.ended) return; // end() released the charge
       this.reserved -= bound;
       this.unflushed += reply.length;
       if (reply.length > bound) this.outgoing.charge(reply.length - bound);
       else this.outgoing.release(bound - reply.length);
-      this.channel.write(reply).then(() => this.channel.consumed(packetBytes), () => void this.end());
+      // The request's slot stays taken until the channel has its reply (the client's window
+      // paces it): the bound counts requests whose replies wait there too.
+      this.channel.write(reply).then(() => {
+        this.channel.consumed(packetBytes);
+        this.held -= requests;
+        this.pump();
+      }, () => void this.end());
     }, false);
     return job;
   }
