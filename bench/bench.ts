@@ -31,6 +31,7 @@ import {
 import { batch, opensshVersion, runSftp } from "./peers/openssh.js";
 import { oursConnectMs, oursSmallFiles, oursTransfer } from "./peers/ours.js";
 import { ssh2ConnectMs, ssh2SmallFiles, ssh2Transfer, ssh2Version } from "./peers/ssh2.js";
+import { embeddedSection } from "./embedded.js";
 import { summariseProfile } from "./profile.js";
 import { renderRtt, rttSection, type RttConfig, type RttRow } from "./rtt.js";
 import {
@@ -514,6 +515,13 @@ async function main(): Promise<void> {
     if (want("throughput")) {
       section("throughput");
       results.throughput = await throughputSection(st, results.ceiling);
+    }
+    if (want("embedded")) {
+      section("OpenSSH sftp: embedded server vs sshd (aes128-gcm, interleaved)");
+      results.embedded = await embeddedSection({
+        sshd: { server: st.s, pid: server.pid, remoteDir: st.remoteDir }, localDir: st.localDir, src: st.src.local,
+        bytes: CONFIG.transferBytes, rounds: quick ? 1 : 2, timeoutMs: transferTimeout(CONFIG.transferBytes), log,
+      });
     }
     let serverVersion: string | undefined;
     if (want("connect")) {

@@ -9,6 +9,7 @@ import {
   CIPHER_CASES, CLIENTS, CLIENT_LABELS, DIRECTIONS, MiB,
   type CipherId, type ClientId, type Direction, type Outcome,
 } from "./common.js";
+import { embeddedRatio, renderEmbedded, type EmbeddedRow } from "./embedded.js";
 import type { ProfileSummary } from "./profile.js";
 import type { RssResult, SessionsResult } from "./worker.js";
 
@@ -116,6 +117,8 @@ export interface BenchResults {
   rss?: Outcome<RssResult>;
   sessions?: Outcome<SessionsResult>;
   profiles?: ProfileReport[];
+  /** OpenSSH sftp against the embedded server and against sshd (embedded.ts). */
+  embedded?: EmbeddedRow[];
   ratios: RatioRow[];
   targets: TargetRow[];
   notes: string[];
@@ -148,7 +151,7 @@ export function computeRatios(throughput: readonly ThroughputRow[], ceiling: rea
 }
 
 /** Issue 9's "make it fast" targets, checked against this run's numbers. */
-export function computeTargets(r: Pick<BenchResults, "ratios" | "connect" | "smallFiles" | "rss" | "config">): TargetRow[] {
+export function computeTargets(r: Pick<BenchResults, "ratios" | "connect" | "smallFiles" | "rss" | "config" | "embedded">): TargetRow[] {
   const t: TargetRow[] = [];
   const ge = (target: string, value: number | undefined, goal: number) =>
     t.push({ target, value, goal: `≥ ${goal}`, holds: value === undefined ? undefined : value >= goal });
@@ -164,6 +167,7 @@ export function computeTargets(r: Pick<BenchResults, "ratios" | "connect" | "sma
   le("connect→SFTP-ready: ours / ssh2 (median)", ratio(cm("ours"), cm("ssh2")), 1.0);
   const fps = (c: SmallFilesClient) => r.smallFiles.find((x) => x.client === c)?.filesPerSecond;
   ge(`${r.config.smallFiles} × ${r.config.smallFileBytes / 1024} KiB upload: ours / ssh2 (files/s)`, ratio(fps("ours"), fps("ssh2")), 1.5);
+  for (const d of DIRECTIONS) ge(`OpenSSH sftp ${d}, aes128-gcm: embedded server / sshd`, embeddedRatio(r.embedded, d), 0.8);
   le(`RSS growth while downloading ${(r.config.rssBytes / MiB).toFixed(0)} MiB (MiB)`, r.rss?.ok ? r.rss.growthMiB : undefined, 64);
   return t;
 }
@@ -205,6 +209,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.smallFiles.length) renderSmallFiles(r, out);
   if (r.rss || r.sessions) renderMemory(r, out);
   if (r.profiles?.length) renderProfiles(r, out);
+  if (r.embedded?.length) out.push(...renderEmbedded(r.embedded));
 
   out.push("");
   out.push("### Issue 9 targets");

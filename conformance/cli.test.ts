@@ -336,10 +336,26 @@ describeSshd("puresftp CLI against OpenSSH", () => {
       expect(r.stderr).toContain("client->server cipher aes256-ctr");
       expect(r.stderr).toContain("mac hmac-sha2-256-etm@openssh.com");
       expect(r.stderr).toMatch(/host key ssh-ed25519 SHA256:/);
+      expect(r.stderr).toMatch(/debug: crypto auto: client->server aes-ctr: \S+.*; server->client aes-ctr: \S+/);
       const plus = await cli(["-v", "ls", ...conn(), "-o", "Ciphers=^aes128-ctr", R(base)]);
       expect(plus.stderr).toContain("client->server cipher aes128-ctr");
       const bad = await cli(["ls", ...conn(), "-o", "Ciphers=3des-cbc", R(base)]);
       expect(bad.code).toBe(2);
+    });
+
+    it("-v shows which implementation protects each direction, for every command that connects", async () => {
+      const v = `${base}/verbose`;
+      await writeFile(join(local, "v.txt"), "v");
+      const commands = [
+        ["mkdir", R(v)], ["put", join(local, "v.txt"), R(`${v}/v.txt`)], ["ls", R(v)], ["stat", R(`${v}/v.txt`)],
+        ["get", R(`${v}/v.txt`), join(local, "v-back.txt")], ["ln", "-s", "v.txt", R(`${v}/link`)], ["mv", R(`${v}/link`), `${v}/link2`],
+        ["df", R(v)], ["rm", R(`${v}/v.txt`), R(`${v}/link2`)], ["rmdir", R(v)],
+      ];
+      for (const [command, ...rest] of commands) {
+        const r = await cli(["-v", command!, ...conn("-P"), ...rest]);
+        expect(r.code, `${command}: ${r.stderr}`).toBe(0);
+        expect(r.stderr, command).toMatch(/debug: crypto auto: client->server [a-z0-9-]+: \S+.*; server->client [a-z0-9-]+: \S+/);
+      }
     });
 
     it("~/.ssh/config is honoured: Host alias, HostName, Port, User, IdentityFile, UserKnownHostsFile", async () => {

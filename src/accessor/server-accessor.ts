@@ -13,6 +13,7 @@
  * Credentials (server URL, API user, API key) are the caller's Session's. The key is never put
  * in a message, an error or `getUrl()`, and the Session is held in a private field.
  */
+import type { CryptoBackend } from "../ssh/crypto/cipher.js";
 import { AccessorError, type Accessor, type AccessorData, type AccessorOpenMode, type AccessorOpenOptions } from "./accessor.js";
 import { quote, type SessionLike } from "./ftrack.js";
 import { ServerReadData, ServerWriteData } from "./server-data.js";
@@ -35,6 +36,8 @@ export interface ServerAccessorOptions extends Omit<RequestPolicy, "signal"> {
   parallel?: number;
   /** Check part ETags against their MD5 (default false; see UploadOptions.verifyParts). */
   verifyParts?: boolean;
+  /** Who computes MD5: "auto" (default: native where it passes RFC 1321's suite), "pure" or "native" (see UploadOptions.crypto). */
+  crypto?: CryptoBackend;
 }
 
 export interface OpenWriterOptions {
@@ -173,7 +176,7 @@ export class ServerAccessor implements Accessor {
     if (size === undefined) {
       throw new AccessorError("ACCESSOR_OPERATION_FAILED", `component ${cid} has no size: ftrack.server needs the size before the upload starts (set the component's size)`, { resourceIdentifier: cid, operation: "open" });
     }
-    const uploadOptions: UploadOptions = { ...this.policy(), partSize: this.options.partSize, parallel: this.options.parallel, verifyParts: this.options.verifyParts, signal: options.signal, onProgress: options.onProgress };
+    const uploadOptions: UploadOptions = { ...this.policy(), partSize: this.options.partSize, parallel: this.options.parallel, verifyParts: this.options.verifyParts, crypto: this.options.crypto, signal: options.signal, onProgress: options.onProgress };
     let upload: ComponentUpload;
     try {
       upload = new ComponentUpload(this.#session, { componentId: cid, fileName, size }, uploadOptions);

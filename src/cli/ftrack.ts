@@ -16,6 +16,8 @@ import { Location } from "../accessor/location.js";
 import { LocationError } from "../accessor/location-error.js";
 import { createComponent } from "../accessor/components.js";
 import { registerSftpLocation, SFTP_LOCATION_NAME } from "../accessor/plugin.js";
+import type { SFTPAccessorOptions } from "../accessor/sftp-accessor.js";
+import { connect } from "../connect.js";
 import { SERVER_LOCATION_NAME, type ServerSessionLike } from "../accessor/server-accessor.js";
 import { registerServerLocation } from "../accessor/server-location.js";
 import { registerUnmanagedLocation, UNMANAGED_LOCATION_NAME } from "../accessor/unmanaged-location.js";
@@ -24,6 +26,7 @@ import { StandardStructure } from "../accessor/standard-structure.js";
 import { createTransferAction, type TransferJobResult } from "../accessor/transfer-action.js";
 import { EXCLUDED_LOCATIONS } from "../accessor/transfer-logic.js";
 import { expectOperands } from "./args.js";
+import { describeConnection } from "./files.js";
 import type { CommandContext, CommandDef } from "./command.js";
 import { CliError, EXIT, UsageError } from "./errors.js";
 import { toJson, type CommandResult } from "./output.js";
@@ -92,15 +95,29 @@ export function parseLocationSpec(text: string, command?: string): LocationSpec 
  * The Location for a spec: studio.sftp from FTRACK_SFTP_ACCESSOR_*, ftrack.server with the
  * session's credentials, ftrack.unmanaged, NAME=DIR on disk.
  */
-export async function openLocation(session: SessionLike, spec: LocationSpec, env: Record<string, string | undefined>, command?: string): Promise<Location> {
+export async function openLocation(
+  session: SessionLike, spec: LocationSpec, env: Record<string, string | undefined>, command?: string, sftp: Partial<SFTPAccessorOptions> = {},
+): Promise<Location> {
   if (spec.prefix !== undefined) {
     return Location.ensure(session, spec.name, { accessor: new DiskAccessor({ prefix: spec.prefix }), structure: new StandardStructure({ session }) });
   }
-  if (spec.name === SFTP_LOCATION_NAME) return registerSftpLocation(session, { env });
+  if (spec.name === SFTP_LOCATION_NAME) return registerSftpLocation(session, { ...sftp, env });
   // An @ftrack/api Session carries serverUrl, apiUser and apiKey; ServerAccessor checks them.
   if (spec.name === SERVER_LOCATION_NAME) return registerServerLocation(session as SessionLike & ServerSessionLike);
   if (spec.name === UNMANAGED_LOCATION_NAME) return registerUnmanagedLocation(session);
   throw new UsageError(`location ${JSON.stringify(spec.name)} has no storage this command can reach: use ${SFTP_LOCATION_NAME}, ${SERVER_LOCATION_NAME} or ${UNMANAGED_LOCATION_NAME}, or write ${spec.name}=DIR for data on a local disk`, command);
+}
+
+/** `-v`: every SFTP connection studio.sftp opens is described on stderr, as the file commands do. */
+function sftpOptions(ctx: CommandContext): Partial<SFTPAccessorOptions> {
+  if (!ctx.verbose) return {};
+  return {
+    connect: async (options) => {
+      const client = await connect(options);
+      ctx.stderr.write(describeConnection(client));
+      return client;
+    },
+  };
 }
 
 /** Closes what the locations opened (SFTP connections). */
@@ -171,7 +188,7 @@ const upload: CommandDef = {
     if (!parseSequencePath(path!)) await statLocal(path!); // a missing file is exit 3 before anything is created
     const session = await openFtrackSession(ctx.env);
     const version = await queryOne(session, `select id from AssetVersion where id is ${quote(versionId!)}`, `AssetVersion ${versionId}`);
-    const location = await openLocation(session, parseLocationSpec(ctx.args.value("location") ?? SFTP_LOCATION_NAME, "ftrack upload"), ctx.env, "ftrack upload");
+    const location = await openLocation(session, parseLocationSpec(ctx.args.value("location") ?? SFTP_LOCATION_NAME, "ftrack upload"), ctx.env, "ftrack upload", sftpOptions(ctx));
     const totals = await localTotals(path!);
     const display = componentProgress(await createProgress({ stream: ctx.stderr, enabled: !ctx.json && !ctx.quiet, totalBytes: totals.bytes, totalFiles: totals.files }), totals.bytes);
     try {
@@ -220,9 +237,9 @@ const transfer: CommandDef = {
     }
     const locations: Location[] = [];
     try {
-      const source = await openLocation(session, fromSpec, ctx.env, "ftrack transfer");
+      const source = await openLocation(session, fromSpec, ctx.env, "ftrack transfer", sftpOptions(ctx));
       locations.push(source);
-      const target = await openLocation(session, toSpec, ctx.env, "ftrack transfer");
+      const target = await openLocation(session, toSpec, ctx.env, "ftrack transfer", sftpOptions(ctx));
       locations.push(target);
       const results: { id: string; name: unknown; status: "transferred" | "already-present"; resourceIdentifiers: string[] }[] = [];
       for (const component of components) {
@@ -307,9 +324,9 @@ const action: CommandDef = {
     const session = await openFtrackSession(ctx.env, { eventHub: true });
     const locations: Location[] = [];
     try {
-      locations.push(await registerSftpLocation(session, { env: ctx.env }));
+      locations.push(await registerSftpLocation(session, { ...sftpOptions(ctx), env: ctx.env }));
       locations.push(await openLocation(session, { name: SERVER_LOCATION_NAME }, ctx.env, "ftrack action"));
-      for (const s of specs) if (s.name !== SFTP_LOCATION_NAME && s.name !== SERVER_LOCATION_NAME) locations.push(await openLocation(session, s, ctx.env, "ftrack action"));
+      for (const s of specs) if (s.name !== SFTP_LOCATION_NAME && s.name !== SERVER_LOCATION_NAME) locations.push(await openLocation(session, s, ctx.env, "ftrack action", sftpOptions(ctx)));
       await runActionListener({
         session, locations, signal: ctx.signal,
         log: (e) => ctx.stdout.write(ctx.json ? `${toJson(e)}\n` : `${humanEvent(e)}\n`),

@@ -8,7 +8,7 @@
  * createCipheriv with a KeyObject skips re-validating raw key bytes. Results come back as plain
  * Uint8Array views of node's Buffers, without copying.
  */
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, type KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import type { ChachaKey, CtrStream, GcmKey, HashName, HmacKey } from "../ssh/crypto/primitives.js";
 
 const NATIVE = "node:crypto" as const;
@@ -91,4 +91,9 @@ export function nativeHmac(hash: HashName, key: Uint8Array): HmacKey {
     length: DIGEST_LENGTH[hash],
     mac: (head, body) => view(createHmac(hash, k).update(head).update(body).digest()),
   };
+}
+
+/** MD5 (RFC 1321) of `data`; throws where the runtime refuses it (an OpenSSL in FIPS mode). */
+export function nativeMd5(data: Uint8Array): Uint8Array {
+  return view(createHash("md5").update(data).digest());
 }

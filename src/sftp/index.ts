@@ -14,5 +14,5 @@ export { connect, type ConnectOptions } from "../connect.js";
 export { SftpError, type SftpErrorCode } from "../errors.js";
 export {
   createSftpServer, type SftpServer, type SftpServerOptions, type AuthRequest, type Authenticate, type AuthMethod, type HostKeyInput,
-  type SftpServerLimits, type SshServerLimits,
+  type ServerConnectionInfo, type SftpServerLimits, type SshServerLimits,
 } from "./server/index.js";

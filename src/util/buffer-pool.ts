@@ -4,7 +4,12 @@
  * each being a fresh allocation for the GC to reclaim. Only buffers this pool lent come back,
  * each once (a view of anything else, or a second hand-back, is ignored); sizes under `minSize`
  * are never pooled, and at most `maxBytes` wait in the pool.
+ *
+ * What `take` returns holds garbage, pooled or new (new ones are not zeroed: see
+ * platform/memory.ts): callers write every byte they later read or send.
  */
+import { uninitialized } from "../platform/memory.js";
+
 export class BufferPool {
   private readonly bySize = new Map<number, ArrayBuffer[]>();
   private readonly lent = new WeakSet<ArrayBuffer>();
@@ -15,12 +20,12 @@ export class BufferPool {
     private readonly maxBytes: number,
   ) {}
 
-  /** A buffer of exactly `size` bytes: a pooled one if there is one (old contents and all). */
+  /** A buffer of exactly `size` bytes: a pooled one if there is one (old contents and all), else a new unzeroed one. */
   take(size: number): Uint8Array {
     if (size < this.minSize) return new Uint8Array(size);
     const buffer = this.bySize.get(size)?.pop();
     if (buffer) this.bytes -= size;
-    const out = buffer ? new Uint8Array(buffer) : new Uint8Array(size);
+    const out = buffer ? new Uint8Array(buffer) : uninitialized(size);
     this.lent.add(out.buffer as ArrayBuffer);
     return out;
   }

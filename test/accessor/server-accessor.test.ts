@@ -130,8 +130,8 @@ describe("ServerAccessor", () => {
     expect(sameBytes(store.files.get(id)!, data)).toBe(true);
   });
 
-  it("retries API calls, parts and single PUTs on 5xx and dropped connections, and damaged parts (verifyParts)", async () => {
-    const a = new ServerAccessor(session, { ...FAST, partSize: 16 * KiB, verifyParts: true });
+  it.each(["auto", "pure"] as const)("retries API calls, parts and single PUTs on 5xx and dropped connections, and damaged parts (verifyParts, MD5 %s)", async (crypto) => {
+    const a = new ServerAccessor(session, { ...FAST, partSize: 16 * KiB, verifyParts: true, crypto });
     const data = bytes(16 * KiB * 5, 4);
     const id = component(data.length);
     store.fail("api", "503");

@@ -145,8 +145,11 @@ describe("ftrack transfer with ftrack.server", () => {
       // Back: the data is removed from ftrack.server (and its record), then copied up again.
       store.files.delete(component.id);
       for (const r of [...store.memory.rows.values()]) if (r.__entity_type__ === "ComponentLocation" && r.location_id === SERVER_LOCATION_ID) store.memory.rows.delete(r.id);
-      const back = await runCli(["ftrack", "transfer", component.id, "--from", "studio.sftp", "--to", "ftrack.server"], env);
+      const back = await runCli(["-v", "ftrack", "transfer", component.id, "--from", "studio.sftp", "--to", "ftrack.server"], env);
       expect(back.code).toBe(0);
+      // -v describes the SFTP connection studio.sftp opened, as the file commands do.
+      expect(back.stderr).toMatch(/debug: crypto auto: client->server [a-z0-9-]+: \S+/);
+      expect(back.stderr).not.toContain(PASSWORD);
       expect(back.stdout).toContain("studio.sftp -> ftrack.server");
       expect(new Uint8Array(store.files.get(component.id)!)).toEqual(data);
 

@@ -5,10 +5,11 @@
 import { describe, expect, it } from "vitest";
 import { ctr } from "@noble/ciphers/aes.js";
 import { SshError } from "../../src/errors.js";
-import { checkChacha20, checkCtr, checkGcm, checkHmac } from "../../src/ssh/crypto/known-answers.js";
-import { NOBLE_SUITE, nobleChacha20, nobleCtr, nobleGcm, nobleHmac } from "../../src/ssh/crypto/noble-primitives.js";
+import { checkChacha20, checkCtr, checkGcm, checkHmac, checkMd5 } from "../../src/ssh/crypto/known-answers.js";
+import { NOBLE_SUITE, nobleChacha20, nobleCtr, nobleGcm, nobleHmac, nobleMd5 } from "../../src/ssh/crypto/noble-primitives.js";
+import { nativeMd5 } from "../../src/platform/native-crypto.js";
 import type { ChachaKey, CtrStream, GcmKey } from "../../src/ssh/crypto/primitives.js";
-import { cryptoSuite, cryptoSupport, fastAesGcm } from "../../src/ssh/crypto/suite.js";
+import { cryptoSuite, cryptoSupport, fastAesGcm, md5Function } from "../../src/ssh/crypto/suite.js";
 import { AES128_GCM } from "../../src/ssh/crypto/aes-gcm.js";
 import { CHACHA20_POLY1305 } from "../../src/ssh/crypto/chacha20-poly1305.js";
 import { AES128_CTR } from "../../src/ssh/crypto/aes-ctr.js";
@@ -25,6 +26,15 @@ describe("known-answer checks", () => {
     for (const n of [16, 24, 32] as const) expect(await checkCtr(nobleCtr, n)).toBe(true);
     expect(await checkChacha20(nobleChacha20)).toBe(true);
     for (const h of ["sha1", "sha256", "sha512"] as const) expect(await checkHmac(nobleHmac, h)).toBe(true);
+    expect(await checkMd5(nobleMd5)).toBe(true);
+  });
+
+  it("refuse an MD5 that is wrong past the first block, and one that throws (FIPS)", async () => {
+    const firstBlockOnly = (data: Uint8Array) => nobleMd5(data.subarray(0, 64));
+    expect(await checkMd5(firstBlockOnly)).toBe(false);
+    expect(await checkMd5(() => {
+      throw new Error("digital envelope routines::unsupported");
+    })).toBe(false);
   });
 
   it("refuse an AES-CTR whose counter carries only through the low 64 bits", async () => {
@@ -85,6 +95,17 @@ describe(`backend choice on this runtime (${runtime})`, () => {
     expect(s.native.ctr).toEqual({ 16: true, 24: true, 32: true });
     expect(s.native.hmac).toEqual({ sha1: true, sha256: true, sha512: true });
     expect(s.native.chacha20).toBe(runtime !== "bun");
+    expect(s.native.md5).toBe(true);
+  });
+
+  it("MD5: node:crypto for auto and native, noble for pure, the same digests either way", async () => {
+    expect(await md5Function("auto")).toBe(nativeMd5);
+    expect(await md5Function("native")).toBe(nativeMd5);
+    expect(await md5Function("pure")).toBe(nobleMd5);
+    for (const n of [0, 1, 55, 56, 63, 64, 65, 1000, 100_000]) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 31 + n) & 0xff);
+      expect(nativeMd5(data), `${n} bytes`).toEqual(nobleMd5(data));
+    }
   });
 
   it("auto: node:crypto first, WebCrypto AES-GCM on Deno, noble where nothing else works", async () => {

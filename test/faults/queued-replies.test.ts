@@ -12,7 +12,9 @@ import { startTestServer, type TestServer } from "../server/helpers.js";
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await startTestServer();
+  // One request at a time, so replies trickle in and most are still unanswered when the
+  // session fails (a concurrent server answers all 16 reads in one batch).
+  s = await startTestServer({ sftpLimits: { maxConcurrentRequests: 1 } });
   await writeFile(join(s.root, "f.bin"), new Uint8Array(4 * 1024 * 1024));
 });
 afterAll(() => s.stop());

@@ -5,6 +5,7 @@
  * type byte. Handles and filename bytes are copies; DATA `data` is a view into the input.
  */
 import { ProtocolError } from "../../errors.js";
+import { uninitialized } from "../../platform/memory.js";
 import { SshReader } from "../../ssh/wire/reader.js";
 import { type Attrs, readAttrs, writeAttrs } from "../attrs.js";
 import { PacketType } from "../constants.js";
@@ -97,15 +98,33 @@ export function decodeHandle(body: Uint8Array): HandlePacket {
 
 /** DATA, built in one buffer of the exact size so large data is copied once. */
 export function encodeData(id: number, f: Fields<DataPacket>): Uint8Array {
+  const packet = dataPacketBuffer(f.data.length);
+  packet.set(f.data, DATA_HEADER_LENGTH);
+  return finishDataPacket(packet, id, f.data.length);
+}
+
+/** Bytes in front of a DATA packet's data: length, type, request id, the data's length. */
+export const DATA_HEADER_LENGTH = 13;
+
+/**
+ * Room for a DATA packet of up to `capacity` bytes of data, to be filled in place from
+ * `DATA_HEADER_LENGTH` on (a server reads the file straight into it) and then finished. Not
+ * zeroed (platform/memory.ts): finishDataPacket's view covers only the header and the n bytes
+ * written, and nothing else of it is ever sent.
+ */
+export function dataPacketBuffer(capacity: number): Uint8Array {
+  return uninitialized(DATA_HEADER_LENGTH + capacity);
+}
+
+/** Writes the header for `n` bytes of data already in place; returns the packet (a view). */
+export function finishDataPacket(packet: Uint8Array, id: number, n: number): Uint8Array {
   u32(id, "request id");
-  const packet = new Uint8Array(13 + f.data.length);
-  const v = new DataView(packet.buffer);
-  v.setUint32(0, packet.length - 4);
+  const v = new DataView(packet.buffer, packet.byteOffset, DATA_HEADER_LENGTH);
+  v.setUint32(0, DATA_HEADER_LENGTH - 4 + n);
   packet[4] = PacketType.DATA;
   v.setUint32(5, id);
-  v.setUint32(9, f.data.length);
-  packet.set(f.data, 13);
-  return packet;
+  v.setUint32(9, n);
+  return packet.subarray(0, DATA_HEADER_LENGTH + n);
 }
 export function decodeData(body: Uint8Array): DataPacket {
   const r = new SshReader(body, "SFTP DATA");

@@ -20,6 +20,11 @@ export interface SftpServerLimits {
   maxOpenHandles: number;
   /** Entries per READDIR reply, default 100 (and at most ~64 KiB of reply). */
   readdirBatch: number;
+  /**
+   * Requests one session decodes and holds at once, default 16; those that do not touch the
+   * same file run concurrently (see request-order.ts). The rest wait, undecoded, in the window.
+   */
+  maxConcurrentRequests: number;
 }
 
 export const DEFAULT_SFTP_LIMITS: SftpServerLimits = {
@@ -27,6 +32,7 @@ export const DEFAULT_SFTP_LIMITS: SftpServerLimits = {
   maxReadLength: 255 * 1024,
   maxOpenHandles: 64,
   readdirBatch: 100,
+  maxConcurrentRequests: 16,
 };
 
 export interface ServerContext {

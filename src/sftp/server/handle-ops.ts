@@ -3,11 +3,13 @@
  * FSTAT, FSETSTAT, READDIR. READ lengths are capped and READDIR batches bounded, so one request
  * never costs more than a packet's worth of memory.
  */
+import { uninitialized } from "../../platform/memory.js";
 import * as fs from "../../platform/server-fs.js";
+import { concat } from "../../ssh/wire/writer.js";
 import { StatusCode } from "../constants.js";
 import type * as h from "../packets/handle.js";
-import { encodeData, encodeName, encodeStatus, type NameEntry } from "../packets/response.js";
-import { type ServerContext, attrsReply, ok } from "./context.js";
+import { DATA_HEADER_LENGTH, dataPacketBuffer, encodeName, encodeStatus, finishDataPacket, type NameEntry } from "../packets/response.js";
+import { type ServerContext, attrsReply, ok, statusFor } from "./context.js";
 import { attrsOf, longname } from "./listing.js";
 import { applyAttrs } from "./set-attrs.js";
 
@@ -23,16 +25,68 @@ export async function close(ctx: ServerContext, r: h.ClosePacket): Promise<Uint8
   return ok(r.id);
 }
 
+/** The file is read straight into the DATA packet: no buffer in between, no copy. */
 export async function read(ctx: ServerContext, r: h.ReadPacket): Promise<Uint8Array> {
   const { file } = ctx.handles.file(r.handle);
-  const buf = new Uint8Array(Math.min(r.length, ctx.limits.maxReadLength));
-  const n = buf.length === 0 ? 0 : await file.read(buf, r.offset);
-  return n === 0 ? eof(r.id) : encodeData(r.id, { data: buf.subarray(0, n) });
+  const want = Math.min(r.length, ctx.limits.maxReadLength);
+  const packet = dataPacketBuffer(want);
+  const n = want === 0 ? 0 : await file.read(packet.subarray(DATA_HEADER_LENGTH), r.offset);
+  return n === 0 ? eof(r.id) : finishDataPacket(packet, r.id, n);
+}
+
+/**
+ * A run of READs of one file at consecutive offsets, none longer than the READ cap (the
+ * session's joinRun), answered with one file read: their DATA replies back to back in one
+ * buffer, in the order asked. Where the file read comes up short (end of file), the requests
+ * from there on are served one by one, exactly as each alone would be.
+ */
+export async function readRun(ctx: ServerContext, reads: readonly h.ReadPacket[]): Promise<Uint8Array> {
+  let total = 0;
+  for (const r of reads) total += r.length;
+  const data = uninitialized(total);
+  let n: number;
+  try {
+    n = await ctx.handles.file(reads[0]!.handle).file.read(data, reads[0]!.offset);
+  } catch {
+    n = 0; // each request below meets the failure again and answers it
+  }
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  let i = 0;
+  const full = uninitialized(reads.length * DATA_HEADER_LENGTH + Math.min(n, total));
+  let w = 0;
+  for (; i < reads.length && at + reads[i]!.length <= n; i++) {
+    const r = reads[i]!;
+    full.set(data.subarray(at, at + r.length), w + DATA_HEADER_LENGTH);
+    finishDataPacket(full.subarray(w), r.id, r.length);
+    w += DATA_HEADER_LENGTH + r.length;
+    at += r.length;
+  }
+  parts.push(full.subarray(0, w));
+  for (; i < reads.length; i++) parts.push(await read(ctx, reads[i]!).catch((e: unknown) => statusFor(reads[i]!.id, e)));
+  return parts.length === 1 ? parts[0]! : concat(...parts);
 }
 
 export async function write(ctx: ServerContext, r: h.WritePacket): Promise<Uint8Array> {
   await ctx.handles.file(r.handle).file.write(r.data, r.offset);
   return ok(r.id);
+}
+
+/**
+ * A run of WRITEs of one file at consecutive offsets (the session's joinRun), written with one
+ * file write and answered with their STATUS replies back to back. If that write fails, each is
+ * written again on its own (writing the same bytes at the same offset twice is harmless), so
+ * each request gets the answer it would have got alone.
+ */
+export async function writeRun(ctx: ServerContext, writes: readonly h.WritePacket[]): Promise<Uint8Array> {
+  try {
+    await ctx.handles.file(writes[0]!.handle).file.write(concat(...writes.map((w) => w.data)), writes[0]!.offset);
+    return concat(...writes.map((w) => ok(w.id)));
+  } catch {
+    const replies: Uint8Array[] = [];
+    for (const w of writes) replies.push(await write(ctx, w).catch((e: unknown) => statusFor(w.id, e)));
+    return concat(...replies);
+  }
 }
 
 export async function fstat(ctx: ServerContext, r: h.FstatPacket): Promise<Uint8Array> {

@@ -9,8 +9,10 @@ import { SftpError } from "../../errors.js";
 export interface FileHandle {
   kind: "file";
   file: FsFile;
-  /** Checked host path, for messages and fstatvfs. */
+  /** Checked host path, for messages and fstatvfs (and to order requests on one file). */
   host: string;
+  /** Opened with O_APPEND: every write lands at the end. */
+  append?: boolean;
 }
 
 export interface DirHandle {
@@ -65,8 +67,13 @@ export class HandleTable {
     return handle.length === 4 ? new DataView(handle.buffer, handle.byteOffset, 4).getUint32(0) : 0;
   }
 
+  /** The open handle, or undefined. */
+  find(handle: Uint8Array): Handle | undefined {
+    return this.open.get(this.id(handle));
+  }
+
   get(handle: Uint8Array): Handle {
-    const h = this.open.get(this.id(handle));
+    const h = this.find(handle);
     if (!h) throw new SftpError("FAILURE", "invalid handle");
     return h;
   }

@@ -13,14 +13,14 @@
  */
 import type { AuthMethod, AuthRequest, Authenticate } from "../../ssh/server/auth.js";
 import type { HostKeyInput } from "../../ssh/server/host-keys.js";
-import { startSshServer, type SshServerLimits } from "../../ssh/server/server.js";
+import { startSshServer, type ServerConnectionInfo, type SshServerLimits } from "../../ssh/server/server.js";
 import type { AlgorithmOptions, AlgorithmPreset } from "../../ssh/algorithms.js";
 import type { CryptoBackend } from "../../ssh/crypto/cipher.js";
 import { DEFAULT_SFTP_LIMITS, type SftpServerLimits } from "./context.js";
 import { Jail } from "./jail.js";
 import { SftpServerSession } from "./session.js";
 
-export type { AuthMethod, AuthRequest, Authenticate, HostKeyInput, SftpServerLimits, SshServerLimits };
+export type { AuthMethod, AuthRequest, Authenticate, HostKeyInput, ServerConnectionInfo, SftpServerLimits, SshServerLimits };
 
 export interface SftpServerOptions {
   /** Host keys: PrivateKey objects or unencrypted key file texts (ed25519, ecdsa, rsa; one per type). */
@@ -56,6 +56,11 @@ export interface SftpServer {
   readonly hostKeyFingerprints: string[];
   /** Clients connected now. */
   readonly connectionCount: number;
+  /**
+   * A snapshot of the clients connected now: remote address, user once authenticated, and which
+   * implementation protects each direction (`cryptoInfo`, as the client's SshConnection reports it).
+   */
+  readonly connections: ServerConnectionInfo[];
   /** Reply bytes held for clients that have not taken them yet (bounded by limits.outgoingBudget). */
   readonly outgoingBytes: number;
   /** Stops listening, disconnects every client and closes their files. */
@@ -85,6 +90,9 @@ export async function createSftpServer(options: SftpServerOptions): Promise<Sftp
     hostKeyFingerprints: ssh.hostKeyFingerprints,
     get connectionCount() {
       return ssh.connectionCount;
+    },
+    get connections() {
+      return ssh.connections;
     },
     get outgoingBytes() {
       return ssh.outgoingBytes;

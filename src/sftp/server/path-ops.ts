@@ -25,7 +25,7 @@ export async function open(ctx: ServerContext, r: p.OpenPacket): Promise<Uint8Ar
   };
   const mode = r.attrs.permissions !== undefined ? r.attrs.permissions & 0o7777 : 0o666;
   const { file, host } = await ctx.jail.open(r.path, flags, mode);
-  return encodeHandle(r.id, { handle: ctx.handles.add({ kind: "file", file, host }) });
+  return encodeHandle(r.id, { handle: ctx.handles.add({ kind: "file", file, host, append: flags.append }) });
 }
 
 export async function opendir(ctx: ServerContext, r: p.OpendirPacket): Promise<Uint8Array> {

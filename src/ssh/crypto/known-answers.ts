@@ -5,7 +5,7 @@
  * calls (RFC 4344 §4 runs one 128-bit counter through the connection), ChaCha20 with a nonce in
  * the last two state words and a stream split at a block boundary (OpenSSH's layout), HMAC over
  * two parts. The GCM/CTR/ChaCha20 answers are noble's and agree with OpenSSL; the HMAC answers
- * are RFC 2202 §3 / RFC 4231 §4.3 test case 2.
+ * are RFC 2202 §3 / RFC 4231 §4.3 test case 2; the MD5 answers are RFC 1321 §A.5's test suite.
  */
 import type { ChachaKey, CtrStream, GcmKey, HashName, HmacKey } from "./primitives.js";
 
@@ -94,4 +94,15 @@ export function checkHmac(make: (hash: HashName, key: Uint8Array) => HmacKey, ha
     const out = mac.mac(text("what do ya"), text(" want for nothing?"));
     return mac.length === out.length && same(out, hex(HMAC_JEFE[hash]));
   });
+}
+
+/** RFC 1321 §A.5: the empty string, "abc", and 80 digits (more than one 64-byte block). */
+const MD5_SUITE: [string, string][] = [
+  ["", "d41d8cd98f00b204e9800998ecf8427e"],
+  ["abc", "900150983cd24fb0d6963f7d28e17f72"],
+  ["12345678901234567890123456789012345678901234567890123456789012345678901234567890", "57edf4a22be3c955ac49da2e2107b67a"],
+];
+
+export function checkMd5(md5: (data: Uint8Array) => Uint8Array): Promise<boolean> {
+  return passes(() => MD5_SUITE.every(([text, digest]) => same(md5(new TextEncoder().encode(text)), hex(digest))));
 }

@@ -5,7 +5,7 @@
 import { ctr, gcm } from "@noble/ciphers/aes.js";
 import { chacha20orig } from "@noble/ciphers/chacha.js";
 import { hmac } from "@noble/hashes/hmac.js";
-import { sha1 } from "@noble/hashes/legacy.js";
+import { md5, sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import type { ChachaKey, CryptoSuite, CtrStream, GcmKey, HashName, HmacKey } from "./primitives.js";
 
@@ -89,6 +89,9 @@ export function nobleHmac(hash: HashName, key: Uint8Array): HmacKey {
     },
   };
 }
+
+/** MD5 (RFC 1321), for ftrack.server's checksums and part ETags (not for SSH). */
+export const nobleMd5 = (data: Uint8Array): Uint8Array => md5(data);
 
 /** `crypto: "pure"`. */
 export const NOBLE_SUITE: CryptoSuite = Object.freeze({

@@ -16,10 +16,10 @@
  * Bun do 400+ natively), so "auto" on Deno takes WebCrypto for AES-GCM when it passes.
  */
 import { SshError } from "../../errors.js";
-import { nativeChacha20, nativeCtr, nativeGcm, nativeHmac, nativeRuntime } from "../../platform/native-crypto.js";
+import { nativeChacha20, nativeCtr, nativeGcm, nativeHmac, nativeMd5, nativeRuntime } from "../../platform/native-crypto.js";
 import type { CryptoBackend } from "./cipher.js";
-import { checkChacha20, checkCtr, checkGcm, checkHmac } from "./known-answers.js";
-import { NOBLE_SUITE, nobleChacha20, nobleCtr, nobleGcm, nobleHmac } from "./noble-primitives.js";
+import { checkChacha20, checkCtr, checkGcm, checkHmac, checkMd5 } from "./known-answers.js";
+import { NOBLE_SUITE, nobleChacha20, nobleCtr, nobleGcm, nobleHmac, nobleMd5 } from "./noble-primitives.js";
 import type { CryptoSuite, HashName } from "./primitives.js";
 import { hasWebCrypto, webCtr, webGcm } from "./webcrypto-aes.js";
 
@@ -34,14 +34,14 @@ type CtrLength = 16 | 24 | 32;
  */
 export interface CryptoSupport {
   runtime: "node" | "deno" | "bun";
-  native: { gcm: Record<GcmLength, boolean>; ctr: Record<CtrLength, boolean>; chacha20: boolean; hmac: Record<HashName, boolean> };
+  native: { gcm: Record<GcmLength, boolean>; ctr: Record<CtrLength, boolean>; chacha20: boolean; hmac: Record<HashName, boolean>; md5: boolean };
   /** False also where WebCrypto was not needed, so not checked. */
   webcrypto: { gcm: Record<GcmLength, boolean>; ctr: Record<CtrLength, boolean> };
 }
 
 async function probe(): Promise<CryptoSupport> {
   const runtime = nativeRuntime();
-  const [g16, g32, c16, c24, c32, chacha, h1, h256, h512] = await Promise.all([
+  const [g16, g32, c16, c24, c32, chacha, h1, h256, h512, md5] = await Promise.all([
     checkGcm(nativeGcm, 16),
     checkGcm(nativeGcm, 32),
     checkCtr(nativeCtr, 16),
@@ -51,6 +51,7 @@ async function probe(): Promise<CryptoSupport> {
     checkHmac(nativeHmac, "sha1"),
     checkHmac(nativeHmac, "sha256"),
     checkHmac(nativeHmac, "sha512"),
+    checkMd5(nativeMd5),
   ]);
   const web = hasWebCrypto();
   const webGcmFor = (length: GcmLength, nativeOk: boolean) =>
@@ -65,7 +66,7 @@ async function probe(): Promise<CryptoSupport> {
   ]);
   return {
     runtime,
-    native: { gcm: { 16: g16, 32: g32 }, ctr: { 16: c16, 24: c24, 32: c32 }, chacha20: chacha, hmac: { sha1: h1, sha256: h256, sha512: h512 } },
+    native: { gcm: { 16: g16, 32: g32 }, ctr: { 16: c16, 24: c24, 32: c32 }, chacha20: chacha, hmac: { sha1: h1, sha256: h256, sha512: h512 }, md5 },
     webcrypto: { gcm: { 16: wg16, 32: wg32 }, ctr: { 16: wc16, 24: wc24, 32: wc32 } },
   };
 }
@@ -132,4 +133,17 @@ export async function fastAesGcm(mode: CryptoBackend): Promise<boolean> {
   if (mode === "pure") return false;
   const s = await cryptoSupport();
   return s.runtime !== "deno" && s.native.gcm[16] && s.native.gcm[32];
+}
+
+/**
+ * MD5 for ftrack.server uploads (accessor/server-upload.ts), by the same rule as the SSH
+ * primitives: node:crypto's when it passed RFC 1321's test suite (about ten times noble's speed),
+ * else noble's; "pure" always noble; "native" a typed error where the runtime has none.
+ */
+export async function md5Function(mode: CryptoBackend): Promise<(data: Uint8Array) => Uint8Array> {
+  if (mode === "pure") return nobleMd5;
+  const s = await cryptoSupport();
+  if (s.native.md5) return nativeMd5;
+  if (mode === "native") throw unavailable("MD5", s.runtime);
+  return nobleMd5;
 }

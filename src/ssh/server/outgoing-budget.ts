@@ -56,6 +56,11 @@ export class ConnectionBudget {
   charge(n: number): boolean {
     this.held += n;
     this.server.adjust(n);
+    return this.over;
+  }
+
+  /** This connection holds more than its share, or the server more than its total. */
+  get over(): boolean {
     return this.held > this.server.limits.perConnection || this.server.total > this.server.limits.total;
   }
 

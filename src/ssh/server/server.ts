@@ -84,6 +84,19 @@ export interface SshServerOptions {
   limits?: SshServerLimits;
 }
 
+/** One connection as the server sees it (SshServer.connections). */
+export interface ServerConnectionInfo {
+  remoteAddress: string;
+  /** The authenticated user; undefined until authentication succeeds. */
+  username: string | undefined;
+  /**
+   * Which implementation protects each direction with the current keys, as the client's
+   * SshConnection.cryptoInfo says it ("none" before the first NEWKEYS), e.g.
+   * `{ backend: "auto", clientToServer: "aes-gcm: node:crypto", serverToClient: "aes-gcm: node:crypto" }`.
+   */
+  cryptoInfo: { backend: CryptoBackend; clientToServer: string; serverToClient: string };
+}
+
 export interface SshServer {
   readonly host: string;
   readonly port: number;
@@ -91,6 +104,8 @@ export interface SshServer {
   readonly hostKeyFingerprints: string[];
   /** Connections open now. */
   readonly connectionCount: number;
+  /** A snapshot of the connections open now: who, from where, and what protects their data. */
+  readonly connections: ServerConnectionInfo[];
   /** Outgoing bytes held for clients that have not taken them yet (see outgoingBudget). */
   readonly outgoingBytes: number;
   /** Stops listening and disconnects every client. */
@@ -102,6 +117,8 @@ const USER_SIG_ALGS = HOST_KEY_ALGORITHMS;
 
 interface Live {
   transport: Transport;
+  remoteAddress: string;
+  username: string | undefined;
   authenticated: boolean;
   kexDone: boolean;
   acceptedAt: number;
@@ -156,7 +173,9 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
       rekeyAfterBytes: l.rekeyAfterBytes,
       rekeyAfterMs: l.rekeyAfterMs,
     });
-    const entry: Live = { transport, authenticated: false, kexDone: false, acceptedAt: performance.now() };
+    const entry: Live = {
+      transport, remoteAddress: accepted.remoteAddress, username: undefined, authenticated: false, kexDone: false, acceptedAt: performance.now(),
+    };
     live.add(entry);
     transport.onClose(() => live.delete(entry));
     const timer = setTimeout(() => {
@@ -186,6 +205,7 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
           }
           : (m) => connection.handle(m);
       });
+      entry.username = username;
       connection.startKeepalive(limits.keepaliveIntervalMs);
       serveSessions(connection, { username, remoteAddress: accepted.remoteAddress, outgoing: outgoing.connection() }, {
         subsystems: options.subsystems,
@@ -206,6 +226,9 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
     get connectionCount() {
       return live.size;
     },
+    get connections() {
+      return [...live].map(describe);
+    },
     get outgoingBytes() {
       return outgoing.total;
     },
@@ -215,6 +238,16 @@ export async function startSshServer(options: SshServerOptions): Promise<SshServ
       live.clear();
       await closing;
     },
+  };
+}
+
+function describe(c: Live): ServerConnectionInfo {
+  // The server's outgoing direction is server → client.
+  const t = c.transport.cryptoInfo;
+  return {
+    remoteAddress: c.remoteAddress,
+    username: c.username,
+    cryptoInfo: { backend: t.backend, clientToServer: t.incoming, serverToClient: t.outgoing },
   };
 }
 
