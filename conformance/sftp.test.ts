@@ -13,6 +13,7 @@ import type { SftpClient } from "../src/sftp/client.js";
 import { startSshd, type SshdServer } from "./sshd.js";
 import { baseOptions, describeSshd } from "./helpers.js";
 import { sftpClientContract } from "../test/sftp/client-contract.js";
+import { atomicWriteContract } from "../test/sftp/atomic-write-contract.js";
 import { segmentedContract } from "../test/sftp/segmented-contract.js";
 
 for (const subsystem of ["internal-sftp", "/usr/lib/openssh/sftp-server"]) describeSshd(`SFTP client against OpenSSH ${subsystem}`, () => {
@@ -45,6 +46,7 @@ for (const subsystem of ["internal-sftp", "/usr/lib/openssh/sftp-server"]) descr
     { bigMiB: 256, smallFiles: 1000, smallConcurrency: 16, killMiB: 32, killAfterMiB: 4 },
   );
   segmentedContract(() => ({ sftp, dir, local, connectAnother: () => connect(baseOptions(s)), serverFile: (p) => readFile(p) }));
+  atomicWriteContract(() => ({ sftp, dir, local, connectAnother: () => connect(baseOptions(s)), serverFile: (p) => readFile(p) }));
 
   it("reports the session and announced extensions", () => {
     expect(sftp.ssh.serverVersion).toMatch(/OpenSSH/);

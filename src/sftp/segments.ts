@@ -12,7 +12,8 @@
 import type { SftpError } from "../errors.js";
 import { SftpClient } from "./client.js";
 import type { SftpFile } from "./file.js";
-import { abortError, unlessAborted, type Progress } from "./transfers.js";
+import { abortError, unlessAborted } from "./abort.js";
+import type { Progress } from "./transfers.js";
 
 /** One stream: an SFTP session and the handle it holds on the file being moved. */
 export interface Lane {

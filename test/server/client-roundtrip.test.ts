@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vites
 import { SftpError } from "../../src/errors.js";
 import type { SftpClient } from "../../src/sftp/client.js";
 import { sftpClientContract, text } from "../sftp/client-contract.js";
+import { atomicWriteContract } from "../sftp/atomic-write-contract.js";
 import { segmentedContract, watchSessions } from "../sftp/segmented-contract.js";
 import { randomBytes, startTestServer, type TestServer } from "./helpers.js";
 
@@ -40,6 +41,7 @@ describe("our client against the embedded server", () => {
     { bigMiB: 64, smallFiles: 300, smallConcurrency: 32, killMiB: 16, killAfterMiB: 2 },
   );
   segmentedContract(() => ({ sftp, dir, local, connectAnother: () => t.connect(), serverFile: (p) => readFile(join(t.root, p)) }));
+  atomicWriteContract(() => ({ sftp, dir, local, connectAnother: () => t.connect(), serverFile: (p) => readFile(join(t.root, p)) }));
 
   it("negotiates strict kex, announces the extensions and limits", () => {
     expect(sftp.ssh.strictKex).toBe(true);
