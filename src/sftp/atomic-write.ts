@@ -64,18 +64,22 @@ export function atomicTarget(client: SftpClient, remotePath: string, options: At
  * Runs `write(target)` (which writes `target.path`) and commits it, or discards it when `write`
  * (or the commit) fails. `write` must close what it opens before it resolves.
  */
-export async function writeAtomically<T>(
+export function writeAtomically<T>(
   client: SftpClient, remotePath: string, options: AtomicOptions & { signal?: AbortSignal },
   write: (target: AtomicTarget) => Promise<T>,
 ): Promise<T> {
-  const target = atomicTarget(client, remotePath, options);
+  return settle(atomicTarget(client, remotePath, options), remotePath, options.signal, write);
+}
+
+/** Commits `target` once `write` has resolved; discards it when `write` or the commit fails. */
+async function settle<T>(target: AtomicTarget, remotePath: string, signal: AbortSignal | undefined, write: (target: AtomicTarget) => Promise<T>): Promise<T> {
   try {
     const result = await write(target);
-    checkAbort(options.signal);
-    await target.commit(options.signal);
+    checkAbort(signal);
+    await target.commit(signal);
     return result;
   } catch (e) {
-    await target.discard(options.signal);
+    await target.discard(signal);
     throw forTarget(e, target, remotePath);
   }
 }
@@ -89,25 +93,65 @@ function forTarget(e: unknown, target: AtomicTarget, remotePath: string): unknow
   return new SftpError(e.code, `${e.message} (writing ${JSON.stringify(remotePath)})`, remotePath, { cause: e });
 }
 
+export interface ReplaceOptions extends AtomicOptions {
+  /** Permissions of the new file (default: the replaced file's, else the server's default). */
+  mode?: number;
+  flags?: "w" | "w+";
+}
+
+/** A file opened to replace `remotePath`: commit or discard `target` once written and closed. */
+export interface Replacement {
+  target: AtomicTarget;
+  file: SftpFile;
+  /** Settles with the FSETSTAT that keeps the old permissions: await it before commit(). */
+  ready: Promise<void>;
+}
+
 /**
- * Opens `target.path` for writing from byte 0 ("w", or the flags given). Replacing a file by
- * rename would give it the server's default permissions, where writing in place keeps the old
- * file's; so unless `mode` is given, an existing target's permission bits are kept (as
- * write-file-atomic does): its STAT goes out beside the OPEN, and the FSETSTAT on the new handle
- * ahead of any WRITE (one handle's requests are handled in order, draft-02 §6.1), so neither
- * costs a round trip of its own. `ready` settles with that FSETSTAT: await it before commit().
- * Owner and group are the writer's, as with upload(); a symbolic link at the target is replaced.
+ * Opens the file that will replace `remotePath` (writeFile, createWriteStream), as an in-place
+ * write would treat what is there:
+ * - Permissions: a file replaced by rename would get the server's default ones, where writing in
+ *   place keeps the old file's; so unless `mode` is given, an existing file's permission bits
+ *   are kept (as write-file-atomic does).
+ * - A symbolic link is written through, not replaced: the temporary file goes beside the file
+ *   it resolves to (realpath; the same file system, so the rename stays atomic), and a link the
+ *   server will not resolve (one leading out of a jail, a dangling one) fails as opening it would.
+ * The LSTAT goes out beside the OPEN and the FSETSTAT ahead of any WRITE on the new handle (one
+ * handle's requests are handled in order, draft-02 §6.1): neither costs a round trip of its own.
+ * Owner and group are the writer's, as with upload().
  */
-export async function openReplacement(
-  client: SftpClient, target: AtomicTarget, remotePath: string, mode: number | undefined, flags: "w" | "w+" = "w",
-): Promise<{ file: SftpFile; ready: Promise<void> }> {
-  const keep = target.atomic && mode === undefined
-    ? client.stat(remotePath).then((s) => (s.isFile() ? s.mode : undefined), () => undefined)
-    : Promise.resolve(undefined);
-  const file = await client.open(target.path, flags, mode === undefined ? {} : { permissions: mode });
-  const permissions = await keep;
-  const ready = permissions === undefined ? Promise.resolve() : file.setAttrs({ permissions: permissions & 0o7777 });
-  // Awaited by the caller before commit; a failure seen first elsewhere must not go unhandled.
-  ready.catch(() => {});
-  return { file, ready };
+export async function openReplacement(client: SftpClient, remotePath: string, options: ReplaceOptions): Promise<Replacement> {
+  const flags = options.flags ?? "w";
+  const attrs = options.mode === undefined ? {} : { permissions: options.mode };
+  let target = atomicTarget(client, remotePath, options);
+  if (!target.atomic) return { target, file: await client.open(remotePath, flags, attrs), ready: Promise.resolve() };
+  try {
+    const existing = client.lstat(remotePath).catch(() => undefined);
+    let file = await client.open(target.path, flags, attrs);
+    let st = await existing;
+    if (st?.isSymbolicLink()) {
+      await file.close().catch(() => {});
+      await target.discard();
+      const real = await client.realpath(remotePath);
+      target = atomicTarget(client, real, options);
+      st = await client.stat(real).catch(() => undefined);
+      file = await client.open(target.path, flags, attrs);
+    }
+    const keep = options.mode === undefined && st?.isFile() ? st.mode : undefined;
+    const ready = keep === undefined ? Promise.resolve() : file.setAttrs({ permissions: keep & 0o7777 });
+    // Awaited by the caller before commit; a failure seen first elsewhere must not go unhandled.
+    ready.catch(() => {});
+    return { target, file, ready };
+  } catch (e) {
+    throw forTarget(e, target, remotePath);
+  }
+}
+
+/** Replaces `remotePath` with what `write(file)` writes (and closes), atomically by default. */
+export async function replaceFile(client: SftpClient, remotePath: string, options: ReplaceOptions, write: (file: SftpFile) => Promise<void>): Promise<void> {
+  const { target, file, ready } = await openReplacement(client, remotePath, options);
+  await settle(target, remotePath, undefined, async () => {
+    await write(file);
+    await ready;
+  });
 }

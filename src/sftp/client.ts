@@ -5,7 +5,7 @@
  */
 import { SftpError } from "../errors.js";
 import type { SshConnection } from "../ssh/client.js";
-import { openReplacement, writeAtomically } from "./atomic-write.js";
+import { replaceFile } from "./atomic-write.js";
 import { Stats, type Attrs } from "./attrs.js";
 import { COPY_DATA, encodeCopyDataRequest } from "./extensions/copy-data.js";
 import { EXPAND_PATH, encodeExpandPathRequest } from "./extensions/expand-path.js";
@@ -230,16 +230,12 @@ export class SftpClient {
    * Writes a whole file. Atomic by default (atomic-write.ts): the bytes go to a temporary name
    * beside `path`, renamed over it once written, so neither a reader nor a dropped connection
    * ever leaves a partial file under `path`; an existing file's permissions are kept unless
-   * `mode` is given. `atomic: false` truncates and writes `path` in place (one round trip less;
-   * it keeps the file's inode, owner and links).
+   * `mode` is given, and a symbolic link is written through. `atomic: false` truncates and
+   * writes `path` in place (one round trip less; it keeps the file's inode, owner and links).
    */
   async writeFile(path: string, data: Uint8Array | string, options: WriteFileOptions = {}): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    await writeAtomically(this, path, options, async (target) => {
-      const { file, ready } = await openReplacement(this, target, path, options.mode);
-      await file.writeAndClose(bytes, 0);
-      await ready;
-    });
+    await replaceFile(this, path, options, (file) => file.writeAndClose(bytes, 0));
   }
 
   /** Uploads a local file; atomic by default (temp name in the target directory, then rename). */

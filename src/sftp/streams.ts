@@ -5,7 +5,7 @@
  * temporary file that close() renames over the target (atomic-write.ts).
  */
 import { SshError } from "../errors.js";
-import { atomicTarget, openReplacement } from "./atomic-write.js";
+import { openReplacement, type AtomicTarget } from "./atomic-write.js";
 import type { SftpClient } from "./client.js";
 import type { OpenMode, SftpFile } from "./file.js";
 import type { PipelinedReader, PipelinedWriter } from "./pipeline.js";
@@ -71,7 +71,8 @@ export function writeStream(client: SftpClient, path: string, options: WriteStre
   if (options.atomic && !replaces) {
     throw new SshError("INVALID_ARGUMENT", `a write stream with flags "${flags}" changes ${path} in place and cannot be atomic: use "w", or atomic: false`);
   }
-  const target = atomicTarget(client, path, { atomic: replaces && (options.atomic ?? true) });
+  const atomic = replaces && (options.atomic ?? true);
+  let target: AtomicTarget | undefined;
   let file: SftpFile | undefined;
   let writer: PipelinedWriter | undefined;
   let ready: Promise<void> = Promise.resolve();
@@ -79,7 +80,7 @@ export function writeStream(client: SftpClient, path: string, options: WriteStre
   const discard = async (reason: unknown) => {
     writer?.stop(reason);
     await file?.close().catch(() => {});
-    await target.discard();
+    await target?.discard();
   };
   const failing = <T>(p: Promise<T>) => p.catch(async (e: unknown) => {
     await discard(e);
@@ -88,7 +89,7 @@ export function writeStream(client: SftpClient, path: string, options: WriteStre
   return new WritableStream<Uint8Array>({
     async start() {
       if (replaces) {
-        ({ file, ready } = await openReplacement(client, target, path, options.mode, flags));
+        ({ target, file, ready } = await openReplacement(client, path, { atomic, mode: options.mode, flags }));
       } else {
         file = await client.open(path, flags, options.mode === undefined ? {} : { permissions: options.mode });
       }
@@ -102,7 +103,7 @@ export function writeStream(client: SftpClient, path: string, options: WriteStre
       await writer!.flush();
       await file!.close();
       await ready;
-      await target.commit();
+      await target?.commit();
     })()),
     abort: (reason) => discard(reason),
   });

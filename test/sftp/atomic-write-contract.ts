@@ -3,8 +3,8 @@
  * any SFTP v3 server: OpenSSH's internal-sftp and sftp-server (conformance/sftp.test.ts) and the
  * embedded server (test/server/client-roundtrip.test.ts). Until the write is complete and
  * committed the target keeps its old content, an abandoned write leaves neither a partial file
- * under the target's name nor a temporary file beside it, and a replaced file keeps its
- * permissions unless the caller gives others.
+ * under the target's name nor a temporary file beside it, a replaced file keeps its permissions
+ * unless the caller gives others, and a symbolic link is written through, not replaced.
  */
 import { expect, it } from "vitest";
 import { SftpError, SshError } from "../../src/errors.js";
@@ -27,6 +27,25 @@ export function atomicWriteContract(ctx: () => ContractContext): void {
     await sftp.writeFile(`${dir}/g`, "in place", { atomic: false });
     expect(text(await sftp.readFile(`${dir}/g`))).toBe("in place");
     expect(await names()).toEqual(["f", "g"]);
+  });
+
+  it("writeFile and createWriteStream write through a symbolic link, atomically beside the file it points to", async () => {
+    const { sftp, dir } = ctx();
+    await sftp.mkdir(`${dir}/real`);
+    await sftp.writeFile(`${dir}/real/f`, "old");
+    await sftp.chmod(`${dir}/real/f`, 0o640);
+    await sftp.symlink("real/f", `${dir}/link`);
+    await sftp.writeFile(`${dir}/link`, "via link");
+    expect((await sftp.lstat(`${dir}/link`)).isSymbolicLink()).toBe(true);
+    expect(text(await sftp.readFile(`${dir}/real/f`))).toBe("via link");
+    expect(await permissions(`${dir}/real/f`)).toBe(0o640);
+    const w = sftp.createWriteStream(`${dir}/link`).getWriter();
+    await w.write(new TextEncoder().encode("streamed via link"));
+    await w.close();
+    expect((await sftp.lstat(`${dir}/link`)).isSymbolicLink()).toBe(true);
+    expect(text(await sftp.readFile(`${dir}/real/f`))).toBe("streamed via link");
+    expect(await names()).toEqual(["link", "real"]);
+    expect((await sftp.list(`${dir}/real`)).map((e) => e.name)).toEqual(["f"]);
   });
 
   it("writeFile into a missing directory fails with NO_SUCH_FILE and creates nothing", async () => {
