@@ -3,7 +3,8 @@
  * process on that runtime), with a summary per runtime (summary.ts). FAULT_SEED picks the cases,
  * FAULT_RUNS multiplies how many, FAULT_ONLY runs one case by index (see cases.ts). For large
  * runs: FAULT_RUNTIME=node|bun|deno gives every case to that runtime, FAULT_OPS=a,b keeps only
- * those operations, FAULT_SUMMARY_FILE collects the summaries as JSON lines.
+ * those operations, FAULT_SUMMARY_FILE collects the summaries as JSON lines, FAULT_CASES_FILE
+ * every case as it is judged (summary.ts makes the summaries from it again, for a cut-short run).
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -12,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS, type Operation } from "./operations.js";
 import { CHILD_BOUND_MS, runFaultCase, runtimeCommand, type CaseReport, type FaultTarget, type Runtime } from "./cases.js";
 import { faultCases } from "./generate.js";
-import { reportSummary, summarize } from "./summary.js";
+import { recordCase, reportSummary, summarize } from "./summary.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const SEED = Number(process.env.FAULT_SEED ?? 20261206);
@@ -70,7 +71,12 @@ export function describeFaults(
         for (const c of casesFor(runtime, ops, options.shift)) {
           it(`#${c.index} ${c.op}: ${c.kind} ${c.direction} at byte ${c.at}`, { timeout: CHILD_BOUND_MS + 60_000 }, async () => {
             expect(available, `${runtime} is not installed (npm ci installs it)`).toBe(true);
-            await runFaultCase(target, c, runtime, ROOT, (r) => reports.push(r));
+            let report: CaseReport | undefined;
+            try {
+              await runFaultCase(target, c, runtime, ROOT, (r) => reports.push((report = r)));
+            } finally {
+              if (report) recordCase(name, runtime, report);
+            }
           });
         }
       });

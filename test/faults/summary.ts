@@ -2,8 +2,11 @@
  * The fault suite's summary for one target on one runtime: the counts issue #17 asks a closing
  * note for. Printed after each runtime's cases, and appended as one JSON line to
  * FAULT_SUMMARY_FILE when that is set (the large runs' results are made from those lines).
+ * FAULT_CASES_FILE gets every case as it is judged; run this file on it to summarize again:
+ *
+ *   node --import tsx test/faults/summary.ts cases.jsonl
  */
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import type { CaseReport, Runtime } from "./cases.js";
 
 export interface FaultSummary {
@@ -69,4 +72,21 @@ export function reportSummary(s: FaultSummary): void {
     (s.errorsWithoutFault ? `; ${s.errorsWithoutFault} errors without a fault` : ""));
   const file = process.env.FAULT_SUMMARY_FILE;
   if (file) appendFileSync(file, `${JSON.stringify(s)}\n`);
+}
+
+/** Appends one judged case to FAULT_CASES_FILE, when set. */
+export function recordCase(target: string, runtime: Runtime, report: CaseReport): void {
+  const file = process.env.FAULT_CASES_FILE;
+  if (file) appendFileSync(file, `${JSON.stringify({ target, runtime, report })}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const groups = new Map<string, { target: string; runtime: Runtime; reports: CaseReport[] }>();
+  for (const line of readFileSync(process.argv[2]!, "utf8").split("\n").filter(Boolean)) {
+    const { target, runtime, report } = JSON.parse(line) as { target: string; runtime: Runtime; report: CaseReport };
+    const key = `${target}/${runtime}`;
+    if (!groups.has(key)) groups.set(key, { target, runtime, reports: [] });
+    groups.get(key)!.reports.push(report);
+  }
+  for (const g of groups.values()) reportSummary(summarize(g.target, g.runtime, g.reports[0]!.case.baseSeed, g.reports));
 }
