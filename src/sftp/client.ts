@@ -20,7 +20,9 @@ import {
   encodeLstat, encodeMkdir, encodeOpen, encodeOpendir, encodeReadlink, encodeRealpath, encodeRemove,
   encodeRename, encodeRmdir, encodeSetstat, encodeStat, encodeSymlink,
 } from "./packets/path.js";
-import { expectAttrs, expectExtendedReply, expectHandle, expectNames, expectOk, expectOneName, SftpSession } from "./session.js";
+import {
+  expectAttrs, expectExtendedReply, expectHandle, expectNames, expectOk, expectOneName, SftpSession, type SftpSessionOptions,
+} from "./session.js";
 import { readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from "./streams.js";
 import { downloadFile, uploadFile } from "./segmented.js";
 import type { DownloadOptions, UploadOptions } from "./transfers.js";
@@ -50,13 +52,15 @@ export class SftpClient {
     readonly ssh: SshConnection,
     /** @internal */
     readonly session: SftpSession,
+    /** @internal The options of its session, for the extra sessions of segmented transfers. */
+    readonly sessionOptions: SftpSessionOptions = {},
   ) {}
 
   /** Opens the sftp subsystem on an SSH connection. */
-  static async open(ssh: SshConnection): Promise<SftpClient> {
+  static async open(ssh: SshConnection, options: SftpSessionOptions = {}): Promise<SftpClient> {
     const channel = await ssh.openSession();
     try {
-      return new SftpClient(ssh, await SftpSession.start(channel));
+      return new SftpClient(ssh, await SftpSession.start(channel, options), options);
     } catch (e) {
       void channel.close();
       throw e;

@@ -147,7 +147,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   const openLane = () => {
     opening++;
     const asked = Date.now();
-    task(SftpClient.open(main.ssh).then((client): Event => {
+    task(SftpClient.open(main.ssh, main.sessionOptions).then((client): Event => {
       // Opening a session takes three round trips (RFC 4254 §5.1 open, §6.5 subsystem, SFTP
       // INIT/VERSION): a window shorter than a few of those would judge a stream still starting.
       probeMs = Math.max(probeMs, 3 * (Date.now() - asked));
