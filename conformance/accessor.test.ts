@@ -22,6 +22,7 @@ import { connect } from "../src/connect.js";
 import { HostKeyError } from "../src/errors.js";
 import { SftpClient } from "../src/sftp/client.js";
 import { accessorContract, sameBytes } from "../test/accessor/support/accessor-contract.js";
+import { startFaultProxy } from "../test/support/fault-proxy.js";
 import { FakeSession } from "../test/accessor/support/fake-session.js";
 import { baseOptions, describeSshd } from "./helpers.js";
 import { startSshd, type SshdServer } from "./sshd.js";
@@ -228,6 +229,63 @@ describeSshd("SFTPAccessor against OpenSSH", () => {
       await remote.addComponent(seq, disk);
       const names = (await admin.list(dir)).map((e) => e.name).sort();
       expect(names).toEqual(frames.map((_, i) => `main.${String(i + 1).padStart(4, "0")}.exr`));
+      for (const [i, f] of frames.entries()) expect(sameBytes(await admin.readFile(`${dir}/${names[i]}`), f)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a connection lost at the final rename: the retry adopts its own committed copy and records it", async () => {
+    // The accessor's RENAME reaches sshd, which commits the file, but the reply never comes back
+    // (the fault proxy swallows everything from sshd from that moment): the client sees a lost
+    // connection for a file that is in fact in place, unrecorded (issue #17, item 4).
+    const proxy = await startFaultProxy({ targetPort: s.port });
+    try {
+      const folder = await freshFolder();
+      const pins = { policy: "strict" as const, knownHostsFile: join(local, "none"), fingerprints: s.hostKeys.map((k) => k.fingerprint) };
+      let renames = 0;
+      let muteAtRename = 0;
+      const sftp = make({
+        port: proxy.port, hostKeys: pins, folder, connectOptions: { readyTimeoutMs: 30_000, keepaliveIntervalMs: 200 },
+        connect: async (o) => {
+          const c = await connect(o);
+          const rename = c.rename.bind(c);
+          c.rename = (from, to, opts) => {
+            if (++renames === muteAtRename) proxy.mute("down");
+            return rename(from, to, opts);
+          };
+          return c;
+        },
+      });
+      const session = new FakeSession();
+      const { version } = session.memory.seedVersion({ project: "show", contexts: [["Shot", "sh020"]], asset: "plate", version: 1 });
+      const src = join(local, `race-${n}`);
+      await mkdir(src, { recursive: true });
+      const frames = Array.from({ length: 3 }, (_, i) => new Uint8Array(300_000).map((_, j) => (i * 11 + j * 7) & 0xff));
+      for (const [i, f] of frames.entries()) await writeFile(join(src, `img.${String(i + 1).padStart(4, "0")}.exr`), f);
+      const disk = await Location.ensure(session, "disk", { accessor: new DiskAccessor({ prefix: join(local, `race-disk-${n}`) }), structure: new StandardStructure({ session }) });
+      const seq = await createComponent(session, { id: version.id }, join(src, "img.%04d.exr [1-3]"), { location: disk });
+      const remote = await registerSftpLocation(session, { accessor: sftp });
+      const recorded = () => [...session.memory.rows.values()].filter((r) => r.__entity_type__ === "ComponentLocation" && r.location_id === remote.id);
+      const dir = `${home}/${folder}/show/sh020/plate/v001`;
+
+      muteAtRename = 2; // the second frame's commit
+      const err = await remote.addComponent(seq, disk, { concurrency: 1 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LocationError);
+      expect((err as LocationError).code).toBe("LOCATION_TRANSFER_FAILED");
+      expect(recorded()).toEqual([]);
+      // sshd did the rename: frame 2 is complete under its final name, though the attempt failed
+      // (and rolled back frame 1, which it knew it had written).
+      expect(sameBytes(await admin.readFile(`${dir}/main.0002.exr`), frames[1]!)).toBe(true);
+      expect((await admin.list(dir)).map((e) => e.name).filter((name) => !name.startsWith("."))).toEqual(["main.0002.exr"]);
+
+      // The retry, on a new connection: frame 2 is recognised as its own (same bytes), not
+      // LOCATION_DATA_EXISTS, and the component is recorded once, complete.
+      const done = await remote.addComponent(seq, disk, { concurrency: 1 });
+      expect(done).toHaveLength(4); // the sequence and its three members
+      expect(recorded()).toHaveLength(4);
+      const names = (await admin.list(dir)).map((e) => e.name).sort();
+      expect(names).toEqual(["main.0001.exr", "main.0002.exr", "main.0003.exr"]); // no temporary file left either
       for (const [i, f] of frames.entries()) expect(sameBytes(await admin.readFile(`${dir}/${names[i]}`), f)).toBe(true);
     } finally {
       await proxy.close();

@@ -14,6 +14,7 @@ import { startSshd, type SshdServer } from "./sshd.js";
 import { baseOptions, describeSshd } from "./helpers.js";
 import { sftpClientContract } from "../test/sftp/client-contract.js";
 import { dirContract } from "../test/sftp/dir-contract.js";
+import { atomicWriteContract } from "../test/sftp/atomic-write-contract.js";
 import { segmentedContract } from "../test/sftp/segmented-contract.js";
 
 for (const subsystem of ["internal-sftp", "/usr/lib/openssh/sftp-server"]) describeSshd(`SFTP client against OpenSSH ${subsystem}`, () => {
@@ -47,6 +48,7 @@ for (const subsystem of ["internal-sftp", "/usr/lib/openssh/sftp-server"]) descr
   );
   segmentedContract(() => ({ sftp, dir, local, connectAnother: () => connect(baseOptions(s)), serverFile: (p) => readFile(p) }));
   dirContract(() => ({ sftp, dir, local, connectAnother: () => connect(baseOptions(s)), serverFile: (p) => readFile(p) }));
+  atomicWriteContract(() => ({ sftp, dir, local, connectAnother: () => connect(baseOptions(s)), serverFile: (p) => readFile(p) }));
 
   it("reports the session and announced extensions", () => {
     expect(sftp.ssh.serverVersion).toMatch(/OpenSSH/);

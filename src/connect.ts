@@ -2,8 +2,10 @@
 import { ConnectionError } from "./errors.js";
 import { connectSsh, type SshConnectOptions } from "./ssh/client.js";
 import { SftpClient } from "./sftp/client.js";
+import type { SftpSessionOptions } from "./sftp/session.js";
 
-export type ConnectOptions = SshConnectOptions;
+/** The SSH options, and the SFTP session's (requestTimeoutMs). */
+export type ConnectOptions = SshConnectOptions & SftpSessionOptions;
 
 /**
  * Connects, authenticates, starts the sftp subsystem and returns the client. The SFTP start is
@@ -27,7 +29,7 @@ export async function connect(options: ConnectOptions): Promise<SftpClient> {
   });
   stopped.catch(() => {}); // raced below; never left unhandled
   try {
-    return await Promise.race([SftpClient.open(ssh), stopped]);
+    return await Promise.race([SftpClient.open(ssh, { requestTimeoutMs: options.requestTimeoutMs }), stopped]);
   } catch (e) {
     await ssh.close().catch(() => {});
     throw e;

@@ -63,7 +63,9 @@ export type SftpErrorCode =
   | "BAD_MESSAGE"
   | "NO_CONNECTION"
   | "CONNECTION_LOST"
-  | "OP_UNSUPPORTED";
+  | "OP_UNSUPPORTED"
+  /** Not a status code: requests went unanswered for requestTimeoutMs (session.ts). */
+  | "TIMEOUT";
 
 /** An SFTP request failed. `path` names the file involved, when there is one. */
 export class SftpError extends SshError {

@@ -5,6 +5,7 @@
  */
 import { SftpError } from "../errors.js";
 import type { SshConnection } from "../ssh/client.js";
+import { replaceFile } from "./atomic-write.js";
 import { Stats, type Attrs } from "./attrs.js";
 import { COPY_DATA, encodeCopyDataRequest } from "./extensions/copy-data.js";
 import { EXPAND_PATH, encodeExpandPathRequest } from "./extensions/expand-path.js";
@@ -19,12 +20,21 @@ import {
   encodeLstat, encodeMkdir, encodeOpen, encodeOpendir, encodeReadlink, encodeRealpath, encodeRemove,
   encodeRename, encodeRmdir, encodeSetstat, encodeStat, encodeSymlink,
 } from "./packets/path.js";
-import { expectAttrs, expectExtendedReply, expectHandle, expectNames, expectOk, expectOneName, SftpSession } from "./session.js";
+import {
+  expectAttrs, expectExtendedReply, expectHandle, expectNames, expectOk, expectOneName, SftpSession, type SftpSessionOptions,
+} from "./session.js";
 import { readStream, writeStream, type ReadStreamOptions, type WriteStreamOptions } from "./streams.js";
 import { downloadFile, uploadFile } from "./segmented.js";
 import type { DownloadOptions, UploadOptions } from "./transfers.js";
 import { joinPath, parentPath } from "./paths.js";
 import { downloadDir, uploadDir, type DirTransferOptions, type DirTransferResult } from "./transfers-dir.js";
+
+export interface WriteFileOptions {
+  /** Permissions of the file (default: an existing file's, else the server's default). */
+  mode?: number;
+  /** Write to a temporary name and rename it over the target when done (default true). */
+  atomic?: boolean;
+}
 
 export interface DirEntry {
   name: string;
@@ -42,13 +52,15 @@ export class SftpClient {
     readonly ssh: SshConnection,
     /** @internal */
     readonly session: SftpSession,
+    /** @internal The options of its session, for the extra sessions of segmented transfers. */
+    readonly sessionOptions: SftpSessionOptions = {},
   ) {}
 
   /** Opens the sftp subsystem on an SSH connection. */
-  static async open(ssh: SshConnection): Promise<SftpClient> {
+  static async open(ssh: SshConnection, options: SftpSessionOptions = {}): Promise<SftpClient> {
     const channel = await ssh.openSession();
     try {
-      return new SftpClient(ssh, await SftpSession.start(channel));
+      return new SftpClient(ssh, await SftpSession.start(channel, options), options);
     } catch (e) {
       void channel.close();
       throw e;
@@ -218,10 +230,16 @@ export class SftpClient {
     }
   }
 
-  async writeFile(path: string, data: Uint8Array | string, options: { mode?: number } = {}): Promise<void> {
+  /**
+   * Writes a whole file. Atomic by default (atomic-write.ts): the bytes go to a temporary name
+   * beside `path`, renamed over it once written, so neither a reader nor a dropped connection
+   * ever leaves a partial file under `path`; an existing file's permissions are kept unless
+   * `mode` is given, and a symbolic link is written through. `atomic: false` truncates and
+   * writes `path` in place (one round trip less; it keeps the file's inode, owner and links).
+   */
+  async writeFile(path: string, data: Uint8Array | string, options: WriteFileOptions = {}): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    const file = await this.open(path, "w", options.mode === undefined ? {} : { permissions: options.mode });
-    await file.writeAndClose(bytes, 0);
+    await replaceFile(this, path, options, (file) => file.writeAndClose(bytes, 0));
   }
 
   /** Uploads a local file; atomic by default (temp name in the target directory, then rename). */

@@ -14,7 +14,7 @@
  */
 import type { SftpClient } from "./client.js";
 import { openUnlessAborted, type PooledSession, type SessionSource } from "./session-source.js";
-import { abortError } from "./transfers.js";
+import { abortError } from "./abort.js";
 
 /** A file whose session ended is tried on this many sessions before the transfer fails. */
 const MAX_FILE_ATTEMPTS = 3;

@@ -9,6 +9,7 @@
  */
 import type { SshConnection } from "../ssh/client.js";
 import { SftpClient } from "./client.js";
+import type { SftpSessionOptions } from "./session.js";
 
 /** An explicit count is capped here: every connection is a handshake and a server process. */
 export const MAX_CONNECTIONS = 8;
@@ -27,8 +28,11 @@ export class LaneConnections {
   /** Ends the connects still under way when the transfer no longer needs them. */
   private readonly connecting = new AbortController();
 
-  /** `count` connections in all, `main` the first; its first stream is the caller's session. */
-  constructor(private readonly main: SshConnection, count: number) {
+  /**
+   * `count` connections in all, `main` the first; its first stream is the caller's session, whose
+   * options (requestTimeoutMs) every stream's session takes too.
+   */
+  constructor(private readonly main: SshConnection, count: number, private readonly sessionOptions: SftpSessionOptions = {}) {
     const n = main.canConnectAgain ? Math.max(1, Math.min(MAX_CONNECTIONS, Math.floor(count))) : 1;
     this.slots = Array.from({ length: n }, (_, i) => ({ streams: i === 0 ? 1 : 0, dead: false }));
   }
@@ -56,7 +60,7 @@ export class LaneConnections {
         ssh = await slot.ssh;
       }
       const asked = Date.now();
-      return { client: await SftpClient.open(ssh), ssh: k > 0 ? ssh : undefined, asked };
+      return { client: await SftpClient.open(ssh, this.sessionOptions), ssh: k > 0 ? ssh : undefined, asked };
     } catch (e) {
       slot.streams--;
       throw e;

@@ -13,15 +13,13 @@ import { SftpError, SshError } from "../errors.js";
 import { openLocal, removeLocal, renameLocal, statLocal, statLocalIfExists, type LocalFile } from "../platform/local-files.js";
 import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
-import { baseName, joinPath, parentPath } from "./paths.js";
 import { initialStreams, sessionStreamRate } from "./auto-streams.js";
+import { checkAbort, unlessAborted } from "./abort.js";
+import { resumePartPath, tempSuffix, writeAtomically } from "./atomic-write.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { MAX_CONNECTIONS } from "./lane-connections.js";
 import { AUTO_MAX_STREAMS, MAX_STREAMS, closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
-import {
-  checkAbort, download, readLocalRange, resumeOffset, tempSuffix, unlessAborted, upload,
-  type DownloadOptions, type UploadOptions,
-} from "./transfers.js";
+import { download, readLocalRange, resumeOffset, upload, type DownloadOptions, type UploadOptions } from "./transfers.js";
 
 /** Under "auto", files smaller than this move over one stream: the probing would cost more than it gains. */
 export const AUTO_MIN_SIZE = 16 * 1024 * 1024;
@@ -58,11 +56,6 @@ function checkStreamOptions(o: UploadOptions | DownloadOptions): void {
   const bad = (v: unknown, max: number) => v !== undefined && !(Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max);
   if (o.streams !== "auto" && bad(o.streams, MAX_STREAMS)) throw new SshError("INVALID_ARGUMENT", `streams must be "auto" or a whole number from 1 to ${MAX_STREAMS}, not ${String(o.streams)}`);
   if (bad(o.connections, MAX_CONNECTIONS)) throw new SshError("INVALID_ARGUMENT", `connections must be a whole number from 1 to ${MAX_CONNECTIONS}, not ${String(o.connections)}`);
-}
-
-/** The partial file of a resumable upload (transfers.ts uses the same name). */
-function resumePartPath(remotePath: string): string {
-  return joinPath(parentPath(remotePath), `.${baseName(remotePath)}.resume.part`);
 }
 
 /** Range size: about 64 ranges a file, between 4 and 64 MiB, so streams finish close together. */
@@ -179,27 +172,10 @@ export async function uploadFile(client: SftpClient, localPath: string, remotePa
 
 async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size: number; mode: number }, remotePath: string, streams: number | "auto", options: UploadOptions): Promise<void> {
   const resume = options.resume ?? false;
-  const atomic = resume || (options.atomic ?? true);
-  const target = resume ? resumePartPath(remotePath) : atomic ? joinPath(parentPath(remotePath), `.${baseName(remotePath)}.${tempSuffix()}.part`) : remotePath;
-  const recordPath = `${target}.ranges`;
-  const store: RecordStore | undefined = resume
-    ? {
-        read: async () => {
-          const st = await client.stat(recordPath).catch((e: unknown) => {
-            if ((e as SftpError).code === "NO_SUCH_FILE") return undefined;
-            throw e;
-          });
-          if (!st) return undefined;
-          return (st.size ?? 0) <= RECORD_MAX ? client.readFile(recordPath) : new Uint8Array(0);
-        },
-        write: (data) => client.writeFile(recordPath, data),
-        remove: () => client.remove(recordPath).catch((e: unknown) => {
-          if ((e as SftpError).code !== "NO_SUCH_FILE") throw e;
-        }),
-      }
-    : undefined;
-  let lanes: Lane[] = [];
-  try {
+  // A resumable upload keeps its partial file and record for the next attempt.
+  const atomic = { atomic: options.atomic, resume, signal: options.signal };
+  const store = await writeAtomically(client, remotePath, atomic, async ({ path: target }) => {
+    const store = resume ? recordStore(client, `${target}.ranges`) : undefined;
     const partial = resume ? await client.stat(target).catch(() => undefined) : undefined;
     const existing = partial?.isFile() ? await client.open(target, "r") : undefined;
     let plan;
@@ -212,7 +188,7 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
     // never without the record that says which ranges it holds.
     await store?.write(encodeRecord(info.size, plan.segment, plan.done));
     if (plan.done.size === 0) await (await client.open(target, "w", { permissions: options.mode ?? info.mode & 0o7777 })).close();
-    lanes = await runSegments(client, {
+    const lanes = await runSegments(client, {
       total: info.size,
       segment: plan.segment,
       pending: plan.pending,
@@ -248,14 +224,29 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
       },
     });
     await closeLanes(lanes, options.signal);
-    checkAbort(options.signal);
-    if (atomic) await unlessAborted(client.rename(target, remotePath, { overwrite: true }), options.signal);
-    await store?.remove().catch(() => {});
-  } catch (e) {
-    // A resumable upload keeps its partial file and record for the next attempt.
-    if (atomic && !resume) await unlessAborted(client.remove(target), options.signal).catch(() => {});
-    throw e;
-  }
+    return store;
+  });
+  await store?.remove().catch(() => {});
+}
+
+/** The remote ranges record of a resumable segmented upload, at `recordPath`. */
+function recordStore(client: SftpClient, recordPath: string): RecordStore {
+  return {
+    read: async () => {
+      const st = await client.stat(recordPath).catch((e: unknown) => {
+        if ((e as SftpError).code === "NO_SUCH_FILE") return undefined;
+        throw e;
+      });
+      if (!st) return undefined;
+      return (st.size ?? 0) <= RECORD_MAX ? client.readFile(recordPath) : new Uint8Array(0);
+    },
+    // In place, not atomic: it is rewritten after every range, and a record cut short is not
+    // JSON, which reads as "nothing done" (the transfer starts over; never a wrong range).
+    write: (data) => client.writeFile(recordPath, data, { atomic: false }),
+    remove: () => client.remove(recordPath).catch((e: unknown) => {
+      if ((e as SftpError).code !== "NO_SUCH_FILE") throw e;
+    }),
+  };
 }
 
 /** `download()` with `streams`: one stream for small files under "auto", else segmented. */

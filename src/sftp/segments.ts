@@ -17,7 +17,8 @@ import type { SftpClient } from "./client.js";
 import { LaneConnections } from "./lane-connections.js";
 import type { SftpFile } from "./file.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
-import { abortError, unlessAborted, type Progress } from "./transfers.js";
+import { abortError, unlessAborted } from "./abort.js";
+import type { Progress } from "./transfers.js";
 
 /** One stream: an SFTP session and the handle it holds on the file being moved. */
 export interface Lane {
@@ -97,7 +98,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
   const onAbort = () => stop.abort(plan.signal?.reason);
   plan.signal?.addEventListener("abort", onAbort, { once: true });
   const lanes: Lane[] = [{ client: main, own: false }];
-  const conns = new LaneConnections(main.ssh, plan.connections ?? 1);
+  const conns = new LaneConnections(main.ssh, plan.connections ?? 1, main.sessionOptions);
   // Each range's own signal, all ended by `stop` through one listener (not one per request).
   const rangeStops = new Set<AbortController>();
   const stopRanges = () => rangeStops.forEach((c) => c.abort(stop.signal.reason));

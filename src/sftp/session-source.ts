@@ -5,7 +5,7 @@
  * source that opens them on more SSH connections plugs in through the same two methods.
  */
 import { SftpClient } from "./client.js";
-import { unlessAborted } from "./transfers.js";
+import { unlessAborted } from "./abort.js";
 
 /** One session a source opened: the client to move files with, and how to give it back. */
 export interface PooledSession {
@@ -26,7 +26,7 @@ export interface SessionSource {
 export function channelSource(client: SftpClient): SessionSource {
   return {
     open: async () => {
-      const extra = await SftpClient.open(client.ssh);
+      const extra = await SftpClient.open(client.ssh, client.sessionOptions);
       // Only the channel: the connection is the caller's.
       return { client: extra, close: () => extra.session.close().catch(() => {}) };
     },

@@ -19,6 +19,27 @@ export const DEFAULT_IO_SIZE = 32 * 1024;
 /** OpenSSH's sftp-server accepts up to 256 KiB packets; 255 KiB of data leaves header room. */
 export const MAX_IO_SIZE = 255 * 1024;
 
+/**
+ * How long requests may go unanswered before the session is given up, by default. The SSH
+ * keepalive (ServerAliveInterval) only proves the connection is alive: a server whose transport
+ * answers it while its SFTP side never answers (a wedged sftp-server, a file system that hangs)
+ * would otherwise hold an operation forever. Five minutes, like rclone's --timeout: longer than
+ * any single request takes on a healthy server (a READ or WRITE is at most 255 KiB), short enough
+ * that a batch job notices. copy-data of a very large file, or fsync on a slow disk, can take
+ * longer: raise it or pass 0 for those.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5 * 60_000;
+
+export interface SftpSessionOptions {
+  /**
+   * Give up the SFTP session (every pending request fails with SftpError TIMEOUT, the channel is
+   * closed) when requests are outstanding and none has been answered for this long, in ms.
+   * Any reply counts as progress, so a long pipelined transfer never trips it. Default
+   * DEFAULT_REQUEST_TIMEOUT_MS (5 minutes); 0 turns it off.
+   */
+  requestTimeoutMs?: number;
+}
+
 export class SftpSession {
   /** Extension name → data from the server's VERSION packet. */
   readonly extensions = new Map<string, string>();
@@ -40,8 +61,13 @@ export class SftpSession {
   /** The VERSION packet, until it has arrived; every later packet is a reply. */
   private version: ReturnType<typeof deferred<Uint8Array>> | undefined = deferred();
   private failure: SftpError | undefined;
+  private readonly timeoutMs: number;
+  /** When a reply last arrived, or the first request after a quiet spell left. */
+  private progressAt = 0;
+  private watchdog: ReturnType<typeof setTimeout> | undefined;
 
-  private constructor(readonly channel: Channel) {
+  private constructor(readonly channel: Channel, options: SftpSessionOptions) {
+    this.timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.version!.promise.catch(() => {});
     channel.onData = (chunk) => this.onData(chunk);
     channel.onClose = (err) => this.fail(err);
@@ -49,8 +75,8 @@ export class SftpSession {
   }
 
   /** Starts the sftp subsystem on `channel` and completes the version exchange (draft §4). */
-  static async start(channel: Channel): Promise<SftpSession> {
-    const session = new SftpSession(channel);
+  static async start(channel: Channel, options: SftpSessionOptions = {}): Promise<SftpSession> {
+    const session = new SftpSession(channel, options);
     const versionPacket = session.version!.promise;
     await channel.subsystem("sftp");
     const sent = performance.now();
@@ -90,6 +116,8 @@ export class SftpSession {
       return { reply: handled(Promise.reject(this.failure)), sent: handled(Promise.reject(this.failure)) };
     }
     const id = this.allocateId();
+    if (this.pending.size === 0) this.progressAt = performance.now();
+    this.watch();
     // A pipeline keeps dozens of replies that nobody awaits yet (the reader awaits them in file
     // order, between local disk writes); when the session fails they all reject in the same
     // turn. Marked handled when created, they cannot become unhandled rejections that kill the
@@ -133,6 +161,7 @@ export class SftpSession {
         const waiter = id === undefined ? undefined : this.pending.get(id);
         if (!waiter) throw new SftpError("BAD_MESSAGE", `the server answered request ${id} that is not pending`);
         this.pending.delete(id!);
+        this.progressAt = performance.now();
         waiter.resolve(reply);
       }
     } catch (e) {
@@ -142,10 +171,34 @@ export class SftpSession {
     }
   }
 
+  /**
+   * One timer per session, not one per request (a pipeline keeps dozens in flight): armed while
+   * requests are pending, re-armed lazily for what is left of the timeout since the last reply.
+   */
+  private watch(): void {
+    if (this.watchdog !== undefined || this.timeoutMs <= 0) return;
+    const check = () => {
+      this.watchdog = undefined;
+      if (this.failure || this.pending.size === 0) return;
+      const quiet = performance.now() - this.progressAt;
+      if (quiet < this.timeoutMs) return arm(this.timeoutMs - quiet);
+      this.fail(new SftpError("TIMEOUT", `the server answered no SFTP request for ${Math.round(quiet)} ms ` +
+        `(requestTimeoutMs ${this.timeoutMs}) although the connection is alive; the SFTP session was closed, connect again`));
+      void this.channel.close().catch(() => {});
+    };
+    const arm = (ms: number) => {
+      this.watchdog = setTimeout(check, ms);
+      // Never what keeps a process alive: the requests it watches are the caller's to await.
+      (this.watchdog as { unref?: () => void }).unref?.();
+    };
+    arm(Math.max(0, this.timeoutMs - (performance.now() - this.progressAt)));
+  }
+
   private fail(err: unknown): void {
     if (this.failure) return;
+    clearTimeout(this.watchdog);
     const cause = err as SshError | undefined;
-    this.failure = new SftpError("CONNECTION_LOST",
+    this.failure = err instanceof SftpError && err.code === "TIMEOUT" ? err : new SftpError("CONNECTION_LOST",
       cause ? `the SFTP session ended: ${cause.message}` : "the SFTP session was closed", undefined, { cause });
     for (const w of this.pending.values()) w.reject(this.failure);
     this.pending.clear();

@@ -5,12 +5,12 @@
  * it), downloads go to a local temporary file renamed when complete. On failure or abort the
  * temporary file is removed.
  */
-import { SshError } from "../errors.js";
 import { openLocal, removeLocal, renameLocal, statLocal, statLocalIfExists, type LocalFile } from "../platform/local-files.js";
 import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
+import { checkAbort, unlessAborted } from "./abort.js";
+import { tempSuffix, writeAtomically } from "./atomic-write.js";
 import type { SftpFile } from "./file.js";
-import { baseName, joinPath, parentPath } from "./paths.js";
 
 export interface Progress {
   transferred: number;
@@ -66,38 +66,6 @@ export interface DownloadOptions extends StreamOptions {
 /** Local reads are this large; the pipeline splits them into SFTP-sized writes. */
 const LOCAL_CHUNK = 1024 * 1024;
 
-export function abortError(signal: AbortSignal): SshError {
-  const reason = signal.reason;
-  return new SshError("ABORTED", `transfer aborted: ${reason?.message ?? reason ?? "aborted"}`, { cause: reason });
-}
-
-export function checkAbort(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw abortError(signal);
-}
-
-/**
- * `p`, or ABORTED as soon as `signal` fires: a transfer stalled on the peer (a window that never
- * opens, replies that never come) still ends when its caller gives up. The request behind `p`
- * stays sent; its outcome is ignored.
- */
-export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      p.catch(() => {});
-      reject(abortError(signal));
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-export function tempSuffix(): string {
-  const b = crypto.getRandomValues(new Uint8Array(6));
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * Where a resumed transfer can continue: the partial copy's size, if its last bytes (up to
  * RESUME_OVERLAP) equal the source's at the same offsets; otherwise 0 (start again). A partial
@@ -134,53 +102,50 @@ export async function upload(client: SftpClient, localPath: string, remotePath: 
   const info = await statLocal(localPath);
   const src = await openLocal(localPath, "r");
   const resume = options.resume ?? false;
-  // A resumable upload needs a name the next attempt can find; a plain one a unique name.
-  const atomic = resume || (options.atomic ?? true);
-  const temp = `.${baseName(remotePath)}.${resume ? "resume" : tempSuffix()}.part`;
-  const target = atomic ? joinPath(parentPath(remotePath), temp) : remotePath;
   try {
-    let start = 0;
-    if (resume) {
-      const partial = await client.stat(target).catch(() => undefined);
-      if (partial?.isFile()) {
-        const existing = await client.open(target, "r");
-        try {
-          start = await resumeOffset(partial.size ?? 0, info.size, (o, l) => existing.read(o, l), (o, l) => readLocalRange(src, o, l));
-        } finally {
-          await existing.close();
-        }
-      }
-    }
-    const file = start > 0 ? await client.open(target, "r+") : await client.open(target, "w", { permissions: options.mode ?? info.mode & 0o7777 });
-    try {
-      const writer = file.writer({ offset: start, maxInFlight: options.maxInFlight });
-      const buf = new Uint8Array(LOCAL_CHUNK);
-      try {
-        for (let position = start; ; ) {
-          checkAbort(options.signal);
-          const n = await src.read(buf, position);
-          if (n === 0) break;
-          // write() resolves only after every piece of `buf` has been encoded, so buf is reusable.
-          await unlessAborted(writer.write(buf.subarray(0, n)), options.signal);
-          position += n;
-          options.onProgress?.({ transferred: position, total: info.size });
-        }
-        await unlessAborted(writer.flush(), options.signal);
-      } catch (e) {
-        writer.stop(e);
-        throw e;
-      }
-    } finally {
-      await unlessAborted(file.close(), options.signal);
-    }
-    checkAbort(options.signal);
-    if (atomic) await unlessAborted(client.rename(target, remotePath, { overwrite: true }), options.signal);
-  } catch (e) {
-    // A resumable upload keeps its partial file for the next attempt.
-    if (atomic && !resume) await unlessAborted(client.remove(target), options.signal).catch(() => {});
-    throw e;
+    // A resumable upload writes to a name the next attempt can find (and keeps it on failure).
+    const atomic = { atomic: options.atomic, resume, signal: options.signal };
+    await writeAtomically(client, remotePath, atomic, (target) => uploadTo(client, src, info, target.path, options));
   } finally {
     await src.close();
+  }
+}
+
+/** Writes the local file to `target` (closed before it returns), continuing a resumable partial there. */
+async function uploadTo(client: SftpClient, src: LocalFile, info: { size: number; mode: number }, target: string, options: UploadOptions): Promise<void> {
+  let start = 0;
+  if (options.resume) {
+    const partial = await client.stat(target).catch(() => undefined);
+    if (partial?.isFile()) {
+      const existing = await client.open(target, "r");
+      try {
+        start = await resumeOffset(partial.size ?? 0, info.size, (o, l) => existing.read(o, l), (o, l) => readLocalRange(src, o, l));
+      } finally {
+        await existing.close();
+      }
+    }
+  }
+  const file = start > 0 ? await client.open(target, "r+") : await client.open(target, "w", { permissions: options.mode ?? info.mode & 0o7777 });
+  try {
+    const writer = file.writer({ offset: start, maxInFlight: options.maxInFlight });
+    const buf = new Uint8Array(LOCAL_CHUNK);
+    try {
+      for (let position = start; ; ) {
+        checkAbort(options.signal);
+        const n = await src.read(buf, position);
+        if (n === 0) break;
+        // write() resolves only after every piece of `buf` has been encoded, so buf is reusable.
+        await unlessAborted(writer.write(buf.subarray(0, n)), options.signal);
+        position += n;
+        options.onProgress?.({ transferred: position, total: info.size });
+      }
+      await unlessAborted(writer.flush(), options.signal);
+    } catch (e) {
+      writer.stop(e);
+      throw e;
+    }
+  } finally {
+    await unlessAborted(file.close(), options.signal);
   }
 }
 

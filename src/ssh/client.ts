@@ -53,8 +53,9 @@ export interface SshConnectOptions {
   /**
    * Check for signs of life this often (ms): when nothing has arrived for a whole interval,
    * keepalive@openssh.com is sent, and after 3 unanswered (ssh_config's ServerAliveCountMax)
-   * the connection fails with KEEPALIVE_TIMEOUT. Default: ssh_config's ServerAliveInterval,
-   * else 5 s, so a silent server ends every operation within 25 s. 0 turns it off.
+   * the connection fails with KEEPALIVE_TIMEOUT. Default: ssh_config's ServerAliveInterval when
+   * it sets one (0 there turns keepalives off, as for ssh), else 5 s, so a silent server ends
+   * every operation within 25 s. 0 turns it off.
    */
   keepaliveIntervalMs?: number;
   signal?: AbortSignal;

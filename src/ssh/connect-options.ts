@@ -24,6 +24,15 @@ import type { HostKeyOptions } from "./trust/host-key-policy.js";
  */
 export const DEFAULT_KEEPALIVE_INTERVAL_MS = 5_000;
 
+/**
+ * ssh_config's ServerAliveInterval when it sets one (an explicit 0 means off, as in ssh_config(5)),
+ * else our default: the config's silence is not a request for no keepalives.
+ */
+function keepaliveFromConfig(cfg: HostConfig | undefined): number {
+  const seconds = cfg?.serverAliveInterval;
+  return seconds === undefined ? DEFAULT_KEEPALIVE_INTERVAL_MS : seconds * 1000;
+}
+
 export interface ResolvedConnectOptions {
   host: string;
   port: number;
@@ -83,7 +92,7 @@ export async function resolveConnectOptions(options: SshConnectOptions): Promise
     hostKeys,
     algorithms,
     readyTimeoutMs: options.readyTimeoutMs ?? (cfg?.connectTimeout ? cfg.connectTimeout * 1000 : 20_000),
-    keepaliveIntervalMs: options.keepaliveIntervalMs ?? (cfg?.serverAliveInterval ? cfg.serverAliveInterval * 1000 : DEFAULT_KEEPALIVE_INTERVAL_MS),
+    keepaliveIntervalMs: options.keepaliveIntervalMs ?? keepaliveFromConfig(cfg),
     keepaliveCountMax: cfg?.serverAliveCountMax ?? 3,
     keys: await collectKeys(options, cfg),
     jumpHosts: (options.jumpHosts ?? cfg?.proxyJump ?? "").split(",").map((h) => h.trim()).filter(Boolean),

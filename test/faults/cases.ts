@@ -5,8 +5,9 @@
  *
  * - the child exits by itself within a bound (nothing left holding its event loop open);
  * - it reports success or a typed error (SshError and subclasses), and never "Unhandled";
- * - nothing partial sits under the target name (only the documented resume partials, and an
- *   upload's temporary file the dead connection could not remove);
+ * - nothing partial sits under the target name, for every operation that writes (only the
+ *   documented resume partials beside it, and an atomic write's temporary file the dead
+ *   connection could not remove);
  * - the same operation, retried without the fault, gives byte-identical results.
  */
 import { spawn } from "node:child_process";
@@ -110,8 +111,12 @@ export function runChild(cmd: string[], args: string[], boundMs: number): Promis
   });
 }
 
-/** What one case's child did, for the suite's summary (reported before it is judged). */
+/**
+ * What one case's child did, for the suite's summary: reported as soon as the child ends, and
+ * completed by the checks after it (which fail the case by throwing).
+ */
 export interface CaseReport {
+  case: FaultCase;
   /** Undefined when the child printed no result (it crashed or hung). */
   result: DriverResult | undefined;
   ms: number;
@@ -119,6 +124,12 @@ export interface CaseReport {
   hung: boolean;
   /** Whether its stderr reports an unhandled rejection or uncaught exception. */
   unhandled: boolean;
+  /** It exited with a failure code or printed no result without hanging. */
+  crashed: boolean;
+  /** Something partial was found under a target name. */
+  partial: boolean;
+  /** The retry without the fault failed, or did not give identical bytes. */
+  resumeFailed: boolean;
 }
 
 /**
@@ -174,7 +185,11 @@ export async function runFaultCase(target: FaultTarget, c: FaultCase, runtime: R
   const line = out.stdout.split("\n").find((l) => l.startsWith("RESULT "));
   const result = line === undefined ? undefined : (JSON.parse(line.slice(7)) as DriverResult);
   const unhandled = /unhandled|uncaught/i.test(out.stderr);
-  report({ result, ms: out.ms, faultFired: proxy.faultsFired > 0, hung: out.hung, unhandled });
+  const r: CaseReport = {
+    case: c, result, ms: out.ms, faultFired: proxy.faultsFired > 0, hung: out.hung, unhandled,
+    crashed: !out.hung && (out.code !== 0 || result === undefined), partial: false, resumeFailed: false,
+  };
+  report(r);
   const context = `${replay}\nstdout: ${out.stdout.slice(-2000)}\nstderr: ${out.stderr.slice(-4000)}`;
 
   // Ends on its own, cleanly, never with an unhandled rejection or exception.
@@ -190,16 +205,24 @@ export async function runFaultCase(target: FaultTarget, c: FaultCase, runtime: R
   // say in the closing DISCONNECT; the checks below hold either way.)
 
   // Nothing partial under a target name.
-  await checkNoPartial(c, host, driverLocal, files, single, result!.ok, context);
+  await checkNoPartial(c, host, driverLocal, files, single, result!.ok, context).catch((e: unknown) => {
+    r.partial = true;
+    throw e;
+  });
 
   // The retry, without the fault, on a fresh connection, completes with identical bytes.
-  const sftp = await connectDirect(target);
-  try {
-    await runOperation(sftp, c.op, driverLocal, driverRemote);
-  } finally {
-    await sftp.close();
-  }
-  await checkComplete(c, host, driverLocal, files, single, context);
+  await (async () => {
+    const sftp = await connectDirect(target);
+    try {
+      await runOperation(sftp, c.op, driverLocal, driverRemote);
+    } finally {
+      await sftp.close();
+    }
+    await checkComplete(c, host, driverLocal, files, single, context);
+  })().catch((e: unknown) => {
+    r.resumeFailed = true;
+    throw e;
+  });
   await rm(local, { recursive: true, force: true });
   await rm(driverLocal, { recursive: true, force: true });
   await rm(host, { recursive: true, force: true });
@@ -221,8 +244,9 @@ export function connectDirect(target: FaultTarget): Promise<SftpClient> {
 /** Temporary names the transfers may leave: resume partials (and their ranges records), and upload temp files. */
 export function isAllowedTemp(name: string, side: "local" | "remote"): boolean {
   if (side === "local") return /\.resume\.part(\.ranges)?$/.test(name);
-  // A resumable upload keeps `.name.resume.part`; a plain one (uploadDir) writes to
-  // `.name.<random>.part` and removes it on failure, which a dead connection cannot do.
+  // A resumable upload keeps `.name.resume.part`; an atomic write (uploadDir, writeFile,
+  // createWriteStream) goes to `.name.<random>.part` and removes it on failure, which a dead
+  // connection cannot do.
   return /^\..+\.(resume\.part(\.ranges)?|[0-9a-f]{12}\.part)$/.test(basename(name));
 }
 
@@ -234,9 +258,11 @@ async function checkNoPartial(
   switch (c.op) {
     case "upload":
     case "uploadStreams":
+    case "writeFile":
+    case "writeStream":
     case "download":
     case "downloadStreams": {
-      const up = c.op === "upload" || c.op === "uploadStreams";
+      const up = dataDirection(c.op) === "up";
       const target = up ? host : driverLocal;
       if (existsSync(target)) expect(await same(target, single), `partial file at ${target}\n${context}`).toBe(true);
       else expect(ok, `succeeded but ${target} is missing\n${context}`).toBe(false);
@@ -259,8 +285,7 @@ async function checkNoPartial(
       return;
     }
     default:
-      // writeFile and createWriteStream write in place by design (not atomic); the reads and
-      // path operations write nothing.
+      // The reads and path operations write nothing.
   }
 }
 

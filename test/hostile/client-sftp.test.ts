@@ -118,6 +118,46 @@ describe("zero window", () => {
   });
 });
 
+describe("a server whose connection is alive but whose SFTP side never answers", () => {
+  /** Login, SFTP started, then IGNORE every 50 ms (the transport is alive) and no SFTP reply ever. */
+  const deaf = sftpServer(async (_packet, _ch, peer) => {
+    while (!peer.gone) {
+      await peer.sendIgnore(new Uint8Array(8)).catch(() => {});
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
+  it("requestTimeoutMs fails every pending request with SftpError TIMEOUT, and the session stays failed", async () => {
+    const server = await startFake(deaf);
+    const client = await connect({ ...optionsFor(server, { keepaliveIntervalMs: 100 }), requestTimeoutMs: 400 });
+    const peer = await server.firstPeer();
+    const pending = [client.stat("/a"), client.readFile("/b"), client.list("/c")];
+    const errors = await within(Promise.all(pending.map((p) => p.then(() => undefined, (e: unknown) => e as SftpError))), 5000, "the requests should time out");
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(SftpError);
+      expect(e!.code).toBe("TIMEOUT");
+      expect(e!.message).toMatch(/answered no SFTP request for \d+ ms \(requestTimeoutMs 400\)/);
+    }
+    // The keepalives were answered by the IGNOREs: the SSH connection itself is fine.
+    expect(client.ssh.closed).toBe(false);
+    expect(((await client.stat("/later").catch((e: unknown) => e)) as SftpError).code).toBe("TIMEOUT");
+    await client.close();
+    await within(peer.clientGone, 1000, "the client should close its socket");
+  });
+
+  it("any reply is progress: a slow server answering one request every 100 ms never trips a 1 s timeout", async () => {
+    const server = await startFake(sftpServer(async (packet, ch) => {
+      await new Promise((r) => setTimeout(r, 100));
+      await ch.send(encodeStatus(peekRequestId(packet)!, { code: StatusCode.NO_SUCH_FILE, message: "", lang: "" }));
+    }));
+    const client = await connect({ ...optionsFor(server), requestTimeoutMs: 1000 });
+    // 20 at once, answered one by one: the last after about 2 s, twice the timeout.
+    const codes = await Promise.all(Array.from({ length: 20 }, (_, i) => client.stat(`/f${i}`).then(() => "OK", (e: SftpError) => e.code)));
+    expect(codes).toEqual(Array(20).fill("NO_SUCH_FILE"));
+    await client.close();
+  });
+});
+
 describe("a server that never answers our CHANNEL_CLOSE", () => {
   const neverAnswersClose = afterLogin(async (peer) => {
     const ch = await peer.acceptSession();

@@ -11,6 +11,7 @@ import { SftpError } from "../../src/errors.js";
 import type { SftpClient } from "../../src/sftp/client.js";
 import { sftpClientContract, text } from "../sftp/client-contract.js";
 import { dirContract, refusedSessionsCase } from "../sftp/dir-contract.js";
+import { atomicWriteContract } from "../sftp/atomic-write-contract.js";
 import { segmentedContract, watchSessions } from "../sftp/segmented-contract.js";
 import { randomBytes, startTestServer, type TestServer } from "./helpers.js";
 
@@ -42,6 +43,7 @@ describe("our client against the embedded server", () => {
   );
   segmentedContract(() => ({ sftp, dir, local, connectAnother: () => t.connect(), serverFile: (p) => readFile(join(t.root, p)) }));
   dirContract(() => ({ sftp, dir, local, connectAnother: () => t.connect(), serverFile: (p) => readFile(join(t.root, p)) }));
+  atomicWriteContract(() => ({ sftp, dir, local, connectAnother: () => t.connect(), serverFile: (p) => readFile(join(t.root, p)) }));
 
   it("negotiates strict kex, announces the extensions and limits", () => {
     expect(sftp.ssh.strictKex).toBe(true);

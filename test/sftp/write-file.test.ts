@@ -1,6 +1,8 @@
 /**
  * writeFile sends WRITE and CLOSE together after OPEN (one round trip, not two) and still
  * reports a failed write, against a scripted server that checks the order of what it receives.
+ * In place (atomic: false) here: an atomic writeFile sends the same WRITE + CLOSE to its
+ * temporary file, then a rename (test/sftp/atomic-write-contract.ts, against real servers).
  */
 import { describe, expect, it } from "vitest";
 import { SftpError } from "../../src/errors.js";
@@ -55,7 +57,7 @@ describe("writeFile", () => {
     const seen: number[] = [];
     const messages = { channelData: 0 };
     const { client } = await clientFor(pipelinedCloseServer(StatusCode.OK, StatusCode.OK, seen, messages));
-    await within(client.writeFile("/f", new Uint8Array(5000).fill(1)), 2000, "writeFile");
+    await within(client.writeFile("/f", new Uint8Array(5000).fill(1), { atomic: false }), 2000, "writeFile");
     expect(seen).toEqual([PacketType.OPEN, PacketType.WRITE, PacketType.CLOSE]);
     expect(messages.channelData).toBe(3); // INIT, OPEN, WRITE + CLOSE
     await client.close();
@@ -64,7 +66,7 @@ describe("writeFile", () => {
   it("splits data larger than one write and still closes after the last piece", async () => {
     const seen: number[] = [];
     const { client } = await clientFor(pipelinedCloseServer(StatusCode.OK, StatusCode.OK, seen));
-    await within(client.writeFile("/f", new Uint8Array(100_000)), 2000, "writeFile"); // 32 KiB writes: no limits@openssh.com
+    await within(client.writeFile("/f", new Uint8Array(100_000), { atomic: false }), 2000, "writeFile"); // 32 KiB writes: no limits@openssh.com
     expect(seen).toEqual([PacketType.OPEN, PacketType.WRITE, PacketType.WRITE, PacketType.WRITE, PacketType.WRITE, PacketType.CLOSE]);
     await client.close();
   });
@@ -72,7 +74,7 @@ describe("writeFile", () => {
   it("reports a failed write (not the close), with the handle closed all the same", async () => {
     const seen: number[] = [];
     const { client } = await clientFor(pipelinedCloseServer(StatusCode.FAILURE, StatusCode.OK, seen));
-    const err = await within(client.writeFile("/full/f", new Uint8Array(10)).catch((e) => e), 2000, "writeFile");
+    const err = await within(client.writeFile("/full/f", new Uint8Array(10), { atomic: false }).catch((e) => e), 2000, "writeFile");
     expect(err).toBeInstanceOf(SftpError);
     expect(err.message).toContain("No space left on device");
     expect(err.path).toBe("/full/f");
@@ -80,12 +82,15 @@ describe("writeFile", () => {
     await client.close();
   });
 
-  it("reports a failed close when every write succeeded", async () => {
+  it("reports a failed close when every write succeeded; atomic, it then removes the temporary file and renames nothing", async () => {
     const seen: number[] = [];
     const { client } = await clientFor(pipelinedCloseServer(StatusCode.OK, StatusCode.FAILURE, seen));
     const err = await within(client.writeFile("/f", new Uint8Array(10)).catch((e) => e), 2000, "writeFile");
     expect(err).toBeInstanceOf(SftpError);
     expect(err.message).toContain("close failed");
+    expect(err.path).toBe("/f");
+    // LSTAT of the target (a link? its permissions), OPEN of the temporary file, WRITE + CLOSE, REMOVE.
+    expect(seen).toEqual([PacketType.LSTAT, PacketType.OPEN, PacketType.WRITE, PacketType.CLOSE, PacketType.REMOVE]);
     await client.close();
   });
 });

@@ -113,6 +113,26 @@ describe("fault proxy", () => {
     expect(r.data[1999]! ^ payload[1999]!).toBe(1);
   });
 
+  it("mutes one direction of the open connections from now on: the other still flows, nothing closes", async () => {
+    const proxy = await startFaultProxy({ targetPort: echoPort });
+    const before = serverSaw.length;
+    const sock = net.connect(proxy.port, "127.0.0.1");
+    let got = 0;
+    sock.on("data", (d) => (got += d.length));
+    await new Promise<void>((r) => sock.on("connect", r));
+    sock.write(payload.subarray(0, 1000));
+    await expect.poll(() => got).toBe(1000);
+    proxy.mute("down");
+    sock.write(payload.subarray(1000));
+    // The server gets (and echoes) all of it; none of the echo after the mute comes back.
+    await expect.poll(() => serverSaw[before]?.bytes).toBe(payload.length);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toBe(1000);
+    expect(sock.destroyed).toBe(false);
+    sock.destroy();
+    await proxy.close();
+  });
+
   it("delays a direction: nothing comes back before the configured delay", async () => {
     const r = await roundTrip({ delayMs: { down: 150 } }, 1000);
     expect(r.data.equals(payload)).toBe(true);

@@ -48,17 +48,26 @@ export interface FaultProxy {
   readonly faultsFired: number;
   /** Replaces the faults applied to connections accepted from now on. */
   setFaults(faults: { up?: Fault; down?: Fault }): void;
+  /**
+   * Stalls one direction of every connection open now, from this moment (not at an offset):
+   * its bytes are swallowed, nothing closes, the other direction still flows. For a fault at an
+   * exact point of a protocol exchange, e.g. a request that reaches the server while its reply
+   * never comes back.
+   */
+  mute(direction: Direction): void;
   /** Stops listening and destroys every open connection. */
   close(): Promise<void>;
 }
 
-type Direction = "up" | "down";
+export type Direction = "up" | "down";
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   let faults = { up: options.up, down: options.down };
   const sockets = new Set<net.Socket>();
   let connections = 0;
   let faultsFired = 0;
+  /** Each open connection's muted directions. */
+  const mutes = new Set<Set<Direction>>();
 
   const server = net.createServer((client) => {
     connections++;
@@ -78,6 +87,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
      * forwarded either way, and the fault, not the close of one socket, decides the other's fate.
      */
     let broken = false;
+    const muted = new Set<Direction>();
+    mutes.add(muted);
+    client.on("close", () => mutes.delete(muted));
     const { up, down } = faults;
     pipe(client, upstream, "up", up);
     pipe(upstream, client, "down", down);
@@ -101,7 +113,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       from.on("data", (chunk: Buffer) => {
         const start = seen;
         seen += chunk.length;
-        if (broken) return;
+        if (broken || muted.has(dir)) return;
         if (fired && fault!.kind === "trickle") {
           tail = tail.then(() => trickle(chunk, fault!.trickleMs ?? 50));
           return;
@@ -176,6 +188,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     setFaults(f) {
       faults = { up: f.up, down: f.down };
+    },
+    mute(direction) {
+      for (const m of mutes) m.add(direction);
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -37,8 +37,12 @@ export interface HostConfig {
   pubkeyAcceptedAlgorithms: string | undefined;
   /** Seconds; undefined means the system TCP timeout ("none"). */
   connectTimeout: number | undefined;
-  /** Seconds (0: no keepalives), and unanswered keepalives before giving up. */
-  serverAliveInterval: number;
+  /**
+   * Seconds (0: no keepalives); undefined when the config does not set it (ssh(1) then sends
+   * none; connect() uses its own default), so an explicit 0 can still turn keepalives off.
+   */
+  serverAliveInterval: number | undefined;
+  /** Unanswered keepalives before giving up. */
   serverAliveCountMax: number;
   /** `[user@]host[:port]` hops, comma-separated, as written; undefined when unset or "none". */
   proxyJump: string | undefined;
@@ -129,7 +133,7 @@ const OPTIONS: Record<string, readonly [keyof HostConfig, Parser]> = {
 };
 
 const DEFAULTS = {
-  identitiesOnly: false, strictHostKeyChecking: "ask", serverAliveInterval: 0, serverAliveCountMax: 3, batchMode: false,
+  identitiesOnly: false, strictHostKeyChecking: "ask", serverAliveCountMax: 3, batchMode: false,
   passwordAuthentication: true, kbdInteractiveAuthentication: true, pubkeyAuthentication: true, compression: false,
 } as const;
 const DEFAULT_IDENTITY_FILES = ["rsa", "ecdsa", "ecdsa_sk", "ed25519", "ed25519_sk", "xmss", "dsa"].map((t) => `~/.ssh/id_${t}`);
@@ -343,7 +347,7 @@ export function resolveHostConfig(text: string, host: string, ctx: ConfigContext
   const unlessNone = (v: string | undefined) => (v?.toLowerCase() === "none" ? undefined : v);
   return {
     hostKeyAlgorithms: undefined, kexAlgorithms: undefined, ciphers: undefined, macs: undefined,
-    pubkeyAcceptedAlgorithms: undefined, connectTimeout: undefined,
+    pubkeyAcceptedAlgorithms: undefined, connectTimeout: undefined, serverAliveInterval: undefined,
     ...DEFAULTS,
     ...(raw as Partial<HostConfig>),
     host,

@@ -10,6 +10,8 @@ import type { ByteChannel } from "./byte-channel.js";
 
 /** Stop reading from the kernel when this much is queued and unread (bounded memory). */
 const HIGH_WATER = 4 * 1024 * 1024;
+/** How long close() waits for the peer to read our last bytes and close its side (lingerClose). */
+export const LINGER_MS = 1000;
 
 export function connectTcp(host: string, port: number, signal?: AbortSignal): Promise<ByteChannel> {
   return connectSocket({ host, port, noDelay: true }, `${host}:${port}`, signal);
@@ -73,7 +75,9 @@ export function socketChannel(socket: Socket): ByteChannel & { deliver(chunk: Ui
     waiter = undefined;
     w?.();
   };
+  let closing = false;
   const deliver = (chunk: Uint8Array) => {
+    if (closing) return; // read only to be thrown away (lingerClose)
     chunks.push(chunk);
     queued += chunk.length;
     if (queued > HIGH_WATER) socket.pause();
@@ -135,10 +139,32 @@ export function socketChannel(socket: Socket): ByteChannel & { deliver(chunk: Ui
     writev,
     close() {
       ended = true;
-      socket.destroy();
+      closing = true;
+      chunks.length = 0;
+      lingerClose(socket);
       wake();
     },
   };
+}
+
+/**
+ * Closes without losing what was just written, typically a DISCONNECT (RFC 4253 §11.1). A socket
+ * destroyed while inbound bytes sit unread in the kernel is reset (RST, not FIN: RFC 2525 §2.17),
+ * and a peer that receives the RST drops what it had not read yet, our last message included;
+ * a peer trickling bytes at us (the case the hostile tests make) always has some in flight. So
+ * the socket half-closes (FIN after what is queued), keeps reading and discarding until the peer
+ * closes its side, and is destroyed after LINGER_MS at the latest (a peer that never reads or
+ * never closes gets the reset then). Unref'd meanwhile: it never keeps a process alive.
+ */
+function lingerClose(socket: Socket): void {
+  if (socket.destroyed) return;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  (timer as { unref?: () => void }).unref?.();
+  socket.once("close", () => clearTimeout(timer));
+  socket.once("end", () => socket.destroy());
+  socket.unref();
+  socket.end();
+  socket.resume();
 }
 
 /**

@@ -1,0 +1,32 @@
+/**
+ * Cancellation for transfers: an AbortSignal ends a transfer with SshError ABORTED, even one
+ * stalled on the peer.
+ */
+import { SshError } from "../errors.js";
+
+export function abortError(signal: AbortSignal): SshError {
+  const reason = signal.reason;
+  return new SshError("ABORTED", `transfer aborted: ${reason?.message ?? reason ?? "aborted"}`, { cause: reason });
+}
+
+export function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw abortError(signal);
+}
+
+/**
+ * `p`, or ABORTED as soon as `signal` fires: a transfer stalled on the peer (a window that never
+ * opens, replies that never come) still ends when its caller gives up. The request behind `p`
+ * stays sent; its outcome is ignored.
+ */
+export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      p.catch(() => {});
+      reject(abortError(signal));
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

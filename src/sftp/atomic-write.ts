@@ -1,0 +1,157 @@
+/**
+ * Writing a remote file so that its name never shows a partial copy, for upload() (one stream
+ * and segmented), writeFile() and createWriteStream(): the bytes go to a hidden temporary name
+ * in the target's own directory (the same file system, so the rename is atomic: rename(2), and
+ * posix-rename@openssh.com where a target exists), which is renamed over the target only after
+ * every write is acknowledged and the handle closed (CLOSE reports late write errors, e.g. on
+ * NFS). A reader of the target sees the old file or the new one, never a mix.
+ *
+ * On failure the temporary file is removed; a connection that is already gone cannot remove it,
+ * so `.name.<random>.part` may stay beside the target (a hidden name; the next writer picks a
+ * new random one). A resumable upload keeps `.name.resume.part` on purpose, for the next try.
+ */
+import { SftpError } from "../errors.js";
+import type { SftpClient } from "./client.js";
+import type { SftpFile } from "./file.js";
+import { baseName, joinPath, parentPath } from "./paths.js";
+import { checkAbort, unlessAborted } from "./abort.js";
+
+export interface AtomicOptions {
+  /** Write to a temporary name and rename over the target when done (default true). */
+  atomic?: boolean;
+  /** Use the fixed name a later attempt can resume from, and keep it on failure. Implies atomic. */
+  resume?: boolean;
+}
+
+export interface AtomicTarget {
+  /** Whether `path` is a temporary name that commit() renames over the target. */
+  readonly atomic: boolean;
+  /** Where the bytes go: the temporary name, or the target itself when not atomic. */
+  readonly path: string;
+  /** After the last byte is acknowledged and the handle closed: renames over the target. */
+  commit(signal?: AbortSignal): Promise<void>;
+  /** After a failure: removes the temporary file (not a resumable one); never throws. */
+  discard(signal?: AbortSignal): Promise<void>;
+}
+
+/** Random hex for unique temporary names. */
+export function tempSuffix(): string {
+  const b = crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+/** The partial file of a resumable upload, which the next attempt looks for. */
+export function resumePartPath(remotePath: string): string {
+  return joinPath(parentPath(remotePath), `.${baseName(remotePath)}.resume.part`);
+}
+
+export function atomicTarget(client: SftpClient, remotePath: string, options: AtomicOptions = {}): AtomicTarget {
+  const resume = options.resume ?? false;
+  const atomic = resume || (options.atomic ?? true);
+  if (!atomic) return { atomic, path: remotePath, commit: async () => {}, discard: async () => {} };
+  const path = resume ? resumePartPath(remotePath) : joinPath(parentPath(remotePath), `.${baseName(remotePath)}.${tempSuffix()}.part`);
+  return {
+    atomic,
+    path,
+    commit: (signal) => unlessAborted(client.rename(path, remotePath, { overwrite: true }), signal),
+    discard: async (signal) => {
+      if (!resume) await unlessAborted(client.remove(path), signal).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Runs `write(target)` (which writes `target.path`) and commits it, or discards it when `write`
+ * (or the commit) fails. `write` must close what it opens before it resolves.
+ */
+export function writeAtomically<T>(
+  client: SftpClient, remotePath: string, options: AtomicOptions & { signal?: AbortSignal },
+  write: (target: AtomicTarget) => Promise<T>,
+): Promise<T> {
+  return settle(atomicTarget(client, remotePath, options), remotePath, options.signal, write);
+}
+
+/** Commits `target` once `write` has resolved; discards it when `write` or the commit fails. */
+async function settle<T>(target: AtomicTarget, remotePath: string, signal: AbortSignal | undefined, write: (target: AtomicTarget) => Promise<T>): Promise<T> {
+  try {
+    const result = await write(target);
+    checkAbort(signal);
+    await target.commit(signal);
+    return result;
+  } catch (e) {
+    await target.discard(signal);
+    throw forTarget(e, target, remotePath);
+  }
+}
+
+/**
+ * A failure on the temporary file, reported for the caller's path (error.path is what the
+ * caller asked to write; the message still names the temporary file it happened on).
+ */
+function forTarget(e: unknown, target: AtomicTarget, remotePath: string): unknown {
+  if (!(e instanceof SftpError) || !target.atomic || e.path !== target.path) return e;
+  return new SftpError(e.code, `${e.message} (writing ${JSON.stringify(remotePath)})`, remotePath, { cause: e });
+}
+
+export interface ReplaceOptions extends AtomicOptions {
+  /** Permissions of the new file (default: the replaced file's, else the server's default). */
+  mode?: number;
+  flags?: "w" | "w+";
+}
+
+/** A file opened to replace `remotePath`: commit or discard `target` once written and closed. */
+export interface Replacement {
+  target: AtomicTarget;
+  file: SftpFile;
+  /** Settles with the FSETSTAT that keeps the old permissions: await it before commit(). */
+  ready: Promise<void>;
+}
+
+/**
+ * Opens the file that will replace `remotePath` (writeFile, createWriteStream), as an in-place
+ * write would treat what is there:
+ * - Permissions: a file replaced by rename would get the server's default ones, where writing in
+ *   place keeps the old file's; so unless `mode` is given, an existing file's permission bits
+ *   are kept (as write-file-atomic does).
+ * - A symbolic link is written through, not replaced: the temporary file goes beside the file
+ *   it resolves to (realpath; the same file system, so the rename stays atomic), and a link the
+ *   server will not resolve (one leading out of a jail, a dangling one) fails as opening it would.
+ * The LSTAT goes out beside the OPEN and the FSETSTAT ahead of any WRITE on the new handle (one
+ * handle's requests are handled in order, draft-02 §6.1): neither costs a round trip of its own.
+ * Owner and group are the writer's, as with upload().
+ */
+export async function openReplacement(client: SftpClient, remotePath: string, options: ReplaceOptions): Promise<Replacement> {
+  const flags = options.flags ?? "w";
+  const attrs = options.mode === undefined ? {} : { permissions: options.mode };
+  let target = atomicTarget(client, remotePath, options);
+  if (!target.atomic) return { target, file: await client.open(remotePath, flags, attrs), ready: Promise.resolve() };
+  try {
+    const existing = client.lstat(remotePath).catch(() => undefined);
+    let file = await client.open(target.path, flags, attrs);
+    let st = await existing;
+    if (st?.isSymbolicLink()) {
+      await file.close().catch(() => {});
+      await target.discard();
+      const real = await client.realpath(remotePath);
+      target = atomicTarget(client, real, options);
+      st = await client.stat(real).catch(() => undefined);
+      file = await client.open(target.path, flags, attrs);
+    }
+    const keep = options.mode === undefined && st?.isFile() ? st.mode : undefined;
+    const ready = keep === undefined ? Promise.resolve() : file.setAttrs({ permissions: keep & 0o7777 });
+    // Awaited by the caller before commit; a failure seen first elsewhere must not go unhandled.
+    ready.catch(() => {});
+    return { target, file, ready };
+  } catch (e) {
+    throw forTarget(e, target, remotePath);
+  }
+}
+
+/** Replaces `remotePath` with what `write(file)` writes (and closes), atomically by default. */
+export async function replaceFile(client: SftpClient, remotePath: string, options: ReplaceOptions, write: (file: SftpFile) => Promise<void>): Promise<void> {
+  const { target, file, ready } = await openReplacement(client, remotePath, options);
+  await settle(target, remotePath, undefined, async () => {
+    await write(file);
+    await ready;
+  });
+}
