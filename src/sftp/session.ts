@@ -33,8 +33,9 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 5 * 60_000;
 export interface SftpSessionOptions {
   /**
    * Give up the SFTP session (every pending request fails with SftpError TIMEOUT, the channel is
-   * closed) when requests are outstanding and none has been answered for this long, in ms.
-   * Any reply counts as progress, so a long pipelined transfer never trips it. Default
+   * closed) when requests are outstanding and nothing has arrived from the server's SFTP side
+   * for this long, in ms. Any reply, or part of one, counts as progress, so a long pipelined
+   * transfer over a slow link never trips it. Default
    * DEFAULT_REQUEST_TIMEOUT_MS (5 minutes); 0 turns it off.
    */
   requestTimeoutMs?: number;
@@ -147,6 +148,9 @@ export class SftpSession {
   }
 
   private onData(chunk: Uint8Array): void {
+    // Any byte of a reply is progress: over a slow link one 255 KiB DATA reply can take minutes
+    // to arrive whole, and must not read as a server that stopped answering.
+    this.progressAt = performance.now();
     try {
       this.framer.push(chunk);
       for (let packet = this.framer.next(); packet; packet = this.framer.next()) {
@@ -161,7 +165,6 @@ export class SftpSession {
         const waiter = id === undefined ? undefined : this.pending.get(id);
         if (!waiter) throw new SftpError("BAD_MESSAGE", `the server answered request ${id} that is not pending`);
         this.pending.delete(id!);
-        this.progressAt = performance.now();
         waiter.resolve(reply);
       }
     } catch (e) {

@@ -156,6 +156,21 @@ describe("a server whose connection is alive but whose SFTP side never answers",
     expect(codes).toEqual(Array(20).fill("NO_SUCH_FILE"));
     await client.close();
   });
+
+  it("part of a reply is progress: one reply trickled over twice the timeout never trips it", async () => {
+    const server = await startFake(sftpServer(async (packet, ch) => {
+      // One reply, 10 pieces 200 ms apart: whole only after about 2 s, under a 1 s timeout.
+      const reply = encodeStatus(peekRequestId(packet)!, { code: StatusCode.NO_SUCH_FILE, message: "x".repeat(50), lang: "" });
+      const step = Math.ceil(reply.length / 10);
+      for (let i = 0; i < reply.length; i += step) {
+        await new Promise((r) => setTimeout(r, 200));
+        await ch.send(reply.subarray(i, i + step));
+      }
+    }));
+    const client = await connect({ ...optionsFor(server), requestTimeoutMs: 1000 });
+    expect(((await client.stat("/slow").catch((e: unknown) => e)) as SftpError).code).toBe("NO_SUCH_FILE");
+    await client.close();
+  });
 });
 
 describe("a server that never answers our CHANNEL_CLOSE", () => {
