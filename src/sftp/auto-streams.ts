@@ -68,3 +68,29 @@ export function sessionStreamRate(session: SftpSession, direction: "upload" | "d
     : streamInFlight(session.channel.receiveWindow, maxInFlight, session.readSize);
   return streamRate(inFlight, session.roundTripMs);
 }
+
+/**
+ * Round trips a small file costs its session besides its data: OPEN, CLOSE, and for an upload
+ * the attributes and the rename into place (draft-ietf-secsh-filexfer-02 §6.3-6.5).
+ */
+export const FILE_ROUND_TRIPS = 4;
+/**
+ * What handling one file costs both ends in CPU, as bytes of transfer that take as long (the
+ * requests, replies, file system calls): about half a millisecond at CONNECTION_RATE, an
+ * estimate from the 0 ms small-file rows of the bench. It keeps a short link's tree of tiny files
+ * on one session, where the CPU, not the round trips, is the limit.
+ */
+export const FILE_COST_BYTES = 64 * 1024;
+
+/**
+ * Bytes/s (counting FILE_COST_BYTES a file) one session moves of a tree of small files averaging
+ * `fileSize` bytes, `perSession` at a time: each such batch costs FILE_ROUND_TRIPS round trips,
+ * plus its bytes at the window's rate. The same test as one large file's: at or above
+ * CONNECTION_RATE one session is enough (a short link: more would only add server processes
+ * competing for the CPU); below it the tree is spread (initialStreams) over what the link needs.
+ */
+export function treeSessionRate(window: number, perSession: number, fileSize: number, rttMs: number): number {
+  const rtt = Math.max(rttMs, MIN_RTT_MS) / 1000;
+  const bytes = perSession * Math.max(0, fileSize);
+  return (bytes + perSession * FILE_COST_BYTES) / (FILE_ROUND_TRIPS * rtt + (bytes * rtt) / Math.max(1, window));
+}

@@ -12,7 +12,8 @@ import type { SftpClient } from "./client.js";
 import { spreadFiles } from "./file-spread.js";
 import { joinPath } from "./paths.js";
 import { MAX_STREAMS } from "./segments.js";
-import { streamsForSize } from "./segmented.js";
+import { AUTO_MIN_SIZE, streamsForSize } from "./segmented.js";
+import { initialStreams, treeSessionRate } from "./auto-streams.js";
 import { channelSource, type SessionSource } from "./session-source.js";
 import type { Progress, StreamOptions } from "./transfers.js";
 
@@ -22,8 +23,9 @@ export interface DirTransferOptions extends StreamOptions {
   onProgress?: (p: Progress & { file: string }) => void;
   signal?: AbortSignal;
   /**
-   * "auto" (the default): the files are spread over up to DIR_AUTO_SESSIONS SFTP sessions, more
-   * opened while files wait (fewer when the server refuses them), and each file of 16 MiB or more
+   * "auto" (the default): on a long link the files are spread over up to DIR_AUTO_SESSIONS SFTP
+   * sessions, as many as one session's round trips and window fall short by (one on a short
+   * link), more opened while files wait (fewer when the server refuses them); each file of 16 MiB or more
    * is itself carried by several (see UploadOptions.streams). A number N: N sessions for the
    * tree and N streams for each large file; 1 moves everything over the one session.
    */
@@ -108,10 +110,20 @@ function count(value: number, name: string): number {
   return Math.floor(value);
 }
 
-/** The sessions a tree may use: "auto" DIR_AUTO_SESSIONS, else the streams asked for. */
-function sessionsFor(streams: number | "auto" | undefined): number {
+/**
+ * The sessions a tree may use: the streams asked for, or under "auto" what its small files need
+ * on this link (auto-streams.ts treeSessionRate), at most DIR_AUTO_SESSIONS. Large files are
+ * segmented on their own and do not count.
+ */
+function sessionsFor(streams: number | "auto" | undefined, client: SftpClient, plan: DirPlan, direction: "up" | "down", perSession: number): number {
   const s = streams ?? "auto";
-  return s === "auto" ? DIR_AUTO_SESSIONS : Math.min(MAX_STREAMS, count(s, "streams"));
+  if (s !== "auto") return Math.min(MAX_STREAMS, count(s, "streams"));
+  const small = plan.files.filter((f) => f.size < AUTO_MIN_SIZE);
+  if (small.length === 0) return 1;
+  const channel = client.session.channel;
+  const window = direction === "up" ? channel.peerWindow : channel.receiveWindow;
+  const average = small.reduce((n, f) => n + f.size, 0) / small.length;
+  return initialStreams(treeSessionRate(window, perSession, average, client.session.roundTripMs), DIR_AUTO_SESSIONS);
 }
 
 /**
@@ -120,7 +132,7 @@ function sessionsFor(streams: number | "auto" | undefined): number {
  */
 export async function runPlan(client: SftpClient, plan: DirPlan, direction: "up" | "down", options: PlanRunOptions = {}): Promise<DirTransferResult> {
   const perSession = count(options.concurrency ?? PER_SESSION, "concurrency");
-  const maxSessions = sessionsFor(options.streams);
+  const maxSessions = sessionsFor(options.streams, client, plan, direction, perSession);
   if (direction === "up") for (const d of plan.dirs) await client.mkdir(d, { recursive: true });
   else for (const d of plan.dirs) await mkdirLocal(d);
   const total = plan.files.reduce((n, f) => n + f.size, 0);
@@ -137,7 +149,8 @@ export async function runPlan(client: SftpClient, plan: DirPlan, direction: "up"
       const file = {
         signal: options.signal,
         resume: options.resume,
-        streams: streamsForSize(f.size, options.streams),
+        // N streams for each large file only (as documented): a small one is one stream's work.
+        streams: f.size < AUTO_MIN_SIZE ? 1 : streamsForSize(f.size, options.streams),
         connections: options.connections,
         onProgress: (p: Progress) => {
           transferred += p.transferred - moved;

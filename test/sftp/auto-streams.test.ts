@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CONNECTION_RATE, initialStreams, streamInFlight, streamRate, windowBound } from "../../src/sftp/auto-streams.js";
+import { CONNECTION_RATE, initialStreams, streamInFlight, streamRate, treeSessionRate, windowBound } from "../../src/sftp/auto-streams.js";
+import { DIR_AUTO_SESSIONS, PER_SESSION } from "../../src/sftp/transfers-dir.js";
 import { AUTO_MAX_STREAMS } from "../../src/sftp/segments.js";
 
 const KiB = 1024;
@@ -57,3 +58,36 @@ describe('"auto" streams: one stream\'s window against a connection\'s rate', ()
     expect(windowBound(1e12, 1, Number.NaN)).toBe(false);
   });
 });
+
+describe('"auto" sessions for a tree of small files: round trips and one window', () => {
+  const sessions = (window: number, fileSize: number, rttMs: number) =>
+    initialStreams(treeSessionRate(window, PER_SESSION, fileSize, rttMs), DIR_AUTO_SESSIONS);
+
+  it("one session on loopback or a LAN, whatever the file size", () => {
+    for (const size of [0, 4 * KiB, 64 * KiB, MiB, 8 * MiB]) {
+      expect(sessions(SSHD_WINDOW, size, 0.2), `${size}`).toBe(1);
+      expect(sessions(OUR_WINDOW, size, 0.2), `${size}`).toBe(1);
+    }
+    // 1 MiB files over a 1 ms LAN: 8 in flight cost 4 ms of round trips and 4 ms of window.
+    expect(sessions(SSHD_WINDOW, MiB, 1)).toBe(1);
+  });
+
+  it("spread over a long link: the round trips of small files, or sshd's window for larger ones", () => {
+    // 200 x 1 MiB at 100 ms, the bench's tree: 8 MiB a batch takes 0.4 s of round trips + 0.4 s of window.
+    expect(sessions(SSHD_WINDOW, MiB, 100)).toBe(DIR_AUTO_SESSIONS);
+    expect(sessions(OUR_WINDOW, MiB, 100)).toBe(DIR_AUTO_SESSIONS);
+    // Tiny files at 5 ms: 32 KiB a batch per 20 ms of round trips.
+    expect(sessions(SSHD_WINDOW, 4 * KiB, 5)).toBe(DIR_AUTO_SESSIONS);
+  });
+
+  it("never fewer sessions for a longer round trip, and always within [1, cap]", () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 64 * MiB }), fc.double({ min: 0, max: 1000, noNaN: true }), fc.double({ min: 0, max: 1000, noNaN: true }), (size, a, b) => {
+      const [short, long] = a <= b ? [a, b] : [b, a];
+      const n = sessions(SSHD_WINDOW, size, short);
+      expect(n).toBeGreaterThanOrEqual(1);
+      expect(n).toBeLessThanOrEqual(DIR_AUTO_SESSIONS);
+      expect(sessions(SSHD_WINDOW, size, long)).toBeGreaterThanOrEqual(n);
+    }));
+  });
+});
+

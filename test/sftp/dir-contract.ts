@@ -59,11 +59,11 @@ export async function refusedSessionsCase(connect: () => Promise<SftpClient>, re
     // Enough files for every session "auto" would open.
     const sums = await writeTree(join(local, "ms"), DIR_AUTO_SESSIONS * PER_SESSION, (i) => 1 + i * 1000);
     const sessions = watchSessions();
-    await sftp.uploadDir(join(local, "ms"), `${remoteDir}/ms`);
+    await sftp.uploadDir(join(local, "ms"), `${remoteDir}/ms`, { streams: DIR_AUTO_SESSIONS });
     expect(sessions.opened).toHaveLength(1);
     expect(sessions.refused).toBe(DIR_AUTO_SESSIONS - 2);
     expect(sorted(await remoteTree(sftp, `${remoteDir}/ms`))).toEqual(sorted(sums));
-    await sftp.downloadDir(`${remoteDir}/ms`, join(local, "ms.down"));
+    await sftp.downloadDir(`${remoteDir}/ms`, join(local, "ms.down"), { streams: DIR_AUTO_SESSIONS });
     expect(sessions.opened).toHaveLength(2);
     expect(sessions.opened.every((c) => c.session.closed)).toBe(true);
     expect(sorted(await localTree(join(local, "ms.down")))).toEqual(sorted(sums));
@@ -76,18 +76,43 @@ export async function refusedSessionsCase(connect: () => Promise<SftpClient>, re
 export function dirContract(ctx: () => ContractContext): void {
   afterEach(() => vi.restoreAllMocks());
 
-  it("spreads a tree's files over several sessions each way, byte-identical, and closes them", { timeout: 120_000 }, async () => {
+  it("auto: one session where the round trip is short, spread where it is long (the session's measured round trip)", { timeout: 120_000 }, async () => {
+    const { sftp, dir, local } = ctx();
+    const sums = await writeTree(join(local, "short"), DIR_AUTO_SESSIONS * PER_SESSION, () => 64 * KiB);
+    const measured = sftp.session.roundTripMs;
+    // The start-up round trip decides; set it as a short and a long link would have measured it,
+    // so the choice does not depend on this machine's load.
+    try {
+      const sessions = watchSessions();
+      sftp.session.roundTripMs = 0.2;
+      await sftp.uploadDir(join(local, "short"), `${dir}/short`);
+      await sftp.downloadDir(`${dir}/short`, join(local, "short.down"));
+      expect(sessions.opened).toHaveLength(0);
+      sftp.session.roundTripMs = 100;
+      await sftp.uploadDir(join(local, "short"), `${dir}/long`);
+      expect(sessions.opened).toHaveLength(DIR_AUTO_SESSIONS - 1);
+      await sftp.downloadDir(`${dir}/long`, join(local, "long.down"));
+      expect(sessions.opened).toHaveLength(2 * (DIR_AUTO_SESSIONS - 1));
+      expect(sessions.opened.every((c) => c.session.closed)).toBe(true);
+    } finally {
+      sftp.session.roundTripMs = measured;
+    }
+    expect(sorted(await localTree(join(local, "short.down")))).toEqual(sorted(sums));
+    expect(sorted(await localTree(join(local, "long.down")))).toEqual(sorted(sums));
+  });
+
+  it("streams: N spreads a tree's files over N sessions each way, byte-identical, and closes them", { timeout: 120_000 }, async () => {
     const { sftp, dir, local } = ctx();
     const count = (DIR_AUTO_SESSIONS - 1) * PER_SESSION + 2;
     const sums = await writeTree(join(local, "src"), count, (i) => (i === 0 ? 0 : 1 + ((i * 7919) % (200 * KiB))));
     const sessions = watchSessions();
-    const up = await sftp.uploadDir(join(local, "src"), `${dir}/up`);
+    const up = await sftp.uploadDir(join(local, "src"), `${dir}/up`, { streams: DIR_AUTO_SESSIONS });
     expect(up).toMatchObject({ files: count, skipped: [] });
-    // More files than DIR_AUTO_SESSIONS - 1 sessions take: the most "auto" opens, all at once.
+    // More files than DIR_AUTO_SESSIONS - 1 sessions take: the most it may open, all at once.
     expect(sessions.opened).toHaveLength(DIR_AUTO_SESSIONS - 1);
     expect(sessions.opened.every((c) => c.session.closed)).toBe(true);
     expect(sorted(await remoteTree(sftp, `${dir}/up`))).toEqual(sorted(sums));
-    const down = await sftp.downloadDir(`${dir}/up`, join(local, "dst"));
+    const down = await sftp.downloadDir(`${dir}/up`, join(local, "dst"), { streams: DIR_AUTO_SESSIONS });
     expect(down.bytes).toBe(up.bytes);
     expect(sessions.opened).toHaveLength(2 * (DIR_AUTO_SESSIONS - 1));
     expect(sessions.opened.every((c) => c.session.closed)).toBe(true);
@@ -102,8 +127,8 @@ export function dirContract(ctx: () => ContractContext): void {
     await sftp.downloadDir(`${dir}/one`, join(local, "one.down"), { streams: 1, concurrency: 2 });
     expect(sessions.opened).toHaveLength(0);
     expect(sorted(await localTree(join(local, "one.down")))).toEqual(sorted(sums));
-    // 12 files, 6 a session: two sessions, the caller's and one more.
-    await sftp.downloadDir(`${dir}/one`, join(local, "two.down"), { concurrency: 6 });
+    // 12 files, 6 a session: two sessions, the caller's and one more, however many it may open.
+    await sftp.downloadDir(`${dir}/one`, join(local, "two.down"), { streams: DIR_AUTO_SESSIONS, concurrency: 6 });
     expect(sessions.opened).toHaveLength(1);
     expect(sorted(await localTree(join(local, "two.down")))).toEqual(sorted(sums));
   });
@@ -129,7 +154,7 @@ export function dirContract(ctx: () => ContractContext): void {
         void victim.session.close().catch(() => {});
       }
     };
-    await sftp.uploadDir(join(local, "cut"), `${dir}/cut`, { onProgress });
+    await sftp.uploadDir(join(local, "cut"), `${dir}/cut`, { streams: DIR_AUTO_SESSIONS, onProgress });
     expect(killed).toBe(true);
     // Every file is whole under its name. A file cut with its session may leave its temporary
     // name (the session that would have removed it is gone), never anything under a target name.
@@ -140,7 +165,7 @@ export function dirContract(ctx: () => ContractContext): void {
 
     victim = undefined;
     killed = false;
-    await sftp.downloadDir(`${dir}/cut`, join(local, "cut.down"), { onProgress });
+    await sftp.downloadDir(`${dir}/cut`, join(local, "cut.down"), { streams: DIR_AUTO_SESSIONS, onProgress });
     expect(killed).toBe(true);
     // Locally the cut file's temporary copy is removed: the tree is the remote one (which may
     // hold the upload's leftover temporary names), and nothing more.
@@ -152,11 +177,11 @@ export function dirContract(ctx: () => ContractContext): void {
     const { sftp, dir, local } = ctx();
     await writeTree(join(local, "ab"), DIR_AUTO_SESSIONS * PER_SESSION + 8, () => 128 * KiB);
     const sessions = watchSessions();
-    const up = await sftp.uploadDir(join(local, "ab"), `${dir}/ab`, abortAfter(1024 * KiB)).catch((e) => e);
+    const up = await sftp.uploadDir(join(local, "ab"), `${dir}/ab`, { streams: DIR_AUTO_SESSIONS, ...abortAfter(1024 * KiB) }).catch((e) => e);
     expect(up.code).toBe("ABORTED");
     expect(sessions.opened.every((c) => c.session.closed)).toBe(true);
     await sftp.uploadDir(join(local, "ab"), `${dir}/ab`, { streams: 1 });
-    const down = await sftp.downloadDir(`${dir}/ab`, join(local, "ab.down"), abortAfter(1024 * KiB)).catch((e) => e);
+    const down = await sftp.downloadDir(`${dir}/ab`, join(local, "ab.down"), { streams: DIR_AUTO_SESSIONS, ...abortAfter(1024 * KiB) }).catch((e) => e);
     expect(down.code).toBe("ABORTED");
     expect(sessions.opened.every((c) => c.session.closed)).toBe(true);
     expect([...(await localTree(join(local, "ab.down"))).keys()].filter((k) => k.endsWith(".part"))).toEqual([]);
