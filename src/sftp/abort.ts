@@ -30,3 +30,18 @@ export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal | undefined)
     p.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
+
+/**
+ * `unlessAborted` for what must be given back: a handle or session that `p` yields after the
+ * abort is passed to `release`, not leaked (an SFTP server keeps a handle until its CLOSE,
+ * draft-ietf-secsh-filexfer-02 §6.3; a session until its channel closes).
+ */
+export async function unlessAbortedRelease<T>(p: Promise<T>, signal: AbortSignal | undefined, release: (value: T) => Promise<unknown>): Promise<T> {
+  try {
+    return await unlessAborted(p, signal);
+  } catch (e) {
+    if (signal?.aborted) p.then(release, () => {}).catch(() => {});
+    throw e;
+  }
+}
+

@@ -14,7 +14,7 @@ import { openLocal, removeLocal, renameLocal, statLocal, statLocalIfExists, type
 import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
 import { initialStreams, sessionStreamRate } from "./auto-streams.js";
-import { checkAbort, unlessAborted } from "./abort.js";
+import { checkAbort, unlessAborted, unlessAbortedRelease } from "./abort.js";
 import { resumePartPath, tempSuffix, writeAtomically } from "./atomic-write.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { MAX_CONNECTIONS } from "./lane-connections.js";
@@ -201,7 +201,7 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
       onProgress: options.onProgress,
       rangeDone: recorder(store, info.size, plan.segment, plan.done),
       move: async (lane, start, end, moved, drained, signal) => {
-        lane.file ??= await unlessAborted(lane.client.open(target, "r+"), signal);
+        lane.file ??= await unlessAbortedRelease(lane.client.open(target, "r+"), signal, (f) => f.close());
         const writer = lane.file.writer({ offset: start, maxInFlight: options.maxInFlight });
         const buf = new Uint8Array(Math.min(LOCAL_CHUNK, end - start));
         try {
@@ -259,7 +259,7 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
   const segmentedPartial = resume && (await statLocalIfExists(`${temp}.ranges`)) !== undefined;
   if (options.streams === 1 && !segmentedPartial) return download(client, remotePath, localPath, options);
   // The handle's size decides the streams; the handle then serves either path (no extra STAT).
-  const first = await unlessAborted(client.open(remotePath, "r"), options.signal);
+  const first = await unlessAbortedRelease(client.open(remotePath, "r"), options.signal, (f) => f.close());
   let total: number;
   try {
     total = (await unlessAborted(first.stat(), options.signal)).size ?? 0;
@@ -320,7 +320,7 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
       rangeDone: recorder(store, total, plan.segment, plan.done),
       move: async (lane, start, end, moved, drained, signal) => {
         if (lane.client === client && !lane.file) lane.file = first;
-        lane.file ??= await unlessAborted(lane.client.open(remotePath, "r"), signal);
+        lane.file ??= await unlessAbortedRelease(lane.client.open(remotePath, "r"), signal, (f) => f.close());
         const reader = lane.file.reader({ start, end, maxInFlight: options.maxInFlight });
         let position = start;
         try {

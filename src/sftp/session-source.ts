@@ -5,7 +5,7 @@
  * source that opens them on more SSH connections plugs in through the same two methods.
  */
 import { SftpClient } from "./client.js";
-import { unlessAborted } from "./abort.js";
+import { unlessAbortedRelease } from "./abort.js";
 
 /** One session a source opened: the client to move files with, and how to give it back. */
 export interface PooledSession {
@@ -37,12 +37,6 @@ export function channelSource(client: SftpClient): SessionSource {
  * `source.open()`, or ABORTED as soon as `signal` fires; a session that arrives after the abort
  * is closed, not leaked.
  */
-export async function openUnlessAborted(source: SessionSource, signal: AbortSignal | undefined): Promise<PooledSession> {
-  const opening = source.open();
-  try {
-    return await unlessAborted(opening, signal);
-  } catch (e) {
-    opening.then((s) => s.close(), () => {}).catch(() => {});
-    throw e;
-  }
+export function openUnlessAborted(source: SessionSource, signal: AbortSignal | undefined): Promise<PooledSession> {
+  return unlessAbortedRelease(source.open(), signal, (s) => s.close());
 }

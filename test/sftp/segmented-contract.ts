@@ -132,6 +132,39 @@ export function segmentedContract(ctx: () => ContractContext): void {
     expect((await readdir(local)).filter((f) => f.startsWith("abort.down"))).toEqual([]);
   });
 
+  it("an abort while a stream's OPEN is in flight: the handle granted after it is closed, not leaked", async () => {
+    const { sftp, dir, local } = ctx();
+    await writeFile(join(local, "late.bin"), randomBytes(20 * MiB));
+    await sftp.upload(join(local, "late.bin"), `${dir}/late.bin`, { streams: 1 });
+    const granted: Promise<unknown>[] = [];
+    for (const [mode, run] of [
+      ["r+", (signal: AbortSignal) => sftp.upload(join(local, "late.bin"), `${dir}/late.up`, { streams: 4, signal })],
+      ["r", (signal: AbortSignal) => sftp.download(`${dir}/late.bin`, join(local, "late.down"), { streams: 4, signal })],
+    ] as const) {
+      const controller = new AbortController();
+      const open = SftpClient.prototype.open;
+      // The first OPEN of a stream's handle goes out, then the caller gives up before its reply.
+      const spy = vi.spyOn(SftpClient.prototype, "open").mockImplementation(function (this: SftpClient, ...args: Parameters<SftpClient["open"]>) {
+        const p = open.apply(this, args);
+        if (args[1] === mode && !controller.signal.aborted) {
+          granted.push(p.catch(() => undefined));
+          controller.abort();
+        }
+        return p;
+      });
+      try {
+        expect(((await run(controller.signal).catch((e: unknown) => e)) as { code?: string }).code).toBe("ABORTED");
+      } finally {
+        spy.mockRestore();
+      }
+    }
+    const files = (await Promise.all(granted)).filter((f) => f !== undefined) as { closed: boolean }[];
+    expect(files.length).toBe(2);
+    // Closed as soon as the late reply arrives (the CLOSE is sent, not awaited, by the abort).
+    for (let i = 0; i < 100 && files.some((f) => !f.closed); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(files.map((f) => f.closed)).toEqual([true, true]);
+  });
+
   it("resumes from the recorded ranges, redoing a range whose bytes no longer match, byte-identical", { timeout: 120_000 }, async () => {
     const { sftp, dir, local, serverFile } = ctx();
     const data = randomBytes(40 * MiB);
