@@ -19,7 +19,7 @@ import { resumePartPath, tempSuffix, writeAtomically } from "./atomic-write.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { MAX_CONNECTIONS } from "./lane-connections.js";
 import { AUTO_MAX_STREAMS, MAX_STREAMS, closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
-import { download, readLocalRange, resumeOffset, upload, type DownloadOptions, type UploadOptions } from "./transfers.js";
+import { download, readLocalRange, resumeOffset, upload, type DownloadOptions, type StreamOptions, type UploadOptions } from "./transfers.js";
 
 /** Under "auto", files smaller than this move over one stream: the probing would cost more than it gains. */
 export const AUTO_MIN_SIZE = 16 * 1024 * 1024;
@@ -51,8 +51,11 @@ function streamsFor(client: SftpClient, size: number, options: UploadOptions | D
   return initialStreams(sessionStreamRate(client.session, direction, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT), AUTO_MAX_STREAMS) === 1 ? 1 : s;
 }
 
-/** `streams` and `connections` are whole numbers in range (or "auto"): a typo must not become one stream. */
-function checkStreamOptions(o: UploadOptions | DownloadOptions): void {
+/**
+ * `streams` and `connections` are whole numbers in range (or "auto"): a typo must not become one
+ * stream. Files and directory trees (transfers-dir.ts) alike, before anything moves.
+ */
+export function checkStreamOptions(o: StreamOptions): void {
   const bad = (v: unknown, max: number) => v !== undefined && !(Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max);
   if (o.streams !== "auto" && bad(o.streams, MAX_STREAMS)) throw new SshError("INVALID_ARGUMENT", `streams must be "auto" or a whole number from 1 to ${MAX_STREAMS}, not ${String(o.streams)}`);
   if (bad(o.connections, MAX_CONNECTIONS)) throw new SshError("INVALID_ARGUMENT", `connections must be a whole number from 1 to ${MAX_CONNECTIONS}, not ${String(o.connections)}`);

@@ -11,8 +11,7 @@ import { listLocal, mkdirLocal, statLocal } from "../platform/local-files.js";
 import type { SftpClient } from "./client.js";
 import { spreadFiles } from "./file-spread.js";
 import { joinPath } from "./paths.js";
-import { MAX_STREAMS } from "./segments.js";
-import { AUTO_MIN_SIZE, streamsForSize } from "./segmented.js";
+import { AUTO_MIN_SIZE, checkStreamOptions, streamsForSize } from "./segmented.js";
 import { initialStreams, treeSessionRate } from "./auto-streams.js";
 import { channelSource, type SessionSource } from "./session-source.js";
 import type { Progress, StreamOptions } from "./transfers.js";
@@ -117,7 +116,7 @@ function count(value: number, name: string): number {
  */
 function sessionsFor(streams: number | "auto" | undefined, client: SftpClient, plan: DirPlan, direction: "up" | "down", perSession: number): number {
   const s = streams ?? "auto";
-  if (s !== "auto") return Math.min(MAX_STREAMS, count(s, "streams"));
+  if (s !== "auto") return s;
   const small = plan.files.filter((f) => f.size < AUTO_MIN_SIZE);
   if (small.length === 0) return 1;
   const channel = client.session.channel;
@@ -131,6 +130,7 @@ function sessionsFor(streams: number | "auto" | undefined, client: SftpClient, p
  * local) spread over several sessions, with tree-wide progress.
  */
 export async function runPlan(client: SftpClient, plan: DirPlan, direction: "up" | "down", options: PlanRunOptions = {}): Promise<DirTransferResult> {
+  checkStreamOptions(options);
   const perSession = count(options.concurrency ?? PER_SESSION, "concurrency");
   const maxSessions = sessionsFor(options.streams, client, plan, direction, perSession);
   if (direction === "up") for (const d of plan.dirs) await client.mkdir(d, { recursive: true });

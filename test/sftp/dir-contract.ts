@@ -136,7 +136,8 @@ export function dirContract(ctx: () => ContractContext): void {
   it("a concurrency or streams that is not a number from 1 up is INVALID_ARGUMENT, before anything moves", async () => {
     const { sftp, dir, local } = ctx();
     await writeTree(join(local, "bad"), 3, () => 10);
-    for (const bad of [{ concurrency: Number.NaN }, { concurrency: 0 }, { streams: Number.NaN }, { streams: -1 }]) {
+    // The same check as upload()/download(): a fraction or more than MAX_STREAMS is refused too.
+    for (const bad of [{ concurrency: Number.NaN }, { concurrency: 0 }, { streams: Number.NaN }, { streams: -1 }, { streams: 2.5 }, { streams: 17 }, { connections: 0 }]) {
       await expect(sftp.uploadDir(join(local, "bad"), `${dir}/bad`, bad)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     }
     expect(await sftp.list(dir)).toEqual([]);
