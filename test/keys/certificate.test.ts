@@ -26,6 +26,7 @@ import { signatureAlgorithm } from "../../src/ssh/auth/userauth.js";
 import { SshReader } from "../../src/ssh/wire/reader.js";
 import { keygen, opensshFingerprint, tempDir, type GeneratedKey } from "./helpers.js";
 import { certBlob, encodeBody, fieldsOf, issue, signCert, stringData } from "./cert-helpers.js";
+import { xorAtDistinct, xorEdits } from "../support/byte-edits.js";
 
 const KEYS = [
   { name: "ed25519", args: ["-t", "ed25519"], plain: "ssh-ed25519", cert: "ssh-ed25519-cert-v01@openssh.com",
@@ -356,18 +357,7 @@ describe("fuzzed certificates", () => {
       fc.asyncProperty(
         fc.nat({ max: 2 }),
         fc.oneof(
-          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }).map((edits) => (b: Uint8Array) => {
-            const out = b.slice();
-            // XOR at distinct positions: the result always differs from the original.
-            const done = new Set<number>();
-            for (const [at, x] of edits) {
-              const i = at % out.length;
-              if (done.has(i)) continue;
-              done.add(i);
-              out[i]! ^= x;
-            }
-            return out;
-          }),
+          xorEdits(4).map((edits) => (b: Uint8Array) => xorAtDistinct(b, edits)),
           fc.nat().map((n) => (b: Uint8Array) => b.slice(0, n % b.length)),
           fc.uint8Array({ minLength: 1, maxLength: 16 }).map((tail) => (b: Uint8Array) => {
             const out = new Uint8Array(b.length + tail.length);

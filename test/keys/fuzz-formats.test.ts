@@ -20,6 +20,7 @@ import { ecFromSec1, rsaFromPkcs1 } from "../../src/ssh/keys/pem.js";
 import { SshError } from "../../src/errors.js";
 import { SshWriter } from "../../src/ssh/wire/writer.js";
 import { FIXTURES, b64, fixtureInput, fixtureText, hex, type Fixture } from "./fixtures.js";
+import { xorAtDistinct, xorEdits } from "../support/byte-edits.js";
 
 /** Cheap KDF bounds so that a mutated cost parameter cannot stall the run. */
 const CHEAP: ParsePrivateKeyOptions = { maxBcryptRounds: 8, maxPbkdf2Iterations: 20_000, maxScryptMemoryBytes: 2 << 20, maxArgon2MemoryKiB: 2048, maxArgon2Work: 4096 };
@@ -42,11 +43,7 @@ async function check(input: string | Uint8Array, passphrase: string | undefined)
 
 const edit = (bytes: Uint8Array) =>
   fc.oneof(
-    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 3 }).map((edits) => {
-      const b = bytes.slice();
-      for (const [at, x] of edits) b[at % b.length]! ^= x;
-      return b;
-    }),
+    xorEdits(3).map((edits) => xorAtDistinct(bytes, edits)),
     fc.nat().map((n) => bytes.slice(0, n % bytes.length)),
     fc.tuple(fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 6 })).map(([at, ins]) => {
       const i = at % bytes.length;

@@ -11,6 +11,7 @@ import { parsePublicKey, parsePublicKeyLine } from "../../src/ssh/keys/public-ke
 import { ProtocolError, SshError } from "../../src/errors.js";
 import { SshWriter } from "../../src/ssh/wire/writer.js";
 import { keygen, tempDir } from "./helpers.js";
+import { xorAtDistinct, xorEdits } from "../support/byte-edits.js";
 
 const ALGS: Record<string, string[]> = {
   "ssh-ed25519": ["ssh-ed25519"],
@@ -47,11 +48,7 @@ function onlyOurs(e: unknown, type: typeof SshError = SshError): void {
 /** A copy of `bytes` with some bytes replaced, or truncated, or extended. */
 const mutation = (bytes: () => Uint8Array) =>
   fc.oneof(
-    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }).map((edits) => {
-      const b = bytes().slice();
-      for (const [at, x] of edits) b[at % b.length]! ^= x;
-      return b;
-    }),
+    xorEdits(4).map((edits) => xorAtDistinct(bytes(), edits)),
     fc.nat().map((n) => bytes().slice(0, n % bytes().length)),
     fc.uint8Array({ minLength: 1, maxLength: 8 }).map((tail) => Uint8Array.from([...bytes(), ...tail])),
   );
