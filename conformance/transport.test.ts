@@ -54,6 +54,24 @@ describeSshd("SSH transport against OpenSSH", () => {
     await c.close();
   });
 
+  // Channel.onData promises that a chunk stays valid after the call (the SFTP framers on both
+  // sides keep chunks without copying). Kept chunks must still hold what they held when handed
+  // over after megabytes more have been read, decrypted in place (pure) or not (auto).
+  for (const [crypto, cipher] of [["pure", "aes128-gcm@openssh.com"], ["pure", "chacha20-poly1305@openssh.com"], ["auto", "aes128-gcm@openssh.com"], ["auto", "aes128-ctr"]] as const) {
+    it(`channel data stays valid after onData returns (${crypto}, ${cipher})`, async () => {
+      const c = await connectTo(s, { crypto, algorithms: { cipher: [cipher] } });
+      const ch = await c.openSession();
+      const kept: [Uint8Array, Uint8Array][] = [];
+      ch.onData = (d) => void kept.push([d, d.slice()]);
+      await ch.exec("head -c 8388608 /dev/urandom");
+      ch.eof();
+      await ch.whenClosed;
+      await c.close();
+      expect(kept.reduce((n, [d]) => n + d.length, 0)).toBe(8 * 1024 * 1024);
+      expect(kept.filter(([d, copy]) => !d.every((b, i) => b === copy[i])).length).toBe(0);
+    });
+  }
+
   it("refuses a wrong password with AuthError listing what was tried", async () => {
     const err = await connectTo(s, { password: "wrong" }).catch((e) => e);
     expect(err).toBeInstanceOf(AuthError);

@@ -117,8 +117,8 @@ export class SftpServerSession {
    */
   private onData(chunk: Uint8Array): void {
     if (this.ended) return;
-    // The view is only valid during the call; the framer keeps what it is given.
-    this.framer.push(chunk.slice());
+    // The framer keeps the chunk itself (Channel.onData: it stays valid): no copy per chunk.
+    this.framer.push(chunk);
     this.pump();
   }
 

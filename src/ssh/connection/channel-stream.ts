@@ -17,9 +17,9 @@ export function channelByteStream(channel: Channel): ByteChannel {
     w?.();
   };
   channel.manualWindow = true;
-  // The data view is only valid during the callback: keep a copy.
+  // Kept as given: channel data stays valid after the callback (Channel.onData).
   channel.onData = (d) => {
-    chunks.push(d.slice());
+    chunks.push(d);
     wake();
   };
   channel.onEof = () => {

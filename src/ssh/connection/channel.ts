@@ -28,7 +28,12 @@ export const LOCAL_WINDOW = 16 * 1024 * 1024;
 export const LOCAL_MAX_PACKET = 256 * 1024 - 1024;
 
 export class Channel {
-  /** Called with each chunk of channel data (the view is only valid during the call). */
+  /**
+   * Called with each chunk of channel data. The chunk stays valid after the call and the
+   * receiver may keep it without copying: it is a view into its own decrypted packet, and
+   * neither the socket's read regions nor decrypted packets are ever reused (see ReadArena in
+   * socket/tcp.ts). It must not be written to.
+   */
   onData: (data: Uint8Array) => void = () => {};
   /** Called with extended data, e.g. stderr (type 1, RFC 4254 §5.2). */
   onExtendedData: (type: number, data: Uint8Array) => void = () => {};
