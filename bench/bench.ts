@@ -521,6 +521,8 @@ async function main(): Promise<void> {
       results.embedded = await embeddedSection({
         sshd: { server: st.s, pid: server.pid, remoteDir: st.remoteDir }, localDir: st.localDir, src: st.src.local,
         bytes: CONFIG.transferBytes, rounds: quick ? 1 : 2, timeoutMs: transferTimeout(CONFIG.transferBytes), log,
+        profileDir: wantProfile ? path.join(RESULTS_DIR, "profiles") : undefined,
+        directions: listArg("embedded-directions") as Direction[] | undefined,
       });
     }
     let serverVersion: string | undefined;

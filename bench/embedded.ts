@@ -41,6 +41,10 @@ export interface EmbeddedOptions {
   rounds: number;
   timeoutMs: number;
   log: (line: string) => void;
+  /** With `--profile`: the server process writes a V8 CPU profile of its whole life here. */
+  profileDir?: string;
+  /** `--embedded-directions=upload`: only these directions (default both). */
+  directions?: readonly Direction[];
 }
 
 interface Embedded {
@@ -54,7 +58,9 @@ async function startEmbedded(o: EmbeddedOptions): Promise<Embedded> {
   const root = path.join(path.dirname(o.sshd.remoteDir), `${path.basename(o.sshd.remoteDir)}-embedded`);
   await fs.mkdir(root, { recursive: true });
   const authorizedKeys = await fs.readFile(`${o.sshd.server.keyPath}.pub`, "utf8");
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(BENCH_DIR, "embedded-server.ts"), JSON.stringify({ root, authorizedKeys })], {
+  // One file per thread (tsx adds a loader thread): the server's is the largest in the directory.
+  const profile = o.profileDir ? ["--cpu-prof", "--cpu-prof-dir", path.join(o.profileDir, `embedded-server-${Date.now()}`)] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", path.join(BENCH_DIR, "embedded-server.ts"), JSON.stringify({ root, authorizedKeys })], {
     cwd: path.dirname(BENCH_DIR),
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -104,14 +110,15 @@ async function transfer(
 
 export async function embeddedSection(o: EmbeddedOptions): Promise<EmbeddedRow[]> {
   const rows: EmbeddedRow[] = [];
-  for (const direction of DIRECTIONS) for (const server of ["sshd", "embedded"] as const) rows.push({ direction, server, runs: [], serverCpu: [] });
+  const directions = o.directions ?? DIRECTIONS;
+  for (const direction of directions) for (const server of ["sshd", "embedded"] as const) rows.push({ direction, server, runs: [], serverCpu: [] });
   let e: Embedded | undefined;
   try {
     e = await startEmbedded(o);
     await fs.copyFile(o.src, path.join(e.root, "src.bin"));
     const sshdRemote = path.join(o.sshd.remoteDir, "src.bin");
     if (!(await fs.stat(sshdRemote).catch(() => undefined))) await fs.copyFile(o.src, sshdRemote);
-    for (const direction of DIRECTIONS) {
+    for (const direction of directions) {
       for (let i = 0; i <= o.rounds; i++) {
         for (const server of ["sshd", "embedded"] as const) {
           if (server === "embedded" && i === o.rounds) continue; // sshd, embedded, …, sshd
