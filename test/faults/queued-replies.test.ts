@@ -12,11 +12,13 @@ import { startTestServer, type TestServer } from "../server/helpers.js";
 
 let s: TestServer;
 beforeAll(async () => {
-  // One request at a time, so replies trickle in and most are still unanswered when the
-  // session fails (a concurrent server answers all 16 reads in one batch).
-  s = await startTestServer({ sftpLimits: { maxConcurrentRequests: 1 } });
+  s = await startTestServer();
   await writeFile(join(s.root, "f.bin"), new Uint8Array(4 * 1024 * 1024));
 });
+
+const CHUNK = 32 * 1024;
+/** One DATA reply for a CHUNK-byte read: length, type, id, data length, data (draft-02 §7). */
+const DATA_REPLY_BYTES = 4 + 1 + 4 + 4 + CHUNK;
 afterAll(() => s.stop());
 
 it("a session that fails with reads in flight rejects them when awaited, none unhandled", async () => {
@@ -26,9 +28,19 @@ it("a session that fails with reads in flight rejects them when awaited, none un
   try {
     const sftp = await s.connect();
     const file = await sftp.open("/f.bin", "r");
-    // Small reads, so most of the 16 are still unanswered when the session fails.
-    const reader = new PipelinedReader(sftp.session, file.handle, file.path, { maxInFlight: 16, chunkSize: 32 * 1024 });
-    expect((await reader.next())?.offset).toBe(0); // 15 more replies queued behind it
+    // From here on only the first reply reaches the session; the other 15 stay "on the wire"
+    // whatever the server's speed, so they are still pending when the session fails.
+    const channel = sftp.session.channel;
+    const deliver = channel.onData;
+    let allowed = DATA_REPLY_BYTES;
+    channel.onData = (d) => {
+      const n = Math.min(allowed, d.length);
+      allowed -= n;
+      if (n > 0) deliver(d.subarray(0, n));
+    };
+    const reader = new PipelinedReader(sftp.session, file.handle, file.path, { maxInFlight: 16, chunkSize: CHUNK });
+    expect((await reader.next())?.offset).toBe(0); // 15 more requests pending behind it
+    expect(sftp.session.inFlight).toBe(15);
     // The connection drops (as the transport does when the socket dies): every reply not yet
     // in rejects at once, in this turn.
     sftp.session.channel.finish(new ConnectionError("CONNECTION_LOST", "connection lost: read ECONNRESET"));
