@@ -1,109 +1,29 @@
 /**
- * The puresftp CLI as a subprocess (tsx src/cli/main.ts …, argument arrays, no shell)
- * against a real OpenSSH sshd: every command, --json output parsed, exit codes (missing file 3,
- * permission 4, wrong password 5, unknown host key 6, refused connection 7), ~/.ssh/config,
- * -o options, -J, the ftrack commands against a fake ftrack server, and the progress display
- * and password prompt in a real pseudo-terminal (util-linux `script`, else tmux; skipped when
- * neither exists).
- *
- * Each run gets HOME set to a private directory, so the user's own ~/.ssh is never read.
+ * The puresftp CLI as a subprocess against a real OpenSSH sshd (setup: cli-fixture.ts): every
+ * command, --json output parsed, exit codes (missing file 3, permission 4, wrong password 5,
+ * unknown host key 6, refused connection 7), ~/.ssh/config, -o options, -J, and the ftrack
+ * commands against a fake ftrack server. The terminal display is in cli-pty.test.ts.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { createHash, randomBytes as nodeRandomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
-import * as net from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdir, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toolPath } from "../test/support/tools.js";
-import { connect } from "../src/connect.js";
 import type { SftpClient } from "../src/sftp/client.js";
 import { startFtrackServer, type FtrackServer } from "../test/accessor/support/fake-session.js";
-import { baseOptions, describeSshd } from "./helpers.js";
-import { startSshd, type SshdServer } from "./sshd.js";
-
-const ROOT = resolve(import.meta.dirname, "..");
-const MAIN = join(ROOT, "src/cli/main.ts");
-/** `npx tsx`, resolved once: npx itself only finds the project's tsx when run inside the project, and runs happen in a scratch dir. */
-const TSX = join(ROOT, "node_modules/.bin/tsx");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-const randomBytes = (n: number) => new Uint8Array(nodeRandomBytes(n));
-
-const has = (tool: string): boolean => toolPath(tool) !== undefined;
-
-/** Quotes a word for sh (only used on fixed test paths). */
-const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+import { describeSshd } from "./helpers.js";
+import type { SshdServer } from "./sshd.js";
+import { cliFixture, freePort, randomBytes, sha256 } from "./cli-fixture.js";
 
 describeSshd("puresftp CLI against OpenSSH", () => {
+  const fixture = cliFixture();
+  const { env, cli, conn, R, json, jsonError } = fixture;
   let s: SshdServer;
   let admin: SftpClient;
   let home: string; // HOME of the CLI runs
   let local: string; // local scratch
   let base: string; // remote scratch, relative to the login directory
   let emptyKnownHosts: string;
-
-  const env = (extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
-    const e: NodeJS.ProcessEnv = { ...process.env, HOME: home, ...extra };
-    for (const k of ["PURESFTP_PASSWORD", "PURESFTP_PASSPHRASE", "SSH_AUTH_SOCK"]) if (!(k in extra)) delete e[k];
-    for (const k of Object.keys(e)) if (k.startsWith("FTRACK_") && !(k in extra)) delete e[k];
-    return e;
-  };
-
-  /** Runs the CLI with stdin closed (not a terminal). */
-  const cli = (args: string[], extraEnv: Record<string, string | undefined> = {}): Promise<Run> =>
-    new Promise((done, fail) => {
-      const child = spawn(TSX, [MAIN, ...args], { cwd: local, env: env(extraEnv), stdio: ["ignore", "pipe", "pipe"] });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-      child.on("error", fail);
-      child.on("close", (code) => done({ code, stdout, stderr }));
-    });
-
-  /** Connection options: the test key, the server's known_hosts, strict checking (the default). */
-  const conn = (portFlag = "-p") => [portFlag, String(s.port), "-i", s.clientKeyPaths.ed25519, "-o", `UserKnownHostsFile=${s.knownHostsPath}`];
-  const R = (path: string) => `${s.username}@127.0.0.1:${path}`;
-  const json = (r: Run) => {
-    expect(r.stderr, r.stderr).toBe("");
-    expect(r.code, r.stderr).toBe(0);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return JSON.parse(r.stdout) as Record<string, any>;
-  };
-  const jsonError = (r: Run) => JSON.parse(r.stderr) as { error: { code: string; exitCode: number; message: string; [k: string]: unknown } };
-
-  beforeAll(async () => {
-    s = await startSshd();
-    admin = await connect(baseOptions(s));
-    home = await mkdtemp(join(tmpdir(), "cli-home-"));
-    local = await mkdtemp(join(tmpdir(), "cli-local-"));
-    emptyKnownHosts = join(local, "empty_known_hosts");
-    await writeFile(emptyKnownHosts, "");
-    base = `cli-${process.pid}-${Date.now()}`;
-    await admin.mkdir(base);
-  }, 120_000);
-
-  afterAll(async () => {
-    await admin?.rmdir(base, { recursive: true }).catch(() => {});
-    await admin?.close();
-    await s?.stop();
-    for (const d of [home, local]) if (d) await rm(d, { recursive: true, force: true });
-  });
+  beforeAll(() => void ({ s, admin, home, local, base, emptyKnownHosts } = fixture.state()));
 
   describe("file commands", () => {
     it("mkdir -p, then put a file and read it back with get", async () => {
@@ -463,155 +383,4 @@ describeSshd("puresftp CLI against OpenSSH", () => {
     });
   });
 
-  describe("in a pseudo-terminal", () => {
-    // CLI_TEST_PTY=script|tmux picks one (to check both); by default script, else tmux, else skip.
-    const wanted = process.env.CLI_TEST_PTY;
-    const pty = wanted === "script" || wanted === "tmux" ? (has(wanted) ? wanted : undefined) : has("script") ? "script" : has("tmux") ? "tmux" : undefined;
-    const itPty = pty ? it : it.skip;
-
-    /** Runs a shell command line in a PTY; resolves with everything the terminal showed. */
-    const inPty = (command: string, onOutput?: (text: string, write: (s: string) => void) => void): Promise<{ code: number | null; screen: string }> => {
-      if (pty === "script") {
-        return new Promise((done, fail) => {
-          const child = spawn("script", ["-q", "-e", "-c", command, "/dev/null"], { cwd: local, env: env({ COLUMNS: "100", LINES: "30" }), stdio: ["pipe", "pipe", "pipe"] });
-          let screen = "";
-          child.stdout.on("data", (d: Buffer) => {
-            screen += d.toString("utf8");
-            onOutput?.(screen, (t) => child.stdin.write(t));
-          });
-          child.stderr.on("data", (d: Buffer) => (screen += d.toString("utf8")));
-          child.on("error", fail);
-          child.on("close", (code) => done({ code, screen }));
-        });
-      }
-      // tmux: run detached with the pane's output piped to a file (the raw stream, as `script`
-      // gives it), poll that file, send keys when asked.
-      return (async () => {
-        const name = `cli-${process.pid}-${Date.now()}`;
-        const out = join(local, `${name}.out`);
-        await writeFile(out, "");
-        const tmux = (...a: string[]) => spawnSync("tmux", a, { encoding: "utf8", env: env() });
-        tmux("new-session", "-d", "-s", name, "-x", "100", "-y", "30", `sleep 0.5; ${command}; echo "EXIT=$?"; sleep 60`);
-        tmux("pipe-pane", "-t", name, "-o", `cat >> ${shq(out)}`);
-        try {
-          for (let i = 0; i < 600; i++) {
-            await new Promise((r) => setTimeout(r, 100));
-            const screen = await readFile(out, "utf8");
-            onOutput?.(screen, (t) => {
-              tmux("send-keys", "-t", name, "-l", t.replace(/\r$/, ""));
-              tmux("send-keys", "-t", name, "Enter");
-            });
-            const m = /EXIT=(\d+)/.exec(screen);
-            if (m) return { code: Number(m[1]), screen };
-          }
-          throw new Error("the command did not finish in the terminal");
-        } finally {
-          tmux("kill-session", "-t", name);
-        }
-      })();
-    };
-
-    const cmdLine = (args: string[], envVars: Record<string, string> = {}) =>
-      [...Object.entries(envVars).map(([k, v]) => `${k}=${shq(v)}`), shq(TSX), shq(MAIN), ...args.map(shq)].join(" ");
-
-    itPty("draws per-file and total bars on a terminal, nothing when piped", async () => {
-      const dir = join(local, "bars");
-      await mkdir(dir);
-      await writeFile(join(dir, "big1.bin"), new Uint8Array(8 * 1024 * 1024));
-      await writeFile(join(dir, "big2.bin"), new Uint8Array(8 * 1024 * 1024));
-      const args = ["put", "-r", ...conn(), dir, R(base)];
-
-      const tty = await inPty(cmdLine(args));
-      expect(tty.code, tty.screen).toBe(0);
-      expect(tty.screen).toContain("total (");
-      expect(tty.screen).toMatch(/big[12]\.bin/);
-      expect(tty.screen).toMatch(/100%/);
-      expect(tty.screen).toMatch(/[█░]/); // the bar itself
-
-      // Same command with stderr on a pipe: nothing at all on stderr.
-      const piped = await cli(args);
-      expect(piped).toEqual({ code: 0, stdout: "", stderr: "" });
-
-      // --json and -q switch the display off on a terminal too.
-      const quiet = await inPty(cmdLine(["-q", ...args]));
-      expect(quiet.code).toBe(0);
-      expect(quiet.screen).not.toMatch(/[█░]|total \(/);
-      const asJson = await inPty(cmdLine(["--json", ...args]));
-      expect(asJson.code).toBe(0);
-      expect(asJson.screen).not.toMatch(/[█░]|total \(/);
-      expect(asJson.screen).toContain('"bytes":16777216');
-    });
-
-    itPty("asks for the password on a terminal without echoing it, and retries", async () => {
-      let step = 0;
-      const r = await inPty(cmdLine(["ls", "-p", String(s.port), "-o", `UserKnownHostsFile=${s.knownHostsPath}`, R(base)]), (screen, write) => {
-        const prompts = screen.split("password:").length - 1;
-        if (prompts === 1 && step === 0) {
-          step = 1;
-          write("wrong secret\r");
-        } else if (prompts === 2 && step === 1) {
-          step = 2;
-          write(`${s.password}\r`);
-        }
-      });
-      expect(r.code, r.screen).toBe(0);
-      expect(r.screen).toContain(`${s.username}@127.0.0.1's password:`);
-      expect(r.screen).toContain("Permission denied, please try again.");
-      expect(r.screen).not.toContain("wrong secret");
-      expect(r.screen).not.toContain(s.password);
-    });
-
-    itPty("asks for an encrypted key's passphrase on a terminal; PURESFTP_PASSPHRASE without one", async () => {
-      // The test key, re-encrypted: same public key, so the server already accepts it.
-      const enc = join(local, "encrypted_key");
-      await writeFile(enc, await readFile(s.clientKeyPaths.ed25519), { mode: 0o600 });
-      const kg = spawnSync("ssh-keygen", ["-q", "-p", "-f", enc, "-P", "", "-N", "key secret 7"], { encoding: "utf8" });
-      expect(kg.status, kg.stderr).toBe(0);
-      const args = ["ls", "-p", String(s.port), "-i", enc, "-o", `UserKnownHostsFile=${s.knownHostsPath}`, R(base)];
-
-      const noTty = await cli(args);
-      expect(noTty.code).toBe(5);
-      expect(noTty.stderr).toContain("PURESFTP_PASSPHRASE");
-      expect((await cli(args, { PURESFTP_PASSPHRASE: "key secret 7" })).code).toBe(0);
-      expect((await cli(args, { PURESFTP_PASSPHRASE: "wrong" })).code).toBe(5);
-
-      let sent = false;
-      const r = await inPty(cmdLine(args), (screen, write) => {
-        if (!sent && screen.includes(`Enter passphrase for key '${enc}':`)) {
-          sent = true;
-          write("key secret 7\r");
-        }
-      });
-      expect(r.code, r.screen).toBe(0);
-      expect(r.screen).not.toContain("key secret 7");
-    });
-
-    describe("with PAM keyboard-interactive only", () => {
-      let pam: SshdServer;
-      beforeAll(async () => {
-        pam = await startSshd({ extraConfig: ["UsePAM yes", "PasswordAuthentication no"] });
-      }, 120_000);
-      afterAll(async () => {
-        await pam?.stop();
-      });
-
-      itPty("answers the server's prompts at the terminal without echo", async () => {
-        let sent = false;
-        const r = await inPty(cmdLine(["--json", "ls", "-p", String(pam.port), "-o", `UserKnownHostsFile=${pam.knownHostsPath}`, `${pam.username}@127.0.0.1:`]), (screen, write) => {
-          if (!sent && /password:\s*$/i.test(screen)) {
-            sent = true;
-            write(`${pam.password}\r`);
-          }
-        });
-        expect(r.code, r.screen).toBe(0);
-        expect(r.screen).toMatch(/Password: ?/i);
-        expect(r.screen).not.toContain(pam.password);
-        expect(r.screen).toContain('"entries":');
-
-        // No terminal: nothing can answer, exit 5.
-        const piped = await cli(["ls", "-p", String(pam.port), "-o", `UserKnownHostsFile=${pam.knownHostsPath}`, `${pam.username}@127.0.0.1:`]);
-        expect(piped.code).toBe(5);
-      });
-    });
-  });
 });
