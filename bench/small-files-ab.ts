@@ -3,11 +3,12 @@
  * each checkout's src/connect.ts is imported (two module graphs side by side), and rounds run
  * A, B, A, B … so a noisy spell on this shared machine hits both alike. Per run: files/s, files
  * per client CPU-second (process.cpuUsage over the timed window) and sshd's CPU over the same
- * window (treeCpu snapshots); medians at the end. `--profile=I` then CPU-profiles one more run of
- * checkout I per mode (node:inspector, 50 µs sampling) and prints its top self times.
+ * window (treeCpu snapshots); medians at the end. Mode "ssh2" runs ssh2's sftp.writeFile once a
+ * round, for scale. `--profile=I` then CPU-profiles one more run of checkout I per mode
+ * (node:inspector, 50 µs sampling; ssh2 too when it is a mode) and prints its top self times.
  *
  *   npx tsx bench/small-files-ab.ts --a=/tmp/old-checkout --b=. [--rounds=8] [--files=1000]
- *       [--modes=atomic,plain] [--profile=1] [--profile-rounds=5]
+ *       [--modes=atomic,plain,ssh2] [--profile=1] [--profile-rounds=5]
  *
  * The old checkout needs node_modules (a symlink to this one's will do). Speed is never asserted;
  * this prints numbers for a person to compare, as bench.ts does.
@@ -21,10 +22,11 @@ import { pathToFileURL } from "node:url";
 import { TEST_USER, startSshd } from "../conformance/sshd.js";
 import type { ConnectOptions } from "../src/connect.js";
 import type { SftpClient } from "../src/sftp/client.js";
-import { median, treeCpu, treeCpuSince } from "./common.js";
+import { type BenchServer, median, treeCpu, treeCpuSince } from "./common.js";
+import { call, ssh2Open } from "./peers/ssh2.js";
 import { summariseProfile } from "./profile.js";
 
-type Mode = "atomic" | "plain";
+type Mode = "atomic" | "plain" | "ssh2";
 const arg = (name: string, fallback: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 const checkouts = [path.resolve(arg("a", ".")), path.resolve(arg("b", "."))];
 const rounds = Number(arg("rounds", "8"));
@@ -47,16 +49,39 @@ const options: ConnectOptions = {
   hostKeys: { policy: "strict", knownHostsFile: sshd.knownHostsPath }, sshConfig: false,
 };
 
+const server: BenchServer = {
+  host: sshd.host, port: sshd.port, username: sshd.username, keyPath: sshd.clientKeyPaths.ed25519, keyText: sshd.clientKeys.ed25519,
+  knownHostsPath: sshd.knownHostsPath, hostKeyBlobs: sshd.hostKeys.map((k) => k.publicKeyLine.split(" ")[1]!),
+};
+
 interface Run { seconds: number; cpuSeconds: number; serverCpuSeconds: number }
+interface Uploader { mkdir(dir: string): Promise<void>; writeFile(path: string, data: Uint8Array): Promise<void>; close(): Promise<void> }
+
+async function uploader(index: number, mode: Mode): Promise<Uploader> {
+  if (mode === "ssh2") {
+    const s = await ssh2Open(server, { noDelay: false });
+    return {
+      mkdir: (dir) => call((cb) => s.sftp.mkdir(dir, cb)),
+      writeFile: (file, bytes) => call((cb) => s.sftp.writeFile(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), cb)),
+      close: async () => s.close(),
+    };
+  }
+  const c = await connects[index]!(options);
+  return {
+    mkdir: (dir) => c.mkdir(dir),
+    writeFile: (file, bytes) => c.writeFile(file, bytes, { atomic: mode === "atomic" }),
+    close: () => c.close(),
+  };
+}
 
 /** One connection: an untimed warm-up round, then `timedRounds` timed ones (n files each). */
 async function run(index: number, mode: Mode, tag: string, timedRounds = 1, profileTo?: string): Promise<Run> {
-  const c = await connects[index]!(options);
+  const c = await uploader(index, mode);
   const upload = async (dir: string) => {
     await c.mkdir(dir);
     let next = 0;
     await Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < n; i = next++) await c.writeFile(`${dir}/f${i}`, data[i]!, { atomic: mode === "atomic" });
+      for (let i = next++; i < n; i = next++) await c.writeFile(`${dir}/f${i}`, data[i]!);
     }));
   };
   try {
@@ -87,12 +112,12 @@ async function run(index: number, mode: Mode, tag: string, timedRounds = 1, prof
   }
 }
 
-const label = (i: number, mode: Mode) => `${"AB"[i]} ${mode}`;
+const label = (i: number, mode: Mode) => (mode === "ssh2" ? "ssh2" : `${"AB"[i]} ${mode}`);
 const runs = new Map<string, Run[]>();
 try {
   for (let round = 0; round < rounds; round++) {
     for (const mode of modes) {
-      for (let i = 0; i < checkouts.length; i++) {
+      for (let i = 0; i < (mode === "ssh2" ? 1 : checkouts.length); i++) {
         const r = await run(i, mode, `r${round}-${i}-${mode}`);
         runs.set(label(i, mode), [...(runs.get(label(i, mode)) ?? []), r]);
         console.log(`round ${round + 1} ${label(i, mode).padEnd(9)} ${(n / r.seconds).toFixed(0)} files/s, ${(n / r.cpuSeconds).toFixed(0)} files per client CPU-s, ` +
@@ -110,7 +135,7 @@ try {
       const file = path.join(await fs.mkdtemp(path.join((await import("node:os")).tmpdir(), "small-files-ab-")), `${mode}.cpuprofile`);
       const r = await run(Number(profileIndex), mode, `profile-${mode}`, Number(arg("profile-rounds", "5")), file);
       const s = await summariseProfile(file, 25);
-      console.log(`\nprofile of ${"AB"[Number(profileIndex)]} ${mode} (${file}), ${((100 * r.cpuSeconds) / r.seconds).toFixed(0)}% client CPU:`);
+      console.log(`\nprofile of ${label(Number(profileIndex), mode)} (${file}), ${((100 * r.cpuSeconds) / r.seconds).toFixed(0)}% client CPU:`);
       for (const f of s.functions) console.log(`${f.percent.toFixed(1).padStart(5)}% ${f.name}`);
     }
   }
