@@ -29,14 +29,15 @@ import {
   attempt, errorText, mbps, median, procCpuSeconds, sha256File, stamp, verifyFile, waitNoChildren, TreeCpuMeter,
 } from "./common.js";
 import { batch, opensshVersion, runSftp } from "./peers/openssh.js";
-import { oursConnectMs, oursSmallFiles, oursTransfer } from "./peers/ours.js";
-import { ssh2ConnectMs, ssh2SmallFiles, ssh2Transfer, ssh2Version } from "./peers/ssh2.js";
+import { oursConnectMs, oursTransfer } from "./peers/ours.js";
+import { ssh2ConnectMs, ssh2Transfer, ssh2Version } from "./peers/ssh2.js";
 import { embeddedSection } from "./embedded.js";
 import { summariseProfile } from "./profile.js";
+import { smallFilesSection } from "./small-files.js";
 import { renderRtt, rttSection, type RttConfig, type RttRow } from "./rtt.js";
 import {
   computeRatios, computeTargets, renderMarkdown,
-  type BenchResults, type ConnectRow, type ProfileReport, type SmallFilesRow, type ThroughputRow,
+  type BenchResults, type ConnectRow, type ProfileReport, type ThroughputRow,
 } from "./report.js";
 import type { RssResult, SessionsResult, WorkerJob } from "./worker.js";
 
@@ -59,8 +60,8 @@ const only = rttArg !== undefined ? new Set(["rtt"]) : onlyArg ? new Set(onlyArg
 const want = (section: string) => !only || only.has(section);
 
 const CONFIG = quick
-  ? { transferBytes: 32 * MiB, connectRuns: 5, smallFiles: 200, smallFileBytes: 4096, smallFileConcurrency: 16, rssBytes: 128 * MiB, sessions: 20, sessionBytes: 4 * MiB, ceilingMsEach: 240 }
-  : { transferBytes: 256 * MiB, connectRuns: 20, smallFiles: 1000, smallFileBytes: 4096, smallFileConcurrency: 16, rssBytes: 1024 * MiB, sessions: 100, sessionBytes: 4 * MiB, ceilingMsEach: 1500 };
+  ? { transferBytes: 32 * MiB, connectRuns: 5, smallFiles: 200, smallFileBytes: 4096, smallFileConcurrency: 16, smallFileRounds: 3, rssBytes: 128 * MiB, sessions: 20, sessionBytes: 4 * MiB, ceilingMsEach: 240 }
+  : { transferBytes: 256 * MiB, connectRuns: 20, smallFiles: 1000, smallFileBytes: 4096, smallFileConcurrency: 16, smallFileRounds: 5, rssBytes: 1024 * MiB, sessions: 100, sessionBytes: 4 * MiB, ceilingMsEach: 1500 };
 
 /** Generous per-transfer limit: 30 s plus 1 s per MB (a peer slower than 1 MB/s is broken anyway). */
 const transferTimeout = (bytes: number) => 30_000 + bytes / 1000;
@@ -284,67 +285,6 @@ async function connectSection(st: Setup): Promise<{ rows: ConnectRow[]; serverVe
   return { rows };
 }
 
-// --- small files -----------------------------------------------------------------------------
-
-async function smallFilesSection(st: Setup, handshakeMs: number | undefined): Promise<SmallFilesRow[]> {
-  const n = CONFIG.smallFiles;
-  const size = CONFIG.smallFileBytes;
-  const localSmall = path.join(st.localDir, "small");
-  await fs.mkdir(localSmall);
-  const names = Array.from({ length: n }, (_, i) => `f${String(i).padStart(5, "0")}.bin`);
-  const block = Buffer.allocUnsafe(size);
-  for (const name of names) {
-    randomFillSync(block);
-    await fs.writeFile(path.join(localSmall, name), block);
-  }
-  const verifyDir = async (dir: string) => {
-    const entries = await fs.readdir(dir);
-    const wrong = (await Promise.all(entries.map(async (e) => ((await fs.stat(path.join(dir, e))).size === size ? 0 : 1)))).reduce<number>((a, b) => a + b, 0);
-    if (entries.length !== n || wrong) throw new Error(`verify: ${dir} holds ${entries.length} files (${wrong} of the wrong size), expected ${n}`);
-  };
-  const filesFor = (dir: string) => names.map((name) => ({ local: path.join(localSmall, name), remote: path.join(dir, name) }));
-  const timeout = 60_000 + n * 200;
-  const rows: SmallFilesRow[] = [];
-  const c = CONFIG.smallFileConcurrency;
-  const measure = async (client: SmallFilesRow["client"], note: string, fn: (dir: string) => Promise<number>) => {
-    const dir = path.join(st.remoteDir, `small-${client}`);
-    const row: SmallFilesRow = { client, files: n, bytesEach: size, note };
-    try {
-      const seconds = await fn(dir);
-      await verifyDir(dir);
-      row.seconds = seconds;
-      row.filesPerSecond = n / seconds;
-    } catch (e) {
-      row.error = errorText(e);
-    } finally {
-      await fs.rm(dir, { recursive: true, force: true });
-    }
-    log(`  ${n} files ${client.padEnd(8)} ${row.error ? `failed: ${row.error}` : `${row.seconds!.toFixed(2)} s, ${row.filesPerSecond!.toFixed(0)} files/s`}`);
-    rows.push(row);
-  };
-  await measure("ours", `writeFile, ${c} in flight`, async (dir) => (await oursSmallFiles(st.s, filesFor(dir), dir, c, timeout)).seconds);
-  await measure("ssh2", `sftp.writeFile, ${c} in flight`, async (dir) => (await ssh2SmallFiles(st.s, false, filesFor(dir), dir, c, timeout)).seconds);
-  let opensshNote = "";
-  await measure("openssh", "`put -r` of the directory", async (dir) => {
-    const run = await runSftp(st.s, st.localDir, [batch.putDir(localSmall, dir)], timeout, undefined, { dir: path.dirname(dir), name: path.basename(dir) });
-    if (run.fromCreateSeconds !== undefined && run.fromCreateSeconds > 0) {
-      opensshNote = ` (process ${run.seconds.toFixed(2)} s; timed from the remote directory's creation to exit)`;
-      return run.fromCreateSeconds;
-    }
-    const hs = handshakeMs !== undefined ? handshakeMs / 1000 : undefined;
-    if (hs !== undefined && run.seconds - hs > 0.01) {
-      opensshNote = ` (process ${run.seconds.toFixed(2)} s − ${handshakeMs!.toFixed(0)} ms pwd-only batch)`;
-      return run.seconds - hs;
-    }
-    opensshNote = ` (process time, handshake included)`;
-    return run.seconds;
-  });
-  const o = rows.find((r) => r.client === "openssh");
-  if (o) o.note += opensshNote;
-  await fs.rm(localSmall, { recursive: true, force: true });
-  return rows;
-}
-
 // --- child-process jobs ----------------------------------------------------------------------
 
 /** Runs bench/worker.ts in a child process; resolves with its RESULT line. */
@@ -538,7 +478,11 @@ async function main(): Promise<void> {
     }
     if (want("files")) {
       section("small files");
-      results.smallFiles = await smallFilesSection(st, results.connect.find((r) => r.client === "openssh")?.medianMs);
+      results.smallFiles = await smallFilesSection(st, {
+        sshdPid: server.pid, files: CONFIG.smallFiles, bytesEach: CONFIG.smallFileBytes, concurrency: CONFIG.smallFileConcurrency,
+        rounds: CONFIG.smallFileRounds, log, opensshBaseline: () => opensshHandshake(st, undefined, 1),
+        handshakeMs: results.connect.find((r) => r.client === "openssh")?.medianMs,
+      });
     }
     if (want("rss")) {
       section(`RSS while downloading ${CONFIG.rssBytes / MiB} MiB`);

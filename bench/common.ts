@@ -127,6 +127,13 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; second
   return { value, seconds, cpuSeconds: (c.user + c.system) / 1e6 };
 }
 
+/**
+ * Runs a peer's timed window: the bench measures what it needs beside it (the server's CPU)
+ * just before and after, outside the peer's own timing.
+ */
+export type Around = <T>(window: () => Promise<T>) => Promise<T>;
+export const noAround: Around = (window) => window();
+
 /** "2026-01-31-0942" in local time: the results file name. */
 export function stamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, "0");
@@ -149,13 +156,22 @@ function ticksPerSecond(): number {
  * Undefined where /proc is missing.
  */
 export async function procCpuSeconds(pid: number | "self", children: boolean): Promise<number | undefined> {
+  const t = await procTimes(pid);
+  return t && (children ? t.own + t.waited : t.own);
+}
+
+/** CPU seconds of this process's children that it has waited for (an `sftp` run and its `ssh`). */
+export async function childrenCpuSeconds(): Promise<number | undefined> {
+  return (await procTimes("self"))?.waited;
+}
+
+/** A process's own user + system seconds, and those of the descendants it has waited for. */
+async function procTimes(pid: number | "self"): Promise<{ own: number; waited: number } | undefined> {
   const text = await fs.readFile(`/proc/${pid}/stat`, "utf8").catch(() => undefined);
   if (!text) return undefined;
   // Fields after "(comm)": state is field 3, so field n is at index n - 3.
   const f = text.slice(text.lastIndexOf(")") + 2).split(" ").map(Number);
-  const own = f[11]! + f[12]!;
-  const waited = f[13]! + f[14]!;
-  return (children ? own + waited : own) / ticksPerSecond();
+  return { own: (f[11]! + f[12]!) / ticksPerSecond(), waited: (f[13]! + f[14]!) / ticksPerSecond() };
 }
 
 /** PID and all its descendants (from /proc/PID/task/PID/children), parents first. */
@@ -212,6 +228,33 @@ export class TreeCpuMeter {
     for (const [pid, cpu] of this.seen) total += Math.max(0, cpu - (this.offsets.get(pid) ?? 0));
     return total;
   }
+}
+
+/** Own CPU seconds (user + system) of every process in PID's tree now, by process id. */
+export async function treeCpu(root: number): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const pid of await processTree(root)) {
+    const cpu = await procCpuSeconds(pid, false);
+    if (cpu !== undefined) out.set(pid, cpu);
+  }
+  return out;
+}
+
+/**
+ * CPU the tree used since `before` (a treeCpu snapshot), in total and by its busiest process.
+ * Two snapshots and nothing between them, so the measuring costs nothing while the window runs
+ * (TreeCpuMeter's sampling would land in an in-process client's CPU); right for a window in which
+ * the processes that do the work outlive it (an open connection's), not for ones that come and go.
+ */
+export async function treeCpuSince(root: number, before: Map<number, number>): Promise<{ total: number; busiest: number }> {
+  let total = 0;
+  let busiest = 0;
+  for (const [pid, cpu] of await treeCpu(root)) {
+    const used = Math.max(0, cpu - (before.get(pid) ?? 0));
+    total += used;
+    busiest = Math.max(busiest, used);
+  }
+  return { total, busiest };
 }
 
 /** Waits until PID has no child processes (its connections are closed and reaped), up to `ms`. */

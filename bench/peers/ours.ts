@@ -2,7 +2,7 @@
 import * as fs from "node:fs/promises";
 import { connect, type ConnectOptions } from "../../src/connect.js";
 import type { SftpClient } from "../../src/sftp/client.js";
-import { type BenchServer, type CipherCase, type Direction, timed, warmupList, withTimeout } from "../common.js";
+import { type Around, type BenchServer, type CipherCase, type Direction, noAround, timed, warmupList, withTimeout } from "../common.js";
 
 export type Backend = "auto" | "native" | "pure";
 
@@ -81,11 +81,15 @@ export async function oursConnectMs(s: BenchServer): Promise<{ ms: number; negot
 /**
  * Uploads every local file to its remote path with `concurrency` writeFile calls in flight,
  * each reading its local file first (as a real uploader would). Timed from the first read to
- * the last close; the connection and the mkdir are not.
+ * the last close; the connection and the mkdir are not. `atomic` is writeFile's option (its
+ * default, true, writes a temporary name and renames it; false is the OPEN/WRITE/CLOSE that ssh2
+ * does); `around` wraps the timed window.
  */
 export async function oursSmallFiles(
   s: BenchServer, files: readonly { local: string; remote: string }[], remoteDir: string, concurrency: number, timeoutMs: number,
+  options: { atomic?: boolean; around?: Around } = {},
 ): Promise<{ seconds: number; cpuSeconds: number }> {
+  const writeOptions = options.atomic === undefined ? {} : { atomic: options.atomic };
   const c = await withTimeout(connect(oursOptions(s)), 60_000, "connect");
   try {
     await c.mkdir(remoteDir, { recursive: true });
@@ -95,7 +99,7 @@ export async function oursSmallFiles(
       const worker = async () => {
         for (let i = next++; i < list.length; i = next++) {
           const f = list[i]!;
-          await c.writeFile(f.remote, await fs.readFile(f.local));
+          await c.writeFile(f.remote, await fs.readFile(f.local), writeOptions);
         }
       };
       await Promise.all(Array.from({ length: concurrency }, worker));
@@ -103,10 +107,10 @@ export async function oursSmallFiles(
     // Untimed warm-up (as for ssh2): the first calls of every code path run before the JIT has
     // compiled them, which would otherwise dominate a short run.
     await upload(warmupList(files, remoteDir));
-    const t = await withTimeout(
+    const t = await (options.around ?? noAround)(() => withTimeout(
       timed(() => upload(files)),
       timeoutMs, "ours small files", () => void c.close().catch(() => {}),
-    );
+    ));
     return { seconds: t.seconds, cpuSeconds: t.cpuSeconds };
   } finally {
     await closeQuietly(c);

@@ -16,7 +16,8 @@ import { openLocal, removeLocal, renameLocal, type LocalFile } from "../platform
 import { SshError } from "../errors.js";
 import { AccessorError, type Accessor, type AccessorData, type MakeContainerOptions, type AccessorOpenMode } from "./accessor.js";
 import { CHUNK_SIZE, ReadData, WriteData } from "./data.js";
-import { childId, containerId, idSegments, normaliseId, tempSuffix } from "./resource-id.js";
+import { childId, containerId, idSegments, normaliseId } from "./resource-id.js";
+import { tempSuffix } from "../util/temp-suffix.js";
 import { memberMatcher } from "./sequence.js";
 
 export interface DiskAccessorOptions {

@@ -5,6 +5,7 @@
  * segments are dropped, so "a//b/./c/" and "a/b/c" name the same resource; "" is the root.
  */
 import { AccessorError } from "./accessor.js";
+import { tempSuffix } from "../util/temp-suffix.js";
 
 /** Splits and checks an identifier; the segments are never empty, `.` or `..`. */
 export function idSegments(id: string, operation?: string): string[] {
@@ -63,12 +64,6 @@ export function containerId(id: string): string {
 export function idBaseName(id: string): string {
   const parts = idSegments(id);
   return parts[parts.length - 1] ?? "";
-}
-
-/** A random suffix for temporary names. */
-export function tempSuffix(): string {
-  const b = crypto.getRandomValues(new Uint8Array(6));
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
 /** The temporary name a "wb" handle writes to, beside the target: `.name.<random>.part`. */

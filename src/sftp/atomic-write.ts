@@ -15,6 +15,13 @@ import type { SftpClient } from "./client.js";
 import type { SftpFile } from "./file.js";
 import { baseName, joinPath, parentPath } from "./paths.js";
 import { checkAbort, unlessAborted } from "./abort.js";
+import { Stats } from "./attrs.js";
+import { PacketType } from "./constants.js";
+import { encodeLstat } from "./packets/path.js";
+import { tempSuffix } from "../util/temp-suffix.js";
+
+// The local temporary names of downloads use it too (transfers.ts, segmented.ts).
+export { tempSuffix };
 
 export interface AtomicOptions {
   /** Write to a temporary name and rename over the target when done (default true). */
@@ -32,12 +39,6 @@ export interface AtomicTarget {
   commit(signal?: AbortSignal): Promise<void>;
   /** After a failure: removes the temporary file (not a resumable one); never throws. */
   discard(signal?: AbortSignal): Promise<void>;
-}
-
-/** Random hex for unique temporary names. */
-export function tempSuffix(): string {
-  const b = crypto.getRandomValues(new Uint8Array(6));
-  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 }
 
 /** The partial file of a resumable upload, which the next attempt looks for. */
@@ -126,7 +127,7 @@ export async function openReplacement(client: SftpClient, remotePath: string, op
   let target = atomicTarget(client, remotePath, options);
   if (!target.atomic) return { target, file: await client.open(remotePath, flags, attrs), ready: Promise.resolve() };
   try {
-    const existing = client.lstat(remotePath).catch(() => undefined);
+    const existing = lstatIfAny(client, remotePath);
     let file = await client.open(target.path, flags, attrs);
     let st = await existing;
     if (st?.isSymbolicLink()) {
@@ -145,6 +146,19 @@ export async function openReplacement(client: SftpClient, remotePath: string, op
   } catch (e) {
     throw forTarget(e, target, remotePath);
   }
+}
+
+/**
+ * What is at `path` (not following a link), or undefined when the LSTAT fails for any reason.
+ * The reply is read as it is rather than through lstat(): for a new file (the common case) that
+ * would build an SftpError, stack trace and all, only to drop it (3.5% of the client's busy time
+ * in a profile of 1000 small atomic writeFile calls).
+ */
+function lstatIfAny(client: SftpClient, path: string): Promise<Stats | undefined> {
+  return client.session.request((id) => encodeLstat(id, { path })).then(
+    (reply) => (reply.type === PacketType.ATTRS ? new Stats(reply.attrs) : undefined),
+    () => undefined,
+  );
 }
 
 /** Replaces `remotePath` with what `write(file)` writes (and closes), atomically by default. */
