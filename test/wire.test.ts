@@ -103,6 +103,13 @@ describe("wire codec (RFC 4251 §5)", () => {
     );
   });
 
+  it("utf8() keeps a leading U+FEFF: a certificate principal \"\\uFEFFroot\" is not \"root\"", () => {
+    const w = new SshWriter().string("\uFEFFroot").string("a\uFEFF");
+    const r = new SshReader(w.finish());
+    expect(r.utf8()).toBe("\uFEFFroot");
+    expect(r.utf8()).toBe("a\uFEFF");
+  });
+
   it("writer headroom leaves space in front of the payload", () => {
     const w = new SshWriter(8, 5).byte(94).uint32(7);
     expect(w.length).toBe(5);

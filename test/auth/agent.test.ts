@@ -34,7 +34,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function startAgent(name: string): Promise<{ socket: string; proc: ChildProcess }> {
   const socket = join(dir, name);
   const proc = spawn("/usr/bin/ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
-  for (let i = 0; i < 200 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 10));
+  // Up to 10 s: starting a process can take seconds on two loaded CI cores.
+  for (let i = 0; i < 1000 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 10));
   if (!existsSync(socket)) throw new Error("ssh-agent did not start");
   return { socket, proc };
 }

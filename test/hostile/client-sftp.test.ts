@@ -17,7 +17,7 @@ import { LOCAL_WINDOW } from "../../src/ssh/connection/channel.js";
 import { MSG } from "../../src/ssh/messages.js";
 import { SshWriter } from "../../src/ssh/wire/writer.js";
 import type { ScriptedChannel, ServerPeer } from "../support/fake-server.js";
-import { afterLogin, optionsFor, startFake, useFakeServer, within } from "./helpers.js";
+import { PROMPTLY_MS, afterLogin, optionsFor, startFake, useFakeServer, within } from "./helpers.js";
 
 useFakeServer();
 
@@ -70,11 +70,11 @@ describe("zero window", () => {
     await new Promise((r) => setTimeout(r, 200));
     const started = performance.now();
     await ssh.close();
-    const err = (await within(opening, 1000, "SftpClient.open should fail"))!;
-    expect(performance.now() - started).toBeLessThan(1000);
+    const err = (await within(opening, PROMPTLY_MS, "SftpClient.open should fail"))!;
+    expect(performance.now() - started).toBeLessThan(PROMPTLY_MS);
     expect(err).toBeInstanceOf(ConnectionError);
     expect(err.code).toBe("CONNECTION_CLOSED");
-    await within((await server.firstPeer()).clientGone, 1000, "the client should close its socket");
+    await within((await server.firstPeer()).clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 
   // readyTimeoutMs bounds the SFTP start too, not only the SSH handshake.
@@ -83,7 +83,7 @@ describe("zero window", () => {
       await peer.acceptSession({ window: 0 });
       await peer.clientGone;
     }));
-    const err = await within(connect(optionsFor(server, { readyTimeoutMs: 300 })).then(() => undefined, (e: unknown) => e as SshError), 1000, "connect should fail");
+    const err = await within(connect(optionsFor(server, { readyTimeoutMs: 300 })).then(() => undefined, (e: unknown) => e as SshError), PROMPTLY_MS, "connect should fail");
     expect(err?.code).toBe("TIMEOUT");
   });
 
@@ -94,13 +94,13 @@ describe("zero window", () => {
     await new Promise((r) => setTimeout(r, 300));
     const started = performance.now();
     await client.close();
-    const [w, s] = await within(Promise.all([writing, stat]), 1000, "the waiting requests should fail");
-    expect(performance.now() - started).toBeLessThan(1000);
+    const [w, s] = await within(Promise.all([writing, stat]), PROMPTLY_MS, "the waiting requests should fail");
+    expect(performance.now() - started).toBeLessThan(PROMPTLY_MS);
     for (const e of [w, s]) {
       expect(e).toBeInstanceOf(SftpError);
       expect(e?.code).toBe("CONNECTION_LOST");
     }
-    await within((await server.firstPeer()).clientGone, 1000, "the client should close its socket");
+    await within((await server.firstPeer()).clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 
   it("data beyond the window we granted: WINDOW_EXCEEDED, the connection closes", async () => {
@@ -114,7 +114,7 @@ describe("zero window", () => {
     expect(err).toBeInstanceOf(SshError);
     expect(err?.code).toBe("WINDOW_EXCEEDED");
     expect((await pending)?.code).toBe("CONNECTION_LOST");
-    await within(peer.clientGone, 1000, "the client should close its socket");
+    await within(peer.clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 });
 
@@ -142,7 +142,7 @@ describe("a server whose connection is alive but whose SFTP side never answers",
     expect(client.ssh.closed).toBe(false);
     expect(((await client.stat("/later").catch((e: unknown) => e)) as SftpError).code).toBe("TIMEOUT");
     await client.close();
-    await within(peer.clientGone, 1000, "the client should close its socket");
+    await within(peer.clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 
   it("any reply is progress: a slow server answering one request every 100 ms never trips a 1 s timeout", async () => {
@@ -186,8 +186,8 @@ describe("a server that never answers our CHANNEL_CLOSE", () => {
   it("SftpClient.close() still ends, and the socket closes", async () => {
     const server = await startFake(neverAnswersClose);
     const client = await SftpClient.open(await connectSsh(optionsFor(server)));
-    await within(client.close(), 1000, "close() should end");
-    await within((await server.firstPeer()).clientGone, 1000, "the client should close its socket");
+    await within(client.close(), PROMPTLY_MS, "close() should end");
+    await within((await server.firstPeer()).clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 
   it("closing the SSH connection instead ends it", async () => {
@@ -195,9 +195,9 @@ describe("a server that never answers our CHANNEL_CLOSE", () => {
     const client = await SftpClient.open(await connectSsh(optionsFor(server)));
     const closing = client.close();
     await new Promise((r) => setTimeout(r, 100));
-    await within(client.ssh.close(), 1000, "ssh.close() should end");
-    await within(closing, 1000, "the pending close() should end with it");
-    await within((await server.firstPeer()).clientGone, 1000, "the client should close its socket");
+    await within(client.ssh.close(), PROMPTLY_MS, "ssh.close() should end");
+    await within(closing, PROMPTLY_MS, "the pending close() should end with it");
+    await within((await server.firstPeer()).clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 });
 
@@ -215,7 +215,8 @@ describe("a READDIR answer of millions of names", () => {
     const { client, peer } = await sftpClientFor(endless(5000, served));
     const started = performance.now();
     const err = (await client.list("/huge", { maxEntries: 50_000 }).catch((e: unknown) => e)) as SftpError;
-    expect(performance.now() - started).toBeLessThan(3000);
+    // Unbounded, the listing would never end; 50,000 names take about a second on a loaded machine.
+    expect(performance.now() - started).toBeLessThan(15_000);
     expect(err).toBeInstanceOf(SftpError);
     expect(err.code).toBe("FAILURE");
     expect(err.path).toBe("/huge");
@@ -223,7 +224,7 @@ describe("a READDIR answer of millions of names", () => {
     expect(served.names).toBeLessThanOrEqual(55_000);
     expect(await client.exists("/after")).toBe(false); // the session still answers
     await client.close();
-    await within(peer.clientGone, 1000, "the client should close its socket");
+    await within(peer.clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 
   it(`by default, list() stops after ${DEFAULT_MAX_LIST_ENTRIES} names`, { timeout: 60_000 }, async () => {
@@ -237,7 +238,7 @@ describe("a READDIR answer of millions of names", () => {
     expect(served.names).toBeLessThanOrEqual(DEFAULT_MAX_LIST_ENTRIES + 20_000);
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(512 * 1024 * 1024); // about 180 MiB measured
     await client.close();
-    await within(peer.clientGone, 1000, "the client should close its socket");
+    await within(peer.clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 
   it("endless empty NAME replies end too", async () => {
@@ -267,7 +268,7 @@ describe("SFTP lengths and counts that lie", () => {
       })));
       const started = performance.now();
       const err = (await client.list("/d").catch((e: unknown) => e)) as SftpError;
-      expect(performance.now() - started).toBeLessThan(1000);
+      expect(performance.now() - started).toBeLessThan(PROMPTLY_MS);
       expect(err).toBeInstanceOf(SftpError);
       expect(err.code).toBe("CONNECTION_LOST");
       expect(err.message).toMatch(message);
@@ -276,7 +277,7 @@ describe("SFTP lengths and counts that lie", () => {
       // The session's channel is closed; the SSH connection stays until the caller closes it.
       expect(ssh.closed).toBe(false);
       await client.close();
-      await within(peer.clientGone, 1000, "the client should close its socket");
+      await within(peer.clientGone, PROMPTLY_MS, "the client should close its socket");
     });
   }
 
@@ -286,9 +287,9 @@ describe("SFTP lengths and counts that lie", () => {
     }));
     const closed = new Promise<SshError | undefined>((resolve) => ssh.onClose(resolve));
     await client.stat("/").catch(() => {});
-    const err = await within(closed, 1000, "the connection should fail");
+    const err = await within(closed, PROMPTLY_MS, "the connection should fail");
     expect(err).toBeInstanceOf(ProtocolError);
     expect(err?.code).toBe("UNKNOWN_CHANNEL");
-    await within(peer.clientGone, 1000, "the client should close its socket");
+    await within(peer.clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 });

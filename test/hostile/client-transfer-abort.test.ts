@@ -26,6 +26,13 @@ beforeAll(async () => {
 afterAll(() => rm(local, { recursive: true, force: true }));
 
 /**
+ * "At once": the stalled transfers would never end by themselves, so any bound tells an abort
+ * that works from one that waits on the peer; 3 s leaves room for two loaded CI cores (a 500 ms
+ * bound on a few milliseconds' work was tight there).
+ */
+const ABORT_BUDGET_MS = 3000;
+
+/**
  * Answers OPEN with a handle, FSTAT with a 4 MiB size and CLOSE/REMOVE with OK; never answers
  * WRITE or READ. Records the request types in `seen`. `window` is what the client may send.
  */
@@ -63,11 +70,13 @@ describe("aborting a stalled transfer", () => {
     const { client } = await clientFor(stallingServer(seen, 1024 * 1024 + 4096));
     const ac = new AbortController();
     const uploading = client.upload(join(local, "big.bin"), "/big.bin", { signal: ac.signal }).then(() => undefined, (e: unknown) => e as SshError);
+    // Under way (waited for, not assumed after a fixed time), then time to use up the window.
+    await expect.poll(() => seen.filter((t) => t === PacketType.WRITE).length).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 300));
     const started = performance.now();
     ac.abort(new Error("user gave up"));
-    const err = await within(uploading, 1000, "the aborted upload should end");
-    expect(performance.now() - started).toBeLessThan(500);
+    const err = await within(uploading, ABORT_BUDGET_MS, "the aborted upload should end");
+    expect(performance.now() - started).toBeLessThan(ABORT_BUDGET_MS);
     expect(err).toBeInstanceOf(SshError);
     expect(err!.code).toBe("ABORTED");
     expect(err!.message).toContain("user gave up");
@@ -79,10 +88,12 @@ describe("aborting a stalled transfer", () => {
     const { client } = await clientFor(stallingServer(seen, 1 << 24, true));
     const ac = new AbortController();
     const uploading = client.upload(join(local, "big.bin"), "/big.bin", { signal: ac.signal, maxInFlight: 2 }).then(() => undefined, (e: unknown) => e as SshError);
-    await new Promise((r) => setTimeout(r, 300));
+    // Both WRITEs in flight (a fixed 300 ms for them can run out on two loaded cores), and no third.
+    await expect.poll(() => seen.filter((t) => t === PacketType.WRITE).length).toBe(2);
+    await new Promise((r) => setTimeout(r, 100));
     expect(seen.filter((t) => t === PacketType.WRITE)).toHaveLength(2);
     ac.abort(new Error("user gave up"));
-    expect((await within(uploading, 1000, "the aborted upload should end"))?.code).toBe("ABORTED");
+    expect((await within(uploading, ABORT_BUDGET_MS, "the aborted upload should end"))?.code).toBe("ABORTED");
     await new Promise((r) => setTimeout(r, 200)); // time for late writes, if any were coming
     await client.close();
     const close = seen.indexOf(PacketType.CLOSE);
@@ -96,12 +107,11 @@ describe("aborting a stalled transfer", () => {
     const ac = new AbortController();
     const target = join(local, "down.bin");
     const downloading = client.download("/big.bin", target, { signal: ac.signal }).then(() => undefined, (e: unknown) => e as SshError);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(seen).toContain(PacketType.READ);
+    await expect.poll(() => seen).toContain(PacketType.READ);
     const started = performance.now();
     ac.abort(new Error("user gave up"));
-    const err = await within(downloading, 1000, "the aborted download should end");
-    expect(performance.now() - started).toBeLessThan(500);
+    const err = await within(downloading, ABORT_BUDGET_MS, "the aborted download should end");
+    expect(performance.now() - started).toBeLessThan(ABORT_BUDGET_MS);
     expect(err?.code).toBe("ABORTED");
     const { readdir } = await import("node:fs/promises");
     expect((await readdir(local)).filter((n) => n.startsWith("down.bin"))).toEqual([]);

@@ -10,7 +10,7 @@ import { connectSsh } from "../../src/ssh/client.js";
 import { DISCONNECT_REASON, MSG } from "../../src/ssh/messages.js";
 import { SshWriter } from "../../src/ssh/wire/writer.js";
 import {
-  PASSWORD, afterBanners, afterLogin, closedAfterLogin, hostile, optionsFor, serviceAccept, startFake, u32, useFakeServer,
+  PASSWORD, PROMPTLY_MS, afterBanners, afterLogin, closedAfterLogin, hostile, optionsFor, serviceAccept, startFake, u32, useFakeServer,
   webStreamTo, within,
 } from "./helpers.js";
 
@@ -60,13 +60,13 @@ describe("tampered packets after NEWKEYS", () => {
     const closed = new Promise<SshError | undefined>((resolve) => conn.onClose(resolve));
     const started = performance.now();
     await corrupt();
-    const err = await within(closed, 1000, "the connection should fail");
-    expect(performance.now() - started).toBeLessThan(1000);
+    const err = await within(closed, PROMPTLY_MS, "the connection should fail");
+    expect(performance.now() - started).toBeLessThan(PROMPTLY_MS);
     expect(err).toBeInstanceOf(ProtocolError);
     expect(err?.code).toBe("BAD_MAC");
     expect(conn.closed).toBe(true);
     await expect(conn.openSession()).rejects.toMatchObject({ code: "BAD_MAC" });
-    await within((await server.firstPeer()).clientGone, 1000, "the client should close its socket");
+    await within((await server.firstPeer()).clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 });
 
@@ -203,11 +203,11 @@ describe("servers that hang up or stall", () => {
     expect(conn.closed).toBe(false);
     const started = performance.now();
     await conn.close();
-    const err = (await within(opening, 1000, "the pending open should fail")) as SshError;
-    expect(performance.now() - started).toBeLessThan(1000);
+    const err = (await within(opening, PROMPTLY_MS, "the pending open should fail")) as SshError;
+    expect(performance.now() - started).toBeLessThan(PROMPTLY_MS);
     expect(err).toBeInstanceOf(ConnectionError);
     expect(err.code).toBe("CONNECTION_CLOSED");
-    await within((await server.firstPeer()).clientGone, 1000, "the client should close its socket");
+    await within((await server.firstPeer()).clientGone, PROMPTLY_MS, "the client should close its socket");
   });
 
   it("200 connections to a server that accepts and never speaks: each ends with TIMEOUT and closes", async () => {
@@ -215,10 +215,13 @@ describe("servers that hang up or stall", () => {
     const started = performance.now();
     const errors = await Promise.all(Array.from({ length: 200 }, () =>
       connectSsh(optionsFor(server, { readyTimeoutMs: 500 })).then(() => undefined, (e: unknown) => e as SshError)));
-    expect(performance.now() - started).toBeLessThan(2000);
+    // Concurrently: one after another they would take 100 s. (2 s, once, took 2.5 s at load average 9.)
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(new Set(errors.map((e) => e?.code))).toEqual(new Set(["TIMEOUT"]));
-    expect(server.peers.length).toBe(200);
-    await within(Promise.all(server.peers.map((p) => p.clientGone)), 1000, "every client socket should close");
+    // Every connection reaches the server, but a busy event loop can accept the last of them
+    // after their clients gave up (107 of 200 were in when the clients were done, once).
+    await expect.poll(() => server.peers.length).toBe(200);
+    await within(Promise.all(server.peers.map((p) => p.clientGone)), PROMPTLY_MS, "every client socket should close");
   });
 
   it("an AbortSignal aborted during the handshake", async () => {
@@ -235,7 +238,7 @@ describe("servers that hang up or stall", () => {
     const server = await startFake(async (peer) => void peer.sendBanner());
     const started = performance.now();
     const err = await connectSsh(optionsFor(server, { signal: AbortSignal.abort() })).catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(PROMPTLY_MS);
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as ConnectionError).code).toBe("ABORTED");
   });
@@ -253,7 +256,7 @@ describe("over a caller-supplied stream (the `stream` option)", () => {
     const conn = await connectSsh(optionsFor(server, { stream: await webStreamTo(server) }));
     expect(conn.strictKex).toBe(true);
     await conn.close();
-    await within((await server.firstPeer()).clientGone, 1000, "the client should close its stream");
+    await within((await server.firstPeer()).clientGone, PROMPTLY_MS, "the client should close its stream");
   });
 
   it("a tampered packet fails the connect with BAD_MAC", async () => {
@@ -267,10 +270,10 @@ describe("over a caller-supplied stream (the `stream` option)", () => {
     const stream = await webStreamTo(server);
     const started = performance.now();
     const err = await connectSsh(optionsFor(server, { stream })).catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(performance.now() - started).toBeLessThan(PROMPTLY_MS);
     expect(err).toBeInstanceOf(ProtocolError);
     expect((err as ProtocolError).code).toBe("BAD_MAC");
-    await within((await server.firstPeer()).clientGone, 1000, "the client should close its stream");
+    await within((await server.firstPeer()).clientGone, PROMPTLY_MS, "the client should close its stream");
   });
 
   it("an AbortSignal aborted before connecting: ABORTED, and nothing is sent", async () => {
@@ -284,7 +287,7 @@ describe("over a caller-supplied stream (the `stream` option)", () => {
     expect(err).toBeInstanceOf(ConnectionError);
     expect((err as ConnectionError).code).toBe("ABORTED");
     const peer = await server.firstPeer();
-    await within(peer.clientGone, 1000, "the client should close its stream");
+    await within(peer.clientGone, PROMPTLY_MS, "the client should close its stream");
     await expect(peer.readClientVersion()).rejects.toThrow(/closed before sending its version/);
   });
 });

@@ -16,7 +16,7 @@ import { DISCONNECT_REASON, MSG } from "../../src/ssh/messages.js";
 import { PASSWORD, USER, startTestServer, type TestServer } from "../server/helpers.js";
 import { ScriptedClient } from "../server/raw-client.js";
 import type { ScriptedChannel } from "../support/fake-server.js";
-import { hangsUpWithin, whileServing } from "./helpers.js";
+import { PROMPTLY_MS, hangsUpWithin, whileServing } from "./helpers.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -88,7 +88,7 @@ describe("zero window", () => {
       await new Promise((r) => setTimeout(r, 300));
       // One byte more than the server allowed ends the connection.
       await ch.sendUnchecked(Uint8Array.of(0));
-      await hangsUpWithin(c, 1000);
+      await hangsUpWithin(c, PROMPTLY_MS);
       const disconnect = await c.peerDisconnect();
       return { received: c.received.map((p) => p[0]), disconnect, granted };
     });
@@ -114,7 +114,7 @@ describe("zero window", () => {
       expect(version[0]).toBe(PacketType.VERSION);
       expect((await ch.nextSftp())[0]).toBe(PacketType.ATTRS);
       c.end();
-      await hangsUpWithin(c, 1000);
+      await hangsUpWithin(c, PROMPTLY_MS);
     });
   });
 
@@ -133,7 +133,7 @@ describe("zero window", () => {
         // it reads it, so `elapsed` cannot come out short on a loaded machine.
         const started = performance.now();
         await ch.send(statFlood(16 * 1024));
-        const elapsed = await hangsUpWithin(c, 3000, started);
+        const elapsed = await hangsUpWithin(c, 1000 + PROMPTLY_MS, started);
         return { elapsed, disconnect: await c.peerDisconnect() };
       });
       expect(elapsed).toBeGreaterThanOrEqual(990);

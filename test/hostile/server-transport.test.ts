@@ -17,7 +17,7 @@ import { SshWriter } from "../../src/ssh/wire/writer.js";
 import { PASSWORD, USER, startTestServer, type TestServer } from "../server/helpers.js";
 import { ScriptedClient, passwordRequest, rawSession } from "../server/raw-client.js";
 import type { KexInitOptions } from "../support/fake-server.js";
-import { hangsUpWithin, u32, whileServing } from "./helpers.js";
+import { PROMPTLY_MS, hangsUpWithin, u32, whileServing } from "./helpers.js";
 
 const userKey = generateEd25519Key("alice-key");
 
@@ -56,7 +56,7 @@ afterAll(() => t?.stop());
  * returns the server's DISCONNECT (if any) and how long the server took to hang up after the
  * attack's last step.
  */
-async function attack(steps: (c: ScriptedClient) => Promise<unknown>, boundMs = 1000) {
+async function attack(steps: (c: ScriptedClient) => Promise<unknown>, boundMs = PROMPTLY_MS) {
   return whileServing(t, async () => {
     const c = await ScriptedClient.connect(t.server.port);
     c.done = steps(c).then(() => {}, (e: unknown) => void (c.scriptError = e));
@@ -71,7 +71,7 @@ describe("garbage and absurd lengths", () => {
     await whileServing(t, async () => {
       const s = await rawSocket(t.server.port);
       s.write(crypto.getRandomValues(new Uint8Array(4096)));
-      expect(await closedWithin(s, 2000)).toBe(true);
+      expect(await closedWithin(s, PROMPTLY_MS)).toBe(true);
     });
   });
 
@@ -95,7 +95,7 @@ describe("garbage and absurd lengths", () => {
           if (o % 4 === 3) await new Promise((r) => setTimeout(r, 1));
         }
       })().catch((e: unknown) => void (c.scriptError = e));
-      await hangsUpWithin(c, 3000);
+      await hangsUpWithin(c, PROMPTLY_MS);
       const disconnect = await c.peerDisconnect();
       expect(disconnect, `try ${i}: no DISCONNECT before the connection ended`).toMatchObject({ reason: DISCONNECT_REASON.PROTOCOL_ERROR });
     }
@@ -106,7 +106,7 @@ describe("garbage and absurd lengths", () => {
       const s = await rawSocket(t.server.port);
       s.write("SSH-2.0-hostile\r\n");
       s.write(Uint8Array.of(0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0));
-      expect(await closedWithin(s, 2000)).toBe(true);
+      expect(await closedWithin(s, PROMPTLY_MS)).toBe(true);
     });
   });
 
@@ -175,7 +175,7 @@ describe("messages out of order in the key exchange", () => {
       s.write("SSH-2.0-terrapin\r\n");
       s.write(enc.encode(new SshWriter(8).byte(MSG.IGNORE).string("").finish().slice()) as Uint8Array);
       s.write(enc.encode(kexinit) as Uint8Array);
-      expect(await closedWithin(s, 2000)).toBe(true);
+      expect(await closedWithin(s, PROMPTLY_MS)).toBe(true);
       expect(Buffer.concat(received).toString("latin1")).toContain("strict kex");
     });
   });
@@ -297,7 +297,7 @@ describe("half-open connections", () => {
       expect(await c.exists("/")).toBe(true);
       await c.close();
       // Everything beyond the unauthenticated limit was dropped by the server.
-      const closed = (await Promise.all(sockets.map((s) => closedWithin(s, 3000)))).filter(Boolean).length;
+      const closed = (await Promise.all(sockets.map((s) => closedWithin(s, PROMPTLY_MS)))).filter(Boolean).length;
       expect(closed).toBeGreaterThanOrEqual(200 - 16);
       for (const s of sockets) s.destroy();
     });
@@ -333,7 +333,7 @@ describe("bytes trickled one at a time", () => {
       const reading = c.readVersion();
       await c.trickle(new TextEncoder().encode(`SSH-2.0-${"slow".repeat(50)}\r\n`), 50);
       await reading;
-    }, 2000);
+    }, 600 + PROMPTLY_MS);
     expect(elapsed).toBeGreaterThanOrEqual(590);
     expect(disconnect).toMatchObject({ reason: DISCONNECT_REASON.BY_APPLICATION });
     expect(disconnect?.description).toMatch(/not authenticated within 600 ms/);
@@ -343,7 +343,7 @@ describe("bytes trickled one at a time", () => {
     const { disconnect, elapsed } = await trickler(async (c) => {
       await c.exchangeVersions();
       await c.trickle(await c.encodePacket(c.kexInit({ strict: true }).payload), 20);
-    }, 2000);
+    }, 600 + PROMPTLY_MS);
     expect(elapsed).toBeGreaterThanOrEqual(590);
     expect(disconnect?.description).toMatch(/not authenticated within 600 ms/);
   });
@@ -358,9 +358,9 @@ describe("bytes trickled one at a time", () => {
       // IGNORE padding is not activity, whole or trickled.
       await c.sendIgnore("a whole one");
       await c.trickle(await c.encodePacket(new SshWriter(4096).byte(MSG.IGNORE).string(new Uint8Array(4000)).finish().slice()), 20);
-    }, 4000);
+    }, 1000 + 2 * PROMPTLY_MS);
     expect(performance.now() - loggedIn).toBeGreaterThanOrEqual(990);
-    expect(elapsed).toBeLessThan(4000);
+    expect(elapsed).toBeLessThan(1000 + 2 * PROMPTLY_MS);
     expect(disconnect).toMatchObject({ reason: DISCONNECT_REASON.BY_APPLICATION });
     expect(disconnect?.description).toMatch(/idle for 1000 ms/);
   });
@@ -378,7 +378,7 @@ describe("bytes trickled one at a time", () => {
         answered++;
         await new Promise((r) => setTimeout(r, 100));
       }
-    }, 4000);
+    }, 1000 + 2 * PROMPTLY_MS);
     expect(performance.now() - loggedIn).toBeGreaterThanOrEqual(990);
     expect(answered).toBeGreaterThanOrEqual(5); // keepalives are answered, but are not activity
     expect(disconnect?.description).toMatch(/idle for 1000 ms/);

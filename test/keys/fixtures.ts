@@ -73,6 +73,13 @@ export function toolBytes(cmd: string, args: string[], input?: string | Uint8Arr
 }
 
 /** "CODE: message" of the SshError `f` throws, or "no error". Fails on any other error type. */
+/**
+ * How long a parse may take that must refuse a KDF cost before running it: milliseconds of
+ * parsing, against hours for the KDF at the cost asked (2^32 rounds or iterations; even the
+ * default limits allow 20-40 s). Generous, so two loaded CI cores cannot fail it; 100 ms could.
+ */
+export const BEFORE_ANY_KDF_WORK_MS = 2000;
+
 export function codeOf(f: () => unknown): string {
   try {
     f();

@@ -72,7 +72,8 @@ describe("password", () => {
     const idle = await connectTcp("127.0.0.1", t.server.port);
     const started = performance.now();
     for (let chunk = await idle.read(); chunk; chunk = await idle.read()) { /* version line, KEXINIT, DISCONNECT */ }
-    expect(performance.now() - started).toBeLessThan(2000);
+    // Closed by the 300 ms limit (without it, never): 5 s leaves room for two loaded CI cores.
+    expect(performance.now() - started).toBeLessThan(5000);
     const authing = await rawSession(t.server.port);
     expect((await authing.closed)?.code).toBe("DISCONNECTED");
   });

@@ -173,10 +173,11 @@ describe("re-exchange", () => {
       ignore[0] = 2;
       new DataView(ignore.buffer).setUint32(1, 32_000);
       for (let sent = 0; sent < 2 * LIMIT; sent += ignore.length) transport.send(ignore);
-      await vi.waitFor(() => expect(c.ssh.keyExchanges).toBeGreaterThan(before));
+      // Key exchanges run real crypto: vi.waitFor's 1 s default is tight on two loaded cores.
+      await vi.waitFor(() => expect(c.ssh.keyExchanges).toBeGreaterThan(before), { timeout: 10_000 });
       // (A transport that checks its limits only when a packet moves gets one here.)
       expect(await c.exists("/")).toBe(true);
-      await vi.waitFor(() => expect(c.ssh.keyExchanges).toBe(before + 2));
+      await vi.waitFor(() => expect(c.ssh.keyExchanges).toBe(before + 2), { timeout: 10_000 });
       await c.close();
     } finally {
       await t.stop();

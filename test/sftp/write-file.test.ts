@@ -13,7 +13,7 @@ import { encodeHandle, encodeStatus } from "../../src/sftp/packets/response.js";
 import { peekRequestId } from "../../src/sftp/packet.js";
 import { connectSsh } from "../../src/ssh/client.js";
 import { MSG } from "../../src/ssh/messages.js";
-import { afterLogin, optionsFor, startFake, useFakeServer, within } from "../hostile/helpers.js";
+import { PROMPTLY_MS, afterLogin, optionsFor, startFake, useFakeServer, within } from "../hostile/helpers.js";
 
 useFakeServer();
 
@@ -57,7 +57,7 @@ describe("writeFile", () => {
     const seen: number[] = [];
     const messages = { channelData: 0 };
     const { client } = await clientFor(pipelinedCloseServer(StatusCode.OK, StatusCode.OK, seen, messages));
-    await within(client.writeFile("/f", new Uint8Array(5000).fill(1), { atomic: false }), 2000, "writeFile");
+    await within(client.writeFile("/f", new Uint8Array(5000).fill(1), { atomic: false }), PROMPTLY_MS, "writeFile");
     expect(seen).toEqual([PacketType.OPEN, PacketType.WRITE, PacketType.CLOSE]);
     expect(messages.channelData).toBe(3); // INIT, OPEN, WRITE + CLOSE
     await client.close();
@@ -66,7 +66,7 @@ describe("writeFile", () => {
   it("splits data larger than one write and still closes after the last piece", async () => {
     const seen: number[] = [];
     const { client } = await clientFor(pipelinedCloseServer(StatusCode.OK, StatusCode.OK, seen));
-    await within(client.writeFile("/f", new Uint8Array(100_000), { atomic: false }), 2000, "writeFile"); // 32 KiB writes: no limits@openssh.com
+    await within(client.writeFile("/f", new Uint8Array(100_000), { atomic: false }), PROMPTLY_MS, "writeFile"); // 32 KiB writes: no limits@openssh.com
     expect(seen).toEqual([PacketType.OPEN, PacketType.WRITE, PacketType.WRITE, PacketType.WRITE, PacketType.WRITE, PacketType.CLOSE]);
     await client.close();
   });
@@ -74,7 +74,7 @@ describe("writeFile", () => {
   it("reports a failed write (not the close), with the handle closed all the same", async () => {
     const seen: number[] = [];
     const { client } = await clientFor(pipelinedCloseServer(StatusCode.FAILURE, StatusCode.OK, seen));
-    const err = await within(client.writeFile("/full/f", new Uint8Array(10), { atomic: false }).catch((e) => e), 2000, "writeFile");
+    const err = await within(client.writeFile("/full/f", new Uint8Array(10), { atomic: false }).catch((e) => e), PROMPTLY_MS, "writeFile");
     expect(err).toBeInstanceOf(SftpError);
     expect(err.message).toContain("No space left on device");
     expect(err.path).toBe("/full/f");
@@ -85,7 +85,7 @@ describe("writeFile", () => {
   it("reports a failed close when every write succeeded; atomic, it then removes the temporary file and renames nothing", async () => {
     const seen: number[] = [];
     const { client } = await clientFor(pipelinedCloseServer(StatusCode.OK, StatusCode.FAILURE, seen));
-    const err = await within(client.writeFile("/f", new Uint8Array(10)).catch((e) => e), 2000, "writeFile");
+    const err = await within(client.writeFile("/f", new Uint8Array(10)).catch((e) => e), PROMPTLY_MS, "writeFile");
     expect(err).toBeInstanceOf(SftpError);
     expect(err.message).toContain("close failed");
     expect(err.path).toBe("/f");

@@ -30,26 +30,41 @@ afterAll(() => new Promise<void>((r) => echo.close(() => r())));
 const payload = Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7) & 0xff));
 
 /**
- * Sends `payload` through a proxy with the given faults, reading the echo for up to `waitMs`;
- * returns what came back and how the client socket ended.
+ * Sends `payload` through a proxy with the given faults and reads the echo until the client
+ * socket ends, or until `quietMs` have passed after `expected` bytes came back (all of them by
+ * default), or 10 s at most; returns what came back and how the client socket ended. It waits
+ * for the bytes, not a fixed time for them: on two loaded CI cores 4000 echoed bytes took longer
+ * than a fixed 500 ms allows.
  */
-async function roundTrip(faults: { up?: Fault; down?: Fault; delayMs?: { up?: number; down?: number } }, waitMs = 1000) {
+async function roundTrip(
+  faults: { up?: Fault; down?: Fault; delayMs?: { up?: number; down?: number } },
+  { expected = payload.length, quietMs = 0 }: { expected?: number; quietMs?: number } = {},
+) {
   const proxy = await startFaultProxy({ targetPort: echoPort, ...faults });
   const sock = net.connect(proxy.port, "127.0.0.1");
   const got: Buffer[] = [];
+  let length = 0;
   let ended: "end" | "reset" | "timeout" | undefined;
   const t0 = Date.now();
   let firstByteMs = -1;
-  sock.on("data", (d) => {
-    if (firstByteMs < 0) firstByteMs = Date.now() - t0;
-    got.push(d);
-  });
-  // The first outcome counts: destroying the socket afterwards may emit "end" too (Bun does).
-  const settle = (how: "end" | "reset" | "timeout") => (ended ??= how);
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => (settle("timeout"), resolve()), waitMs);
-    sock.on("end", () => (settle("end"), clearTimeout(timer), resolve()));
-    sock.on("error", (e: NodeJS.ErrnoException) => (settle(e.code === "ECONNRESET" ? "reset" : "end"), clearTimeout(timer), resolve()));
+    // The first outcome counts: destroying the socket afterwards may emit "end" too (Bun does).
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const settle = (how: "end" | "reset" | "timeout") => {
+      ended ??= how;
+      timers.forEach(clearTimeout);
+      resolve();
+    };
+    timers.push(setTimeout(() => settle("timeout"), 10_000));
+    sock.on("data", (d) => {
+      if (firstByteMs < 0) firstByteMs = Date.now() - t0;
+      got.push(d);
+      const before = length;
+      length += d.length;
+      if (before < expected && length >= expected) timers.push(setTimeout(() => settle("timeout"), quietMs));
+    });
+    sock.on("end", () => settle("end"));
+    sock.on("error", (e: NodeJS.ErrnoException) => settle(e.code === "ECONNRESET" ? "reset" : "end"));
     sock.on("connect", () => {
       // In pieces, so offsets fall inside chunks as well as on their edges.
       for (let o = 0; o < payload.length; o += 1000) sock.write(payload.subarray(o, o + 1000));
@@ -63,7 +78,7 @@ async function roundTrip(faults: { up?: Fault; down?: Fault; delayMs?: { up?: nu
 
 describe("fault proxy", () => {
   it("forwards everything unchanged without a fault", async () => {
-    const r = await roundTrip({}, 500);
+    const r = await roundTrip({}, { quietMs: 100 });
     expect(r.data.equals(payload)).toBe(true);
     expect(r.fired).toBe(0);
   });
@@ -92,21 +107,21 @@ describe("fault proxy", () => {
   });
 
   it("stalls: the bytes before the offset arrive, nothing after, and nothing closes", async () => {
-    const r = await roundTrip({ down: { kind: "stall", at: 3000 } }, 400);
+    const r = await roundTrip({ down: { kind: "stall", at: 3000 } }, { expected: 3000, quietMs: 400 });
     expect(r.ended).toBe("timeout");
     expect(r.data.equals(payload.subarray(0, 3000))).toBe(true);
   });
 
   it("trickles: in order, fewer bytes than the whole after the offset within the wait", async () => {
-    const r = await roundTrip({ down: { kind: "trickle", at: 3990, trickleMs: 20 } }, 600);
+    const r = await roundTrip({ down: { kind: "trickle", at: 3990, trickleMs: 20 } }, { expected: 3991 });
     expect(r.data.length).toBeGreaterThan(3990);
     expect(r.data.equals(payload.subarray(0, r.data.length))).toBe(true);
-    const all = await roundTrip({ down: { kind: "trickle", at: 3995, trickleMs: 5 } }, 1500);
+    const all = await roundTrip({ down: { kind: "trickle", at: 3995, trickleMs: 5 } });
     expect(all.data.equals(payload)).toBe(true);
   });
 
   it("corrupts exactly one byte, by one bit, at the offset", async () => {
-    const r = await roundTrip({ up: { kind: "corrupt", at: 1999 } }, 500);
+    const r = await roundTrip({ up: { kind: "corrupt", at: 1999 } }, { quietMs: 100 });
     expect(r.data.length).toBe(payload.length);
     const diffs = [...r.data.keys()].filter((i) => r.data[i] !== payload[i]);
     expect(diffs).toEqual([1999]);
@@ -134,7 +149,7 @@ describe("fault proxy", () => {
   });
 
   it("delays a direction: nothing comes back before the configured delay", async () => {
-    const r = await roundTrip({ delayMs: { down: 150 } }, 1000);
+    const r = await roundTrip({ delayMs: { down: 150 } });
     expect(r.data.equals(payload)).toBe(true);
     expect(r.firstByteMs).toBeGreaterThanOrEqual(140);
   });

@@ -5,7 +5,8 @@
  */
 import { ProtocolError } from "../../errors.js";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the string (OpenSSH compares bytes), not a mark to drop.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 export class SshReader {
