@@ -29,8 +29,8 @@ import {
   attempt, errorText, mbps, median, procCpuSeconds, sha256File, stamp, verifyFile, waitNoChildren, TreeCpuMeter,
 } from "./common.js";
 import { batch, opensshVersion, runSftp } from "./peers/openssh.js";
-import { oursConnectMs, oursSmallFiles, oursTransfer } from "./peers/ours.js";
-import { ssh2ConnectMs, ssh2SmallFiles, ssh2Transfer, ssh2Version } from "./peers/ssh2.js";
+import { oursConnectMs, oursSmallFiles } from "./peers/ours.js";
+import { ssh2ConnectMs, ssh2SmallFiles, ssh2Version } from "./peers/ssh2.js";
 import { embeddedSection } from "./embedded.js";
 import { summariseProfile } from "./profile.js";
 import { renderRtt, rttSection, type RttConfig, type RttRow } from "./rtt.js";
@@ -173,16 +173,15 @@ async function measureTransfer(
     // A previous connection's processes may still be exiting: let them go first.
     await waitNoChildren(sshdPid);
     meter = await TreeCpuMeter.start(sshdPid);
-    if (client === "ours-auto" || client === "ours-pure") {
-      const t = await oursTransfer(st.s, client === "ours-auto" ? "auto" : "pure", cc, direction, local, remote, timeout);
+    if (client !== "openssh") {
+      // In a fresh process: see worker.ts (`peer`).
+      const t = await runWorker<{ seconds: number; cpuSeconds: number; negotiated: string; backend?: string }>(
+        { kind: "peer", client, server: st.s, cc, direction, local, remote, timeoutMs: timeout }, [], timeout + 150_000,
+      );
+      if (!t.ok) throw new Error(t.error);
       ({ seconds, cpuSeconds } = t);
       row.negotiated = t.negotiated;
-      row.backend = t.backend;
-    } else if (client === "ssh2" || client === "ssh2-nodelay") {
-      const t = await ssh2Transfer(st.s, client === "ssh2-nodelay", cc, direction, local, remote, timeout);
-      ({ seconds, cpuSeconds } = t);
-      row.negotiated = t.negotiated;
-      row.backend = "ssh2: OpenSSL (its sshcrypto binding for chacha20/gcm, node:crypto for ctr/hmac)";
+      row.backend = t.backend ?? "ssh2: OpenSSL (its sshcrypto binding for chacha20/gcm, node:crypto for ctr/hmac)";
     } else {
       row.backend = "OpenSSH: libcrypto (OpenSSL)";
       const line = direction === "download" ? batch.get(remote, local) : batch.put(local, remote);
