@@ -262,7 +262,7 @@ function renderThroughput(r: BenchResults, out: string[], size: string): void {
   if (r.throughput.some((x) => x.cpuPercent !== undefined || x.serverCpuPercent !== undefined)) {
     out.push("");
     out.push(
-      "CPU while transferring, % of one core, client / sshd (2 cores = 200%). Client: the bench process for in-process clients, " +
+      "CPU while transferring, % of one core, client / sshd (2 cores = 200%). Client: the fresh child process of each transfer for ours and ssh2, " +
         "the `sftp` + `ssh` processes for OpenSSH; sshd: every process of that connection (handshake included):",
     );
     out.push("");
