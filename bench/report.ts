@@ -33,6 +33,8 @@ export interface ThroughputRow {
   backend?: string;
   note?: string;
   error?: string;
+  /** With `--rounds=N`: every run; the fields above are then medians (bench.ts medianRow). */
+  runs?: ({ mbps: number; cpuPercent?: number; serverCpuPercent?: number } | { error: string })[];
 }
 
 export type ConnectClient = "ours" | "ssh2" | "openssh";
@@ -290,6 +292,13 @@ function renderThroughput(r: BenchResults, out: string[], size: string): void {
         f2(ra?.autoPerCpuOverOpenssh), f2(ra?.autoPerCpuOverSsh2Nodelay),
       ];
     }))));
+  }
+  const repeated = r.throughput.filter((x) => x.runs && x.note);
+  if (repeated.length) {
+    out.push("");
+    out.push("Each case was run several times, the clients interleaved; the tables show medians. Every run:");
+    out.push("");
+    for (const x of repeated) out.push(`- ${x.cipher} ${x.direction} ${CLIENT_LABELS[x.client]}: ${x.note}`);
   }
 
 }
