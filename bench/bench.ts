@@ -55,9 +55,12 @@ if (rttArg !== undefined && !(rttArg > 0 && rttArg <= 2000)) throw new Error("--
 /** `--rtt-cases=files-up,files-down`, `--rtt-clients=ours-1-stream,ours-default`, `--rtt-rounds=3`: a subset, each client run `rounds` times interleaved (A/B/A/B…). */
 const listArg = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(",").filter(Boolean);
 const rttRounds = Number(listArg("rtt-rounds")?.[0] ?? 1);
-/** `--rounds=N`: each throughput case N times, the clients interleaved (A/B/C/A/B/C…); rows show medians. `--ciphers=aes128-gcm,…`: a subset. */
+/** `--rounds=N`: each throughput case N times, the clients interleaved (A/B/C/A/B/C…); rows show medians. `--ciphers=aes128-gcm,…`: a subset of the ciphers. */
 const throughputRounds = Math.max(1, Number(listArg("rounds")?.[0] ?? 1));
 const cipherIds = listArg("ciphers");
+/** `--clients=ours-auto,ssh2-nodelay,openssh`: a subset of the throughput clients. */
+const clientIds = listArg("clients");
+const throughputClients = CLIENTS.filter((c) => !clientIds || clientIds.includes(c));
 const only = rttArg !== undefined ? new Set(["rtt"]) : onlyArg ? new Set(onlyArg.split(",")) : undefined;
 const want = (section: string) => !only || only.has(section);
 
@@ -235,7 +238,7 @@ async function throughputSection(st: Setup, ceiling: readonly CeilingRow[]): Pro
     for (const direction of DIRECTIONS) {
       const runs = new Map<ClientId, ThroughputRow[]>();
       for (let round = 0; round < throughputRounds; round++) {
-        for (const client of CLIENTS) {
+        for (const client of throughputClients) {
           const row = await measureTransfer(st, cc, direction, client, i === 0 && round === 0, baseline);
           runs.set(client, [...(runs.get(client) ?? []), row]);
           const ceil = ceilingFor(ceiling, cc.id, direction);
@@ -244,7 +247,7 @@ async function throughputSection(st: Setup, ceiling: readonly CeilingRow[]): Pro
           }`);
         }
       }
-      for (const client of CLIENTS) rows.push(medianRow(runs.get(client)!));
+      for (const client of throughputClients) rows.push(medianRow(runs.get(client)!));
     }
   }
   return rows;
