@@ -152,9 +152,10 @@ export class PacketDecoder {
     this.packets++;
     this.bytes += total;
     const opened = o.open(seq, wire);
+    const drained = this.queue.drained(); // taken every time: the queue keeps them until asked
     if (this.release) {
       if (opened instanceof Promise || opened.buffer === wire.buffer) this.held.add(wire.buffer);
-      for (const c of this.queue.drained()) if (!this.held.has(c.buffer)) this.release(c);
+      for (const c of drained) if (!this.held.has(c.buffer)) this.release(c);
     }
     return opened instanceof Promise ? opened.then(payloadOf) : payloadOf(opened);
   }
