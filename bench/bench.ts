@@ -29,8 +29,8 @@ import {
   attempt, errorText, mbps, median, procCpuSeconds, sha256File, stamp, verifyFile, waitNoChildren, TreeCpuMeter,
 } from "./common.js";
 import { batch, opensshVersion, runSftp } from "./peers/openssh.js";
-import { oursConnectMs, oursTransfer } from "./peers/ours.js";
-import { ssh2ConnectMs, ssh2Transfer, ssh2Version } from "./peers/ssh2.js";
+import { oursConnectMs } from "./peers/ours.js";
+import { ssh2ConnectMs, ssh2Version } from "./peers/ssh2.js";
 import { embeddedSection } from "./embedded.js";
 import { summariseProfile } from "./profile.js";
 import { smallFilesSection } from "./small-files.js";
@@ -56,6 +56,12 @@ if (rttArg !== undefined && !(rttArg > 0 && rttArg <= 2000)) throw new Error("--
 /** `--rtt-cases=files-up,files-down`, `--rtt-clients=ours-1-stream,ours-default`, `--rtt-rounds=3`: a subset, each client run `rounds` times interleaved (A/B/A/B…). */
 const listArg = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(",").filter(Boolean);
 const rttRounds = Number(listArg("rtt-rounds")?.[0] ?? 1);
+/** `--rounds=N`: each throughput case N times, the clients interleaved (A/B/C/A/B/C…); rows show medians. `--ciphers=aes128-gcm,…`: a subset of the ciphers. */
+const throughputRounds = Math.max(1, Number(listArg("rounds")?.[0] ?? 1));
+const cipherIds = listArg("ciphers");
+/** `--clients=ours-auto,ssh2-nodelay,openssh`: a subset of the throughput clients. */
+const clientIds = listArg("clients");
+const throughputClients = CLIENTS.filter((c) => !clientIds || clientIds.includes(c));
 const only = rttArg !== undefined ? new Set(["rtt"]) : onlyArg ? new Set(onlyArg.split(",")) : undefined;
 const want = (section: string) => !only || only.has(section);
 
@@ -174,16 +180,15 @@ async function measureTransfer(
     // A previous connection's processes may still be exiting: let them go first.
     await waitNoChildren(sshdPid);
     meter = await TreeCpuMeter.start(sshdPid);
-    if (client === "ours-auto" || client === "ours-pure") {
-      const t = await oursTransfer(st.s, client === "ours-auto" ? "auto" : "pure", cc, direction, local, remote, timeout);
+    if (client !== "openssh") {
+      // In a fresh process: see worker.ts (`peer`).
+      const t = await runWorker<{ seconds: number; cpuSeconds: number; negotiated: string; backend?: string }>(
+        { kind: "peer", client, server: st.s, cc, direction, local, remote, timeoutMs: timeout }, [], timeout + 150_000,
+      );
+      if (!t.ok) throw new Error(t.error);
       ({ seconds, cpuSeconds } = t);
       row.negotiated = t.negotiated;
-      row.backend = t.backend;
-    } else if (client === "ssh2" || client === "ssh2-nodelay") {
-      const t = await ssh2Transfer(st.s, client === "ssh2-nodelay", cc, direction, local, remote, timeout);
-      ({ seconds, cpuSeconds } = t);
-      row.negotiated = t.negotiated;
-      row.backend = "ssh2: OpenSSL (its sshcrypto binding for chacha20/gcm, node:crypto for ctr/hmac)";
+      row.backend = t.backend ?? "ssh2: OpenSSL (its sshcrypto binding for chacha20/gcm, node:crypto for ctr/hmac)";
     } else {
       row.backend = "OpenSSH: libcrypto (OpenSSL)";
       const line = direction === "download" ? batch.get(remote, local) : batch.put(local, remote);
@@ -228,20 +233,43 @@ const pct = (x: number | undefined) => (x === undefined ? "?" : `${x.toFixed(0)}
 async function throughputSection(st: Setup, ceiling: readonly CeilingRow[]): Promise<ThroughputRow[]> {
   const rows: ThroughputRow[] = [];
   for (const [i, cc] of CIPHER_CASES.entries()) {
+    if (cipherIds && !cipherIds.includes(cc.id)) continue;
     const baseline = await attempt(() => opensshHandshake(st, cc, quick ? 1 : 3));
     log(`${cc.id}: OpenSSH sftp handshake (pwd batch) ${baseline.ok ? `${(baseline.seconds * 1000).toFixed(0)} ms` : `failed: ${baseline.error}`}`);
     for (const direction of DIRECTIONS) {
-      for (const client of CLIENTS) {
-        const row = await measureTransfer(st, cc, direction, client, i === 0, baseline);
-        rows.push(row);
-        const ceil = ceilingFor(ceiling, cc.id, direction);
-        log(`  ${cc.id.padEnd(18)} ${direction.padEnd(8)} ${CLIENT_LABELS[client].padEnd(15)} ${
-          row.error ? `failed: ${row.error}` : `${row.mbps!.toFixed(1).padStart(7)} MB/s  (${row.seconds!.toFixed(2)} s, cpu client ${pct(row.cpuPercent)} sshd ${pct(row.serverCpuPercent)}, ${row.verified}${ceil && client === "ours-pure" ? `, ${(row.mbps! / ceil).toFixed(2)}× ceiling` : ""}) [${row.backend ?? "?"}]`
-        }`);
+      const runs = new Map<ClientId, ThroughputRow[]>();
+      for (let round = 0; round < throughputRounds; round++) {
+        for (const client of throughputClients) {
+          const row = await measureTransfer(st, cc, direction, client, i === 0 && round === 0, baseline);
+          runs.set(client, [...(runs.get(client) ?? []), row]);
+          const ceil = ceilingFor(ceiling, cc.id, direction);
+          log(`  ${cc.id.padEnd(18)} ${direction.padEnd(8)} ${CLIENT_LABELS[client].padEnd(15)} ${
+            row.error ? `failed: ${row.error}` : `${row.mbps!.toFixed(1).padStart(7)} MB/s  (${row.seconds!.toFixed(2)} s, cpu client ${pct(row.cpuPercent)} sshd ${pct(row.serverCpuPercent)}, ${row.verified}${ceil && client === "ours-pure" ? `, ${(row.mbps! / ceil).toFixed(2)}× ceiling` : ""}) [${row.backend ?? "?"}]`
+          }`);
+        }
       }
+      for (const client of throughputClients) rows.push(medianRow(runs.get(client)!));
     }
   }
   return rows;
+}
+
+/**
+ * One row for several runs of a case: the median MB/s and the median MB per client CPU second
+ * (each over the runs that have it), every run listed in `runs` and the note. One run is itself.
+ */
+function medianRow(runs: ThroughputRow[]): ThroughputRow {
+  const ok = runs.filter((r) => !r.error && r.mbps !== undefined);
+  if (runs.length === 1 || ok.length === 0) return runs[0]!;
+  const mb = median(ok.map((r) => r.mbps!));
+  const perCpu = ok.filter((r) => r.cpuPercent).map((r) => (100 * r.mbps!) / r.cpuPercent!);
+  const server = ok.filter((r) => r.serverCpuPercent !== undefined).map((r) => r.serverCpuPercent!);
+  const row: ThroughputRow = { ...ok[0]!, mbps: mb, seconds: ok[0]!.bytes / (mb * 1e6) };
+  row.cpuPercent = perCpu.length ? (100 * mb) / median(perCpu) : undefined;
+  row.serverCpuPercent = server.length ? median(server) : undefined;
+  row.runs = runs.map((r) => (r.error ? { error: r.error } : { mbps: r.mbps!, cpuPercent: r.cpuPercent, serverCpuPercent: r.serverCpuPercent }));
+  row.note = `median of ${ok.length} runs${ok.length < runs.length ? ` (${runs.length - ok.length} failed)` : ""}: MB/s ${ok.map((r) => r.mbps!.toFixed(0)).join(", ")}; MB per CPU-s ${perCpu.map((x) => x.toFixed(0)).join(", ")}`;
+  return row;
 }
 
 // --- connect ---------------------------------------------------------------------------------

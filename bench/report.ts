@@ -33,6 +33,8 @@ export interface ThroughputRow {
   backend?: string;
   note?: string;
   error?: string;
+  /** With `--rounds=N`: every run; the fields above are then medians (bench.ts medianRow). */
+  runs?: ({ mbps: number; cpuPercent?: number; serverCpuPercent?: number } | { error: string })[];
 }
 
 export type ConnectClient = "ours" | "ssh2" | "openssh";
@@ -334,7 +336,7 @@ function renderThroughput(r: BenchResults, out: string[], size: string): void {
   if (r.throughput.some((x) => x.cpuPercent !== undefined || x.serverCpuPercent !== undefined)) {
     out.push("");
     out.push(
-      "CPU while transferring, % of one core, client / sshd (2 cores = 200%). Client: the bench process for in-process clients, " +
+      "CPU while transferring, % of one core, client / sshd (2 cores = 200%). Client: the fresh child process of each transfer for ours and ssh2, " +
         "the `sftp` + `ssh` processes for OpenSSH; sshd: every process of that connection (handshake included):",
     );
     out.push("");
@@ -362,6 +364,13 @@ function renderThroughput(r: BenchResults, out: string[], size: string): void {
         f2(ra?.autoPerCpuOverOpenssh), f2(ra?.autoPerCpuOverSsh2Nodelay),
       ];
     }))));
+  }
+  const repeated = r.throughput.filter((x) => x.runs && x.note);
+  if (repeated.length) {
+    out.push("");
+    out.push("Each case was run several times, the clients interleaved; the tables show medians. Every run:");
+    out.push("");
+    for (const x of repeated) out.push(`- ${x.cipher} ${x.direction} ${CLIENT_LABELS[x.client]}: ${x.note}`);
   }
 
 }

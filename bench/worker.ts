@@ -6,6 +6,9 @@
  *             growth = peak − the RSS after connecting (after a GC when --expose-gc is given).
  * - sessions: `count` concurrent connect()s, each writing `bytesEach` random bytes to its own
  *             remote file, reading it back and comparing; all must succeed.
+ * - peer:     one timed transfer by an in-process client (ours or ssh2), as the throughput table
+ *             measures it: each in a fresh process, so one client's heap (and the orchestrator's
+ *             own work, such as sampling sshd's CPU) never weighs on another's time or CPU.
  * - transfer: one download or upload, optionally CPU-profiled: the same V8 sampling profiler as
  *             `node --cpu-prof`, started through node:inspector right before the transfer and
  *             stopped right after it, so module loading and the handshake stay out of the profile.
@@ -15,11 +18,16 @@ import { randomFillSync } from "node:crypto";
 import { Session } from "node:inspector/promises";
 import { connect } from "../src/connect.js";
 import { type BenchServer, type CipherCase, MiB, errorText, mbps, withTimeout } from "./common.js";
-import { cipherOptions, closeQuietly, oursOptions, type Backend } from "./peers/ours.js";
+import { cipherOptions, closeQuietly, oursOptions, oursTransfer, type Backend, type TransferTiming } from "./peers/ours.js";
+import { ssh2Transfer } from "./peers/ssh2.js";
 
 export type WorkerJob =
   | { kind: "rss"; server: BenchServer; cc: CipherCase; backend: Backend; remote: string; local: string; bytes: number; timeoutMs: number }
   | { kind: "sessions"; server: BenchServer; count: number; bytesEach: number; remoteDir: string; timeoutMs: number }
+  | {
+      kind: "peer"; client: "ours-auto" | "ours-pure" | "ssh2" | "ssh2-nodelay"; server: BenchServer; cc: CipherCase;
+      direction: "download" | "upload"; remote: string; local: string; timeoutMs: number;
+    }
   | {
       kind: "transfer"; server: BenchServer; cc: CipherCase; backend: Backend; direction: "download" | "upload";
       remote: string; local: string; timeoutMs: number;
@@ -141,9 +149,19 @@ async function transferJob(job: Extract<WorkerJob, { kind: "transfer" }>): Promi
   }
 }
 
+/** See `peer` above; the timing (connect and close excluded) is the peer module's own. */
+async function peerJob(job: Extract<WorkerJob, { kind: "peer" }>): Promise<Omit<TransferTiming, "backend"> & { backend?: string }> {
+  const { server, cc, direction, local, remote, timeoutMs } = job;
+  if (job.client === "ours-auto" || job.client === "ours-pure") {
+    return oursTransfer(server, job.client === "ours-auto" ? "auto" : "pure", cc, direction, local, remote, timeoutMs);
+  }
+  return ssh2Transfer(server, job.client === "ssh2-nodelay", cc, direction, local, remote, timeoutMs);
+}
+
 const job = JSON.parse(process.argv[2] ?? "{}") as WorkerJob;
 try {
-  const result = job.kind === "rss" ? await rssJob(job) : job.kind === "sessions" ? await sessionsJob(job) : await transferJob(job);
+  const result = job.kind === "rss" ? await rssJob(job) : job.kind === "sessions" ? await sessionsJob(job)
+    : job.kind === "peer" ? await peerJob(job) : await transferJob(job);
   process.stdout.write(`RESULT ${JSON.stringify({ ok: true, ...result })}\n`);
 } catch (e) {
   process.stdout.write(`RESULT ${JSON.stringify({ ok: false, error: errorText(e) })}\n`);

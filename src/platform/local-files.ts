@@ -12,6 +12,8 @@ export interface LocalFile {
   read(buf: Uint8Array, position: number): Promise<number>;
   /** Writes all of `data` at `position`. */
   write(data: Uint8Array, position: number): Promise<void>;
+  /** Writes all of `parts`, one after another, from `position`: one system call (pwritev) as a rule. */
+  writev(parts: Uint8Array[], position: number): Promise<void>;
   size(): Promise<number>;
   truncate(length: number): Promise<void>;
   close(): Promise<void>;
@@ -45,12 +47,23 @@ async function local<T>(path: string, action: string, op: () => Promise<T>): Pro
  */
 export async function openLocal(path: string, flags: "r" | "r+" | "w", mode = 0o644): Promise<LocalFile> {
   const fh: FileHandle = await local(path, flags === "w" ? "create" : "open", () => open(path, flags, mode));
+  /** The rest of `data` after `done` bytes, written at `position + done` (short writes go on). */
+  const writeFrom = async (data: Uint8Array, done: number, position: number) => {
+    while (done < data.length) done += (await fh.write(data, done, data.length - done, position + done)).bytesWritten;
+  };
   return {
     read: (buf, position) => local(path, "read", async () => (await fh.read(buf, 0, buf.length, position)).bytesRead),
-    write: (data, position) =>
+    write: (data, position) => local(path, "write", () => writeFrom(data, 0, position)),
+    writev: (parts, position) =>
       local(path, "write", async () => {
-        let done = 0;
-        while (done < data.length) done += (await fh.write(data, done, data.length - done, position + done)).bytesWritten;
+        let written = (await fh.writev(parts, position)).bytesWritten;
+        // A short write (a signal, a nearly full disk) goes on part by part from where it stopped.
+        for (const p of parts) {
+          const done = Math.min(written, p.length);
+          written -= done;
+          await writeFrom(p, done, position);
+          position += p.length;
+        }
       }),
     size: () => local(path, "stat", async () => (await fh.stat()).size),
     truncate: (length) => local(path, "truncate", () => fh.truncate(length)),

@@ -16,11 +16,15 @@ export const DEFAULT_MAX_PACKET_LENGTH = 256 * 1024 + 1024;
 
 /**
  * Packets from this long up to the default limit are reassembled in pooled buffers of that limit
- * (see `recycle`), 8 of them at most waiting: enough for a download's write-behind, 2 MiB.
+ * (see `recycle`), as many waiting as a download keeps READs in flight (64, pipeline.ts): when
+ * the client is the slower side every reply of the pipeline arrives before the first is
+ * written, and with 8 pooled (2 MiB) 330-520 of a 256 MiB download's 1,024 replies took a new
+ * buffer (outside V8's heap, so each one hastens a GC); with 64 about the first 64 do. The cost:
+ * a session that has downloaded keeps up to 16 MiB here, what its window let in anyway.
  */
 const POOLED_MIN = 64 * 1024;
 const POOLED_SIZE = DEFAULT_MAX_PACKET_LENGTH;
-const POOL_BYTES = 8 * POOLED_SIZE;
+const POOL_BYTES = 64 * POOLED_SIZE;
 
 export class SftpFramer {
   private queue = new ByteQueue();

@@ -15,6 +15,8 @@ interface PendingRead {
   offset: number;
   length: number;
   reply: Promise<SftpResponse>;
+  /** The reply has arrived (or failed): `next` would not wait for it. */
+  settled: boolean;
 }
 
 export class PipelinedReader {
@@ -62,6 +64,25 @@ export class PipelinedReader {
   }
 
   /**
+   * The next chunk as `next` returns it, followed by those right after it whose replies have
+   * already arrived, up to about `maxBytes` in all: consecutive bytes of the file from `offset`,
+   * for one local write (writev) instead of one for each reply. Undefined at the end, as `next`.
+   */
+  async nextBatch(maxBytes: number): Promise<{ offset: number; parts: Uint8Array[]; length: number } | undefined> {
+    const first = await this.next();
+    if (!first) return undefined;
+    const parts = [first.data];
+    let length = first.data.length;
+    while (length < maxBytes && this.queue[0]?.settled) {
+      const c = await this.next();
+      if (!c) break;
+      parts.push(c.data);
+      length += c.data.length;
+    }
+    return { offset: first.offset, parts, length };
+  }
+
+  /**
    * Optional: the caller is done with a chunk returned by `next` (written out, nothing keeps a
    * view of it), so its memory can take a later reply.
    */
@@ -96,7 +117,10 @@ export class PipelinedReader {
 
   private issue(offset: number, length: number): PendingRead {
     const reply = this.session.request((id) => encodeRead(id, { handle: this.handle, offset, length }));
-    return { offset, length, reply };
+    const read: PendingRead = { offset, length, reply, settled: false };
+    const settle = () => void (read.settled = true);
+    reply.then(settle, settle);
+    return read;
   }
 }
 

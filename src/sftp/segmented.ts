@@ -19,7 +19,7 @@ import { resumePartPath, tempSuffix, writeAtomically } from "./atomic-write.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { MAX_CONNECTIONS } from "./lane-connections.js";
 import { AUTO_MAX_STREAMS, MAX_STREAMS, closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
-import { download, readLocalRange, resumeOffset, upload, type DownloadOptions, type StreamOptions, type UploadOptions } from "./transfers.js";
+import { download, readLocalRange, resumeOffset, upload, WRITE_BATCH, type DownloadOptions, type StreamOptions, type UploadOptions } from "./transfers.js";
 
 /** Under "auto", files smaller than this move over one stream: the probing would cost more than it gains. */
 export const AUTO_MIN_SIZE = 16 * 1024 * 1024;
@@ -327,12 +327,12 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
         const reader = lane.file.reader({ start, end, maxInFlight: options.maxInFlight });
         let position = start;
         try {
-          const next = () => unlessAborted(reader.next(), signal);
+          const next = () => unlessAborted(reader.nextBatch(WRITE_BATCH), signal);
           for (let c = await next(); c; c = await next()) {
-            await out.write(c.data, c.offset);
-            position = c.offset + c.data.length;
-            moved(c.data.length);
-            reader.recycle(c);
+            await out.writev(c.parts, c.offset);
+            position = c.offset + c.length;
+            moved(c.length);
+            for (const data of c.parts) reader.recycle({ data });
             if (reader.allIssued) drained();
           }
         } finally {

@@ -67,6 +67,12 @@ export interface DownloadOptions extends StreamOptions {
 const LOCAL_CHUNK = 1024 * 1024;
 
 /**
+ * A download writes the replies that have arrived together, up to this many bytes, in one
+ * writev: a 256 MiB file in fewer local writes than its 1,024 READ replies.
+ */
+export const WRITE_BATCH = 1024 * 1024;
+
+/**
  * Where a resumed transfer can continue: the partial copy's size, if its last bytes (up to
  * RESUME_OVERLAP) equal the source's at the same offsets; otherwise 0 (start again). A partial
  * copy longer than the source is never trusted.
@@ -186,12 +192,12 @@ export async function download(
       let transferred = start;
       let total: number | undefined;
       try {
-        const next = () => unlessAborted(reader.next(), options.signal);
+        const next = () => unlessAborted(reader.nextBatch(WRITE_BATCH), options.signal);
         for (let c = await next(); c; c = await next()) {
           checkAbort(options.signal);
-          await dst.write(c.data, c.offset);
-          transferred += c.data.length;
-          reader.recycle(c);
+          await dst.writev(c.parts, c.offset);
+          transferred += c.length;
+          for (const data of c.parts) reader.recycle({ data });
           total ??= await size();
           options.onProgress?.({ transferred, total: Math.max(total, transferred) });
         }

@@ -80,4 +80,29 @@ describe("PipelinedReader", () => {
     }
     expect(out).toEqual(Array.from(file));
   });
+
+  it("batches only replies that have arrived, consecutive and up to the byte limit, then ends like next()", async () => {
+    const f = fakeSession(file, 64, 7); // short reads: each asks for its rest next
+    const r = new PipelinedReader(f.session, Uint8Array.of(1), "/f", { maxInFlight: 8 });
+    const first = r.nextBatch(1 << 20);
+    f.answer(1); // only the first reply: a batch of one, not waiting for the others
+    const one = (await first)!;
+    expect(one.parts.length).toBe(1);
+    const out: number[] = [...one.parts[0]!];
+    let sizes = 0;
+    for (;;) {
+      const b = r.nextBatch(150);
+      f.answer();
+      const batch = await b;
+      if (!batch) break;
+      expect(batch.offset).toBe(out.length);
+      expect(batch.length).toBe(batch.parts.reduce((n, p) => n + p.length, 0));
+      expect(batch.length - batch.parts.at(-1)!.length).toBeLessThan(150); // stops once the limit is reached
+      sizes = Math.max(sizes, batch.parts.length);
+      for (const p of batch.parts) out.push(...p);
+    }
+    expect(out).toEqual(Array.from(file));
+    expect(sizes).toBeGreaterThan(1);
+    expect(await r.nextBatch(150)).toBeUndefined();
+  });
 });

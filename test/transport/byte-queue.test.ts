@@ -60,4 +60,43 @@ describe("ByteQueue", () => {
     expect(across.buffer).not.toBe(buf.buffer);
     expect(Array.from(across)).toEqual([...Array.from(buf.subarray(0, 30)), ...Array.from(buf.subarray(31, 51))]);
   });
+
+  it("hands each chunk to drained() once, when its last byte has been taken, and only when asked to track", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 300 }), fc.boolean()), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 30 }),
+        (cuts, takes) => {
+          const backing = new Uint8Array(cuts.reduce((n, [k]) => n + k + 1, 0));
+          const q = new ByteQueue(true);
+          const untracked = new ByteQueue();
+          let at = 0;
+          for (const [n, gap] of cuts) {
+            at += gap ? 1 : 0; // a gap keeps the chunk apart from the one before
+            q.push(backing.subarray(at, at + n));
+            untracked.push(backing.subarray(at, at + n));
+            at += n;
+          }
+          const total = q.length;
+          let taken = 0;
+          let drained = 0;
+          for (const n of takes) {
+            const k = Math.min(n, q.length);
+            if (k === 0) break;
+            q.take(k);
+            untracked.take(k);
+            taken += k;
+            for (const c of q.drained()) drained += c.length;
+            // Everything drained was taken; what was taken but not drained is in the chunk still being read.
+            expect(drained).toBeLessThanOrEqual(taken);
+            expect(q.drained()).toEqual([]);
+          }
+          if (q.length > 0) q.take(q.length);
+          for (const c of q.drained()) drained += c.length;
+          expect(drained).toBe(total);
+          expect(untracked.drained()).toEqual([]);
+        },
+      ),
+    );
+  });
 });

@@ -5,6 +5,7 @@ import { PacketDecoder, PacketEncoder, MAX_PACKET_LENGTH } from "../../src/ssh/t
 import { ProtocolError } from "../../src/errors.js";
 import { concat } from "../../src/ssh/wire/writer.js";
 import { NOBLE_SUITE } from "../../src/ssh/crypto/noble-primitives.js";
+import { nativeGcm } from "../../src/platform/native-crypto.js";
 
 const rand = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
@@ -139,6 +140,54 @@ describe("binary packet protocol (RFC 4253 §6)", () => {
       const b = await enc.encode(rand(8000));
       expect(a.buffer).toBe(big.buffer);
       expect(b.buffer).not.toBe(big.buffer);
+    });
+  });
+
+  describe("releasing received bytes (PacketDecoder.release)", () => {
+    /** Packets of `cipher` from one encoder, as one wire buffer, and a decoder for them. */
+    async function received(cipher: string, suite: typeof NOBLE_SUITE) {
+      const c = CIPHERS[cipher]!;
+      const keys = { iv: rand(c.ivLength), key: rand(c.keyLength), macKey: new Uint8Array(0) };
+      const enc = new PacketEncoder();
+      enc.sealer = c.createSealer({ iv: keys.iv.slice(), key: keys.key.slice(), macKey: keys.macKey }, undefined, suite);
+      const dec = new PacketDecoder();
+      dec.opener = c.createOpener(keys, undefined, suite);
+      const payloads = [rand(5000), rand(1), rand(33_000), rand(200), concat(rand(60_000), rand(10_000)), rand(16)];
+      const wire = concat(...(await Promise.all(payloads.map(async (p) => (await enc.encode(p)).slice()))));
+      return { dec, payloads, wire };
+    }
+
+    /** Pushes `wire` as adjacent views of one buffer, cut every `step` bytes; a released chunk is overwritten at once. */
+    async function decodeReusing(dec: PacketDecoder, wire: Uint8Array, step: number) {
+      const released: Uint8Array[] = [];
+      dec.release = (chunk) => {
+        released.push(chunk);
+        chunk.fill(0xee); // as if the socket read new bytes into it right away
+      };
+      const out: Uint8Array[] = [];
+      for (let at = 0; at < wire.length; at += step) {
+        dec.push(wire.subarray(at, Math.min(wire.length, at + step)));
+        for (let p = dec.next(); p !== undefined; p = dec.next()) out.push(await p);
+      }
+      return { out, released };
+    }
+
+    for (const step of [1000, 4096, 65_536, 1 << 20]) {
+      it(`gives back every byte once when the opener returns new memory, never one a packet still needs (cut every ${step})`, async () => {
+        const { dec, payloads, wire } = await received("aes128-gcm@openssh.com", { ...NOBLE_SUITE, gcm: nativeGcm });
+        const { out, released } = await decodeReusing(dec, wire, step);
+        expect(out).toEqual(payloads); // every tag verified although released bytes were overwritten
+        expect(released.reduce((n, c) => n + c.length, 0)).toBe(wire.length);
+        for (const c of released) expect(c.buffer).toBe(wire.buffer);
+      });
+    }
+
+    it("keeps bytes that an opener decrypted in place: its payloads are views of them", async () => {
+      const { dec, payloads, wire } = await received("chacha20-poly1305@openssh.com", NOBLE_SUITE);
+      const { out, released } = await decodeReusing(dec, wire, 4096);
+      expect(released).toEqual([]);
+      expect(out).toEqual(payloads);
+      expect(out.every((p) => p.buffer === wire.buffer)).toBe(true);
     });
   });
 });

@@ -53,7 +53,9 @@ export interface PacketOpener extends PacketProtection {
   /**
    * Checks and decrypts one whole packet: `wire` holds 4 + packet_length + macLength bytes.
    * Returns padding_length || payload || padding (the bytes after packet_length). Throws
-   * ProtocolError when the MAC or tag does not verify. May decrypt `wire` in place.
+   * ProtocolError when the MAC or tag does not verify. May decrypt `wire` in place. Keeps no
+   * reference to `wire` once it has returned (or its promise has settled), other than through
+   * the result: the packet layer may then reuse that memory when the result is elsewhere.
    */
   open(seq: number, wire: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }

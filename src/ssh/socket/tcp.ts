@@ -51,7 +51,7 @@ export function connectSocket(options: NetConnectOpts, label: string, signal?: A
       socket.setNoDelay(true); // a no-op on Unix-domain sockets
       const channel = socketChannel(socket);
       deliver = channel.deliver;
-      resolve({ ...channel, alignFrom: (offset) => arena.alignFrom(offset) });
+      resolve({ ...channel, alignFrom: (offset) => arena.alignFrom(offset), release: (chunk) => arena.release(chunk) });
     });
   });
 }
@@ -175,19 +175,38 @@ function lingerClose(socket: Socket): void {
  * as anything refers to it. The buffer grows while data streams in (a new one every few
  * milliseconds) and starts small again after a quiet second, so an idle connection holds
  * MIN_ARENA, not MAX_ARENA.
+ *
+ * A full-size buffer is read into again once every byte read into it has been released
+ * (ByteChannel.release: the packet layer is done with them, their plaintext being elsewhere), so
+ * a bulk download cycles through a few buffers instead of allocating 2 MiB every few
+ * milliseconds. Those allocations are outside V8's heap and each one counts towards the external
+ * memory that makes V8 collect garbage: about half of a download's allocation, with each
+ * packet's decrypted copy the other half. Only the bytes a read filled are ever handed out, so
+ * an old packet's bytes in a reused buffer are never seen.
  */
 const MIN_READ = 64 * 1024;
 const MIN_ARENA = 128 * 1024;
 const MAX_ARENA = 2 * 1024 * 1024;
 const QUIET_MS = 1000;
+/** Full-size buffers tracked for reuse (the oldest beyond this is left to the GC). */
+const KEPT = 4;
+
+interface Usage {
+  buffer: Uint8Array;
+  /** Bytes read into the buffer since it was (re)started, and how many of them were released. */
+  read: number;
+  released: number;
+}
 
 class ReadArena {
-  private buffer = new Uint8Array(MIN_ARENA);
+  private buffer: Uint8Array = new Uint8Array(MIN_ARENA);
   private used = 0;
   private since = performance.now();
   /** Bytes read so far, and the stream offset to keep 8-byte aligned in memory (alignFrom). */
   private received = 0;
   private alignedAt = 0;
+  /** The full-size buffers, oldest first (Map order), keyed by their memory. */
+  private readonly full = new Map<ArrayBufferLike, Usage>();
 
   /** Room for the next read: the unused rest of the buffer, or a new buffer. */
   region(): Uint8Array {
@@ -195,7 +214,7 @@ class ReadArena {
     if (this.buffer.length - this.used - skip < MIN_READ) {
       const now = performance.now();
       const size = now - this.since < QUIET_MS ? Math.min(MAX_ARENA, this.buffer.length * 2) : MIN_ARENA;
-      this.buffer = new Uint8Array(size);
+      this.buffer = size === MAX_ARENA ? this.fullBuffer() : new Uint8Array(size);
       this.used = (this.received - this.alignedAt) & 7;
       this.since = now;
     } else {
@@ -204,8 +223,31 @@ class ReadArena {
     return this.buffer.subarray(this.used);
   }
 
+  /** A full-size buffer that is free again (every byte read into it released), else a new one. */
+  private fullBuffer(): Uint8Array {
+    for (const [key, u] of this.full) {
+      if (u.buffer !== this.buffer && u.released === u.read) {
+        this.full.delete(key); // to the end: the most recently started
+        this.full.set(key, { buffer: u.buffer, read: 0, released: 0 });
+        return u.buffer;
+      }
+    }
+    const buffer = new Uint8Array(MAX_ARENA);
+    if (this.full.size >= KEPT) this.full.delete(this.full.keys().next().value!);
+    this.full.set(buffer.buffer, { buffer, read: 0, released: 0 });
+    return buffer;
+  }
+
+  /** See ByteChannel.release. Bytes of other memory (a buffer no longer tracked) are ignored. */
+  release(chunk: Uint8Array): void {
+    const u = this.full.get(chunk.buffer);
+    if (u) u.released += chunk.length;
+  }
+
   /** The `n` bytes just read into `buf` (a region handed out before), marked used. */
   filled(buf: Uint8Array, n: number): Uint8Array {
+    const u = this.full.get(buf.buffer);
+    if (u) u.read += n;
     if (buf.buffer === this.buffer.buffer) this.used = buf.byteOffset + n;
     this.received += n;
     return new Uint8Array(buf.buffer, buf.byteOffset, n);

@@ -8,6 +8,21 @@ export class ByteQueue {
   private chunks: Uint8Array[] = [];
   private head = 0; // read offset into chunks[0]
   private total = 0;
+  /** Chunks consumed to their end since `drained` was last called (when asked to keep them). */
+  private readonly dropped: Uint8Array[] | undefined;
+
+  /** `trackDrained`: keep the chunks taken to their end for `drained` (see PacketDecoder.release). */
+  constructor(trackDrained = false) {
+    if (trackDrained) this.dropped = [];
+  }
+
+  /**
+   * The chunks (as pushed, or joined by `push`) whose every byte has been taken since the last
+   * call: the views handed out by `take` are then the only references the queue gave out.
+   */
+  drained(): Uint8Array[] {
+    return this.dropped ? this.dropped.splice(0) : [];
+  }
 
   get length(): number {
     return this.total;
@@ -44,6 +59,7 @@ export class ByteQueue {
       this.head += n;
       this.total -= n;
       if (this.head === first.length) {
+        this.dropped?.push(first);
         this.chunks.shift();
         this.head = 0;
       }
@@ -74,7 +90,8 @@ export class ByteQueue {
       }
     }
     if (consume) {
-      this.chunks.splice(0, i);
+      const gone = this.chunks.splice(0, i);
+      if (this.dropped) for (const c of gone) this.dropped.push(c);
       this.head = off;
       this.total -= n;
     }

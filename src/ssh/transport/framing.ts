@@ -102,8 +102,19 @@ export class PacketDecoder {
   packets = 0;
   /** Bytes of the packets taken so far; the transport uses it for rekey limits. */
   bytes = 0;
-  private readonly queue = new ByteQueue();
+  private readonly queue = new ByteQueue(true);
   private pendingLength = -1;
+  /**
+   * Where bytes pushed earlier may go back to once nothing refers to them (the socket's
+   * ByteChannel.release): lets the socket read into that memory again instead of allocating.
+   */
+  release: ((chunk: Uint8Array) => void) | undefined;
+  /**
+   * Buffers some opened packet still refers to: an opener that decrypted in place returned a
+   * view of the received bytes, or one still working asynchronously. Their chunks are never
+   * released. (A synchronous opener that returns new memory is done with `wire` when it returns.)
+   */
+  private readonly held = new WeakSet<ArrayBufferLike>();
 
   push(chunk: Uint8Array): void {
     this.queue.push(chunk);
@@ -141,6 +152,11 @@ export class PacketDecoder {
     this.packets++;
     this.bytes += total;
     const opened = o.open(seq, wire);
+    const drained = this.queue.drained(); // taken every time: the queue keeps them until asked
+    if (this.release) {
+      if (opened instanceof Promise || opened.buffer === wire.buffer) this.held.add(wire.buffer);
+      for (const c of drained) if (!this.held.has(c.buffer)) this.release(c);
+    }
     return opened instanceof Promise ? opened.then(payloadOf) : payloadOf(opened);
   }
 }

@@ -28,7 +28,9 @@ export class PacketReader {
     private readonly socket: ByteChannel,
     private readonly peer: string,
     private readonly mayOpenAhead: () => boolean,
-  ) {}
+  ) {
+    if (socket.release) this.decoder.release = (chunk) => socket.release!(chunk);
+  }
 
   /** The next payload in order; CONNECTION_LOST once the stream has ended. */
   async next(): Promise<Uint8Array> {
