@@ -19,12 +19,15 @@ export const DEFAULT_MAX_PACKET_LENGTH = 256 * 1024 + 1024;
  * (see `recycle`), as many waiting as a download keeps READs in flight (64, pipeline.ts): when
  * the client is the slower side every reply of the pipeline arrives before the first is
  * written, and with 8 pooled (2 MiB) 330-520 of a 256 MiB download's 1,024 replies took a new
- * buffer (outside V8's heap, so each one hastens a GC); with 64 about the first 64 do. The cost:
- * a session that has downloaded keeps up to 16 MiB here, what its window let in anyway.
+ * buffer (outside V8's heap, so each one hastens a GC); with 64 about the first 64 do. A
+ * buffer given back is kept only while the pool holds fewer than the requests still in flight
+ * (at least 8, 2 MiB): as a download's pipeline drains at its end, its buffers go to the GC, and
+ * an idle session keeps 2 MiB, not 16.
  */
 const POOLED_MIN = 64 * 1024;
 const POOLED_SIZE = DEFAULT_MAX_PACKET_LENGTH;
-const POOL_BYTES = 64 * POOLED_SIZE;
+const POOLED_IDLE = 8;
+const POOLED_MAX = 64;
 
 export class SftpFramer {
   private queue = new ByteQueue();
@@ -37,7 +40,7 @@ export class SftpFramer {
   private partial: Uint8Array | undefined;
   private filled = 0;
   private failed: ProtocolError | undefined;
-  private readonly pool = new BufferPool(POOLED_SIZE, POOL_BYTES);
+  private readonly pool = new BufferPool(POOLED_SIZE, POOLED_MAX * POOLED_SIZE);
 
   /** `maxPacketLength` bounds the length field (the bytes after it). */
   constructor(readonly maxPacketLength: number = DEFAULT_MAX_PACKET_LENGTH) {}
@@ -106,9 +109,10 @@ export class SftpFramer {
    * Gives a packet's memory back for reuse once nothing refers to it any more (any view into
    * the packet will do; others are ignored). A download hands back each DATA after writing it
    * to disk: without this, every 255 KiB reply is a fresh buffer for the GC to reclaim.
+   * `inFlight`, the requests still unanswered, bounds how many the pool keeps (see POOLED_IDLE).
    */
-  recycle(view: Uint8Array): void {
-    this.pool.give(view);
+  recycle(view: Uint8Array, inFlight = 0): void {
+    this.pool.give(view, Math.min(POOLED_MAX, Math.max(POOLED_IDLE, inFlight)) * POOLED_SIZE);
   }
 
   private reassemblyBuffer(length: number): Uint8Array {

@@ -131,7 +131,7 @@ export class SftpSession {
 
   /** Hands back a reply's memory once the caller is done with it (see SftpFramer.recycle). */
   recycle(data: Uint8Array): void {
-    this.framer.recycle(data);
+    this.framer.recycle(data, this.pending.size);
   }
 
   /** Closes the channel; pending requests fail with CONNECTION_LOST. */

@@ -30,10 +30,14 @@ export class BufferPool {
     return out;
   }
 
-  /** Gives back the buffer behind `view` (any view into a buffer from `take` will do). */
-  give(view: Uint8Array): void {
+  /**
+   * Gives back the buffer behind `view` (any view into a buffer from `take` will do). It is kept
+   * only while the pool stays within `limit` bytes (at most the pool's own maximum), else left
+   * to the GC.
+   */
+  give(view: Uint8Array, limit = this.maxBytes): void {
     const buffer = view.buffer as ArrayBuffer;
-    if (!this.lent.delete(buffer) || this.bytes + buffer.byteLength > this.maxBytes) return;
+    if (!this.lent.delete(buffer) || this.bytes + buffer.byteLength > Math.min(limit, this.maxBytes)) return;
     let list = this.bySize.get(buffer.byteLength);
     if (!list) this.bySize.set(buffer.byteLength, (list = []));
     list.push(buffer);

@@ -126,6 +126,21 @@ describe("SftpFramer", () => {
       expect(b.every((x) => x === 2)).toBe(true);
     });
 
+    it("keeps as many buffers as requests are in flight (8 to 64), so an idle session holds 2 MiB", () => {
+      const kept = (inFlight: number) => {
+        const f = new SftpFramer();
+        const lent = Array.from({ length: 70 }, (_, i) => receive(f, 100_000, i));
+        for (const p of lent) f.recycle(p, inFlight);
+        const mine = new Set(lent.map((p) => p.buffer));
+        // Packets now reuse what was kept, then get new buffers.
+        return Array.from({ length: 70 }, (_, i) => receive(f, 100_000, i)).filter((p) => mine.has(p.buffer)).length;
+      };
+      expect(kept(0)).toBe(8);
+      expect(kept(30)).toBe(30);
+      expect(kept(64)).toBe(64);
+      expect(kept(500)).toBe(64);
+    });
+
     it("gives exact buffers to packets above the default limit (a raised server limit)", () => {
       const f = new SftpFramer(16 * 1024 * 1024);
       const a = receive(f, 300_000, 1);
