@@ -16,7 +16,6 @@ import type { SftpClient } from "./client.js";
 import { initialStreams, sessionStreamRate } from "./auto-streams.js";
 import { checkAbort, unlessAborted, unlessAbortedRelease } from "./abort.js";
 import { resumePartPath, tempSuffix, writeAtomically } from "./atomic-write.js";
-import { localChunks } from "./local-chunks.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { MAX_CONNECTIONS } from "./lane-connections.js";
 import { AUTO_MAX_STREAMS, MAX_STREAMS, closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
@@ -207,16 +206,17 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
       move: async (lane, start, end, moved, drained, signal) => {
         lane.file ??= await unlessAbortedRelease(lane.client.open(target, "r+"), signal, (f) => f.close());
         const writer = lane.file.writer({ offset: start, maxInFlight: options.maxInFlight });
+        const buf = new Uint8Array(Math.min(LOCAL_CHUNK, end - start));
         try {
-          let position = start;
-          for await (const chunk of localChunks(src, start, end, Math.min(LOCAL_CHUNK, end - start))) {
+          for (let position = start; position < end; ) {
             checkAbort(signal);
-            // write() resolves once the chunk is encoded: its buffer may then take a later read.
-            await unlessAborted(writer.write(chunk), signal);
-            position += chunk.length;
-            moved(chunk.length);
+            const n = await src.read(buf.subarray(0, Math.min(buf.length, end - position)), position);
+            if (n === 0) throw new SshError("LOCAL_CHANGED", `the local file shrank during the upload (expected ${info.size} bytes)`);
+            // write() resolves once `buf` is encoded, so the buffer is reusable after it.
+            await unlessAborted(writer.write(buf.subarray(0, n)), signal);
+            position += n;
+            moved(n);
           }
-          if (position < end) throw new SshError("LOCAL_CHANGED", `the local file shrank during the upload (expected ${info.size} bytes)`);
           // Every WRITE is sent: the lane's next range may start while these are acknowledged.
           drained();
           await unlessAborted(writer.flush(), signal);

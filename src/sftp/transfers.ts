@@ -10,7 +10,6 @@ import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
 import { checkAbort, unlessAborted } from "./abort.js";
 import { tempSuffix, writeAtomically } from "./atomic-write.js";
-import { localChunks } from "./local-chunks.js";
 import type { SftpFile } from "./file.js";
 
 export interface Progress {
@@ -135,14 +134,15 @@ async function uploadTo(client: SftpClient, src: LocalFile, info: { size: number
   const file = start > 0 ? await client.open(target, "r+") : await client.open(target, "w", { permissions: options.mode ?? info.mode & 0o7777 });
   try {
     const writer = file.writer({ offset: start, maxInFlight: options.maxInFlight });
+    const buf = new Uint8Array(LOCAL_CHUNK);
     try {
-      let position = start;
-      for await (const chunk of localChunks(src, start, undefined, LOCAL_CHUNK)) {
+      for (let position = start; ; ) {
         checkAbort(options.signal);
-        // write() resolves only after every piece of the chunk has been encoded: the chunk's
-        // buffer may then take the read after next.
-        await unlessAborted(writer.write(chunk), options.signal);
-        position += chunk.length;
+        const n = await src.read(buf, position);
+        if (n === 0) break;
+        // write() resolves only after every piece of `buf` has been encoded, so buf is reusable.
+        await unlessAborted(writer.write(buf.subarray(0, n)), options.signal);
+        position += n;
         options.onProgress?.({ transferred: position, total: info.size });
       }
       await unlessAborted(writer.flush(), options.signal);
