@@ -30,9 +30,10 @@ export const LOCAL_MAX_PACKET = 256 * 1024 - 1024;
 export class Channel {
   /**
    * Called with each chunk of channel data. The chunk stays valid after the call and the
-   * receiver may keep it without copying: it is a view into its own decrypted packet, and
-   * neither the socket's read regions nor decrypted packets are ever reused (see ReadArena in
-   * socket/tcp.ts). It must not be written to.
+   * receiver may keep it without copying: it is a view into its decrypted packet, which is never
+   * reused, and a socket read buffer is read into again only once the packet layer has released
+   * it, which it does only for bytes no payload refers to (ReadArena in socket/tcp.ts,
+   * PacketDecoder.release). It must not be written to.
    */
   onData: (data: Uint8Array) => void = () => {};
   /** Called with extended data, e.g. stderr (type 1, RFC 4254 §5.2). */
