@@ -20,9 +20,6 @@ import { PacketType } from "./constants.js";
 import { encodeLstat } from "./packets/path.js";
 import { tempSuffix } from "../util/temp-suffix.js";
 
-// The local temporary names of downloads use it too (transfers.ts, segmented.ts).
-export { tempSuffix };
-
 export interface AtomicOptions {
   /** Write to a temporary name and rename over the target when done (default true). */
   atomic?: boolean;

@@ -90,6 +90,11 @@ export class PipelinedReader {
     this.session.recycle(chunk.data);
   }
 
+  /** `recycle` for every part of a batch from `nextBatch`, once it is written out. */
+  recycleBatch(batch: { parts: Uint8Array[] }): void {
+    for (const data of batch.parts) this.session.recycle(data);
+  }
+
   /** Every read of a bounded range has been requested (a short read may still ask for its rest). */
   get allIssued(): boolean {
     return this.options.end !== undefined && this.nextOffset >= this.options.end;

@@ -15,7 +15,8 @@ import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
 import { initialStreams, sessionStreamRate } from "./auto-streams.js";
 import { checkAbort, unlessAborted, unlessAbortedRelease } from "./abort.js";
-import { resumePartPath, tempSuffix, writeAtomically } from "./atomic-write.js";
+import { resumePartPath, writeAtomically } from "./atomic-write.js";
+import { tempSuffix } from "../util/temp-suffix.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { MAX_CONNECTIONS } from "./lane-connections.js";
 import { AUTO_MAX_STREAMS, MAX_STREAMS, closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
@@ -332,7 +333,7 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
             await out.writev(c.parts, c.offset);
             position = c.offset + c.length;
             moved(c.length);
-            for (const data of c.parts) reader.recycle({ data });
+            reader.recycleBatch(c);
             if (reader.allIssued) drained();
           }
         } finally {

@@ -9,7 +9,8 @@ import { openLocal, removeLocal, renameLocal, statLocal, statLocalIfExists, type
 import { bytesEqual } from "../util/bytes.js";
 import type { SftpClient } from "./client.js";
 import { checkAbort, unlessAborted } from "./abort.js";
-import { tempSuffix, writeAtomically } from "./atomic-write.js";
+import { writeAtomically } from "./atomic-write.js";
+import { tempSuffix } from "../util/temp-suffix.js";
 import type { SftpFile } from "./file.js";
 
 export interface Progress {
@@ -197,7 +198,7 @@ export async function download(
           checkAbort(options.signal);
           await dst.writev(c.parts, c.offset);
           transferred += c.length;
-          for (const data of c.parts) reader.recycle({ data });
+          reader.recycleBatch(c);
           total ??= await size();
           options.onProgress?.({ transferred, total: Math.max(total, transferred) });
         }
