@@ -12,7 +12,9 @@ import { startTestServer, type TestServer } from "../server/helpers.js";
 
 let s: TestServer;
 beforeAll(async () => {
-  s = await startTestServer();
+  // One request at a time, so replies come in request order and the first reply's bytes are
+  // the first READ's (a concurrent server may answer a later READ first).
+  s = await startTestServer({ sftpLimits: { maxConcurrentRequests: 1 } });
   await writeFile(join(s.root, "f.bin"), new Uint8Array(4 * 1024 * 1024));
 });
 
