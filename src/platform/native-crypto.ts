@@ -9,7 +9,7 @@
  * Uint8Array views of node's Buffers, without copying.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
-import type { ChachaKey, CtrStream, GcmKey, HashName, HmacKey } from "../ssh/crypto/primitives.js";
+import type { ChachaKey, ChachaPolyAadKey, CtrStream, GcmKey, HashName, HmacKey } from "../ssh/crypto/primitives.js";
 
 const NATIVE = "node:crypto" as const;
 const TAG = 16;
@@ -79,6 +79,25 @@ export function nativeChacha20(key: Uint8Array): ChachaKey {
       iv.set(nonce, 8);
       const c = createCipheriv("chacha20", k, iv);
       return { xor: (data, into) => into.set(c.update(data)) };
+    },
+  };
+}
+
+/**
+ * RFC 8439's AEAD_CHACHA20_POLY1305 ("chacha20-poly1305" in OpenSSL and Deno; Bun's BoringSSL
+ * has no such cipher name) asked only for the tag over an AAD: OpenSSL's Poly1305, the one way
+ * node:crypto offers it. src/ssh/crypto/poly1305-from-aead.ts turns two such tags into a plain
+ * Poly1305.
+ */
+export function nativeChachaPolyAad(key: Uint8Array): ChachaPolyAadKey {
+  const k = secret(key);
+  return {
+    implementation: NATIVE,
+    tag(nonce, aad) {
+      const c = createCipheriv("chacha20-poly1305", k, nonce, { authTagLength: TAG });
+      c.setAAD(aad, { plaintextLength: 0 });
+      c.final();
+      return view(c.getAuthTag());
     },
   };
 }

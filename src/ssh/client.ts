@@ -145,7 +145,7 @@ export class SshConnection {
   /**
    * Which implementation protects each direction with the current keys, e.g.
    * `{ backend: "auto", clientToServer: "aes-gcm: node:crypto", serverToClient: "aes-gcm: node:crypto" }`
-   * or "chacha20: node:crypto, poly1305: noble"; `backend` is the `crypto` option in force.
+   * or "chacha20: noble, poly1305: noble" (Bun); `backend` is the `crypto` option in force.
    */
   get cryptoInfo(): { backend: CryptoBackend; clientToServer: string; serverToClient: string } {
     const c = this.transport.cryptoInfo;

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { chacha20orig } from "@noble/ciphers/chacha.js";
 import { poly1305 } from "@noble/ciphers/_poly1305.js";
@@ -66,6 +67,33 @@ describe("chacha20-poly1305@openssh.com", () => {
     const opener = CHACHA20_POLY1305.createOpener(keys, undefined, NOBLE_SUITE);
     expect(() => opener.open(0, wire.subarray(0, wire.length - 1))).toThrow(ProtocolError);
     expect(() => opener.packetLength(0, wire.subarray(0, 3))).toThrow(ProtocolError);
+  });
+
+  it("seals full-size packets (where node:crypto's Poly1305 is built from its AEAD) to the same bytes on every backend, and each opens the others'", async () => {
+    const named = await suitesFor(CHACHA20_POLY1305, undefined);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 64, maxLength: 64 }),
+        fc.oneof(fc.integer({ min: 6000, max: 40_000 }), fc.constantFrom(32_768, 262_144 - 32)),
+        fc.nat(),
+        fc.oneof(fc.nat(1000), fc.integer({ min: 0xfffffff0, max: 0xffffffff })),
+        async (key, size, fill, seq) => {
+          const keys = { key, iv: new Uint8Array(0), macKey: new Uint8Array(0) };
+          const payload = Uint8Array.from({ length: size }, (_, i) => (i * 7 + fill) & 0xff);
+          const packet = buildPacket(payload, 8, true, fill % 3, fill & 0xff);
+          const wires = await Promise.all(named.map(([, suite]) => CHACHA20_POLY1305.createSealer(keys, undefined, suite).seal(seq, packet.slice())));
+          for (const wire of wires) expect(toHex(wire)).toBe(toHex(wires[0]!));
+          for (const [, suite] of named) {
+            const opener = CHACHA20_POLY1305.createOpener(keys, undefined, suite);
+            expect(toHex(await opener.open(seq, wires[0]!.slice()))).toBe(toHex(packet.subarray(4)));
+            const forged = wires[0]!.slice();
+            forged[(fill * 13) % forged.length]! ^= 1 << (fill % 8);
+            expect(() => CHACHA20_POLY1305.createOpener(keys, undefined, suite).open(seq, forged)).toThrow(ProtocolError);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it("round-trips, agrees across backends, rejects any flipped bit, reads lengths without side effects", async () => {

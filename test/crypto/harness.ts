@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { expect } from "vitest";
 import type { CipherAlgorithm, DirectionKeys, MacAlgorithm, PacketOpener } from "../../src/ssh/crypto/cipher.js";
 import type { CryptoSuite } from "../../src/ssh/crypto/primitives.js";
-import { NOBLE_SUITE, nobleChacha20, nobleHmac } from "../../src/ssh/crypto/noble-primitives.js";
+import { NOBLE_SUITE, nobleChacha20, nobleHmac, noblePoly1305 } from "../../src/ssh/crypto/noble-primitives.js";
 import { cryptoSuite, cryptoSupport } from "../../src/ssh/crypto/suite.js";
 import { hasWebCrypto, webCtr, webGcm } from "../../src/ssh/crypto/webcrypto-aes.js";
 import { SshError, ProtocolError } from "../../src/errors.js";
@@ -25,7 +25,7 @@ export async function suites(): Promise<[SuiteName, CryptoSuite][]> {
     ["native", await cryptoSuite("native")],
     ["auto", await cryptoSuite("auto")],
   ];
-  if (hasWebCrypto()) list.push(["webcrypto", { gcm: webGcm, ctr: webCtr, chacha20: nobleChacha20, hmac: nobleHmac }]);
+  if (hasWebCrypto()) list.push(["webcrypto", { gcm: webGcm, ctr: webCtr, chacha20: nobleChacha20, poly1305: noblePoly1305, hmac: nobleHmac }]);
   return list;
 }
 

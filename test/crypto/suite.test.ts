@@ -5,10 +5,10 @@
 import { describe, expect, it } from "vitest";
 import { ctr } from "@noble/ciphers/aes.js";
 import { SshError } from "../../src/errors.js";
-import { checkChacha20, checkCtr, checkGcm, checkHmac, checkMd5 } from "../../src/ssh/crypto/known-answers.js";
-import { NOBLE_SUITE, nobleChacha20, nobleCtr, nobleGcm, nobleHmac, nobleMd5 } from "../../src/ssh/crypto/noble-primitives.js";
+import { checkChacha20, checkCtr, checkGcm, checkHmac, checkMd5, checkPoly1305 } from "../../src/ssh/crypto/known-answers.js";
+import { NOBLE_SUITE, nobleChacha20, nobleCtr, nobleGcm, nobleHmac, nobleMd5, noblePoly1305, noblePoly1305Tag } from "../../src/ssh/crypto/noble-primitives.js";
 import { nativeMd5 } from "../../src/platform/native-crypto.js";
-import type { ChachaKey, CtrStream, GcmKey } from "../../src/ssh/crypto/primitives.js";
+import type { ChachaKey, CtrStream, GcmKey, PolyKey } from "../../src/ssh/crypto/primitives.js";
 import { cryptoSuite, cryptoSupport, fastAesGcm, md5Function } from "../../src/ssh/crypto/suite.js";
 import { AES128_GCM } from "../../src/ssh/crypto/aes-gcm.js";
 import { CHACHA20_POLY1305 } from "../../src/ssh/crypto/chacha20-poly1305.js";
@@ -25,6 +25,7 @@ describe("known-answer checks", () => {
     expect(await checkGcm(nobleGcm, 32)).toBe(true);
     for (const n of [16, 24, 32] as const) expect(await checkCtr(nobleCtr, n)).toBe(true);
     expect(await checkChacha20(nobleChacha20)).toBe(true);
+    expect(await checkPoly1305(noblePoly1305)).toBe(true);
     for (const h of ["sha1", "sha256", "sha512"] as const) expect(await checkHmac(nobleHmac, h)).toBe(true);
     expect(await checkMd5(nobleMd5)).toBe(true);
   });
@@ -69,6 +70,14 @@ describe("known-answer checks", () => {
     expect(await checkGcm(noCheck, 16)).toBe(false);
   });
 
+  it("refuse a Poly1305 that leaves out a short last block", async () => {
+    const wholeBlocksOnly = (): PolyKey => ({
+      implementation: "noble",
+      tag: (_nonce, key, data, out) => noblePoly1305Tag(key, data.subarray(0, data.length - (data.length % 16)), out),
+    });
+    expect(await checkPoly1305(wholeBlocksOnly)).toBe(false);
+  });
+
   it("refuse a ChaCha20 with the nonce in the wrong state words, or one that restarts each call", async () => {
     const swapped = (key: Uint8Array): ChachaKey => {
       const c = nobleChacha20(key);
@@ -95,6 +104,7 @@ describe(`backend choice on this runtime (${runtime})`, () => {
     expect(s.native.ctr).toEqual({ 16: true, 24: true, 32: true });
     expect(s.native.hmac).toEqual({ sha1: true, sha256: true, sha512: true });
     expect(s.native.chacha20).toBe(runtime !== "bun");
+    expect(s.native.poly1305).toBe(runtime !== "bun");
     expect(s.native.md5).toBe(true);
   });
 
@@ -114,6 +124,7 @@ describe(`backend choice on this runtime (${runtime})`, () => {
     expect(auto.gcm(key).implementation).toBe(runtime === "deno" ? "webcrypto" : "node:crypto");
     expect(auto.ctr(key, new Uint8Array(16)).implementation).toBe("node:crypto");
     expect(auto.chacha20(new Uint8Array(32)).implementation).toBe(runtime === "bun" ? "noble" : "node:crypto");
+    expect(auto.poly1305(new Uint8Array(32)).implementation).toBe(runtime === "bun" ? "noble" : "node:crypto");
     expect(auto.hmac("sha256", key).implementation).toBe("node:crypto");
     expect(await fastAesGcm("auto")).toBe(runtime !== "deno");
   });
@@ -137,7 +148,7 @@ describe(`backend choice on this runtime (${runtime})`, () => {
       expect(chacha).toThrow(SshError);
       expect(chacha).toThrow(expect.objectContaining({ code: "NATIVE_CRYPTO_UNAVAILABLE" }));
     } else {
-      expect(chacha().implementation).toBe("chacha20: node:crypto, poly1305: noble");
+      expect(chacha().implementation).toBe("chacha20: node:crypto, poly1305: node:crypto");
     }
   });
 });

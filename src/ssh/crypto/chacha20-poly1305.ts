@@ -10,14 +10,12 @@
  *   tag        = Poly1305(poly key, encrypted length || ciphertext)
  * Everything is derived from seq, so the sealer and opener keep no state between packets.
  */
-import { poly1305 } from "@noble/ciphers/_poly1305.js";
 import { withMacRoom, type CipherAlgorithm, type DirectionKeys, type PacketOpener, type PacketSealer } from "./cipher.js";
 import { equalBytes } from "./constant-time.js";
-import type { ChachaKey, CryptoSuite } from "./primitives.js";
+import type { ChachaKey, CryptoSuite, PolyKey } from "./primitives.js";
 import { ProtocolError } from "../../errors.js";
 
 const NAME = "chacha20-poly1305@openssh.com";
-const POLY_BLOCK = 16;
 const TAG = 16;
 const ZEROS = new Uint8Array(64);
 
@@ -31,21 +29,9 @@ const protection = {
 } as const;
 
 /**
- * noble's Poly1305 state with its block function, which is a plain method of the class (private
- * only in the type declarations). Pinned @noble/ciphers version; the RFC 8439 and OpenSSH
- * vectors in the tests catch any change.
- */
-interface Poly1305Blocks {
-  process(data: Uint8Array, offset: number): void;
-  update(data: Uint8Array): Poly1305Blocks;
-  digestInto(out: Uint8Array): void;
-  destroy(): void;
-}
-
-/**
  * The two 256-bit keys: "The first 256 bits constitute K_2 and the second 256 bits become K_1."
- * ChaCha20 comes from the suite (node:crypto where it works); Poly1305 is always noble's, as no
- * platform offers it on its own.
+ * ChaCha20 and Poly1305 come from the suite: node:crypto where it works (Poly1305 through its
+ * RFC 8439 AEAD, keyed with K_2 like the one-time keys), else noble.
  */
 function setup(keys: DirectionKeys, suite: CryptoSuite) {
   if (keys.key.length < 64) {
@@ -53,7 +39,8 @@ function setup(keys: DirectionKeys, suite: CryptoSuite) {
   }
   const k2 = suite.chacha20(keys.key.subarray(0, 32));
   const k1 = suite.chacha20(keys.key.subarray(32, 64));
-  return { k1, k2, x: scratch(k1, k2), implementation: `chacha20: ${k2.implementation}, poly1305: noble` };
+  const poly = suite.poly1305(keys.key.subarray(0, 32));
+  return { x: scratch(k1, k2, poly), implementation: `chacha20: ${k2.implementation}, poly1305: ${poly.implementation}` };
 }
 
 /**
@@ -61,7 +48,7 @@ function setup(keys: DirectionKeys, suite: CryptoSuite) {
  * they live in buffers reused across packets rather than in fresh allocations. Calls are
  * synchronous, so one set per sealer or opener is never shared by two packets at once.
  */
-function scratch(k1: ChachaKey, k2: ChachaKey) {
+function scratch(k1: ChachaKey, k2: ChachaKey, poly: PolyKey) {
   const nonce = new Uint8Array(8);
   const polyKey = new Uint8Array(64);
   const length = new Uint8Array(4);
@@ -86,15 +73,8 @@ function scratch(k1: ChachaKey, k2: ChachaKey) {
     },
     /** Poly1305 of `data` under this packet's key (payloadStream() made it), written to `out`. */
     tag(data: Uint8Array, out: Uint8Array): void {
-      const mac = poly1305.create(polyKey.subarray(0, 32)) as unknown as Poly1305Blocks;
-      polyKey.fill(0); // the MAC state holds what it needs
-      // Poly1305.update() copies its whole input first (a fresh 32-256 KiB buffer per packet,
-      // a third of all download allocations). The full blocks go straight to the block
-      // function instead, which only reads them; update() takes the short tail as usual.
-      const full = data.length - (data.length % POLY_BLOCK);
-      for (let off = 0; off < full; off += POLY_BLOCK) mac.process(data, off);
-      mac.update(data.subarray(full)).digestInto(out);
-      mac.destroy(); // wipes the one-time key's state
+      poly.tag(nonce, polyKey, data, out);
+      polyKey.fill(0);
     },
     /** Encrypts or decrypts packet_length in place with K_1 (the nonce must be set). */
     crypt(bytes: Uint8Array): void {

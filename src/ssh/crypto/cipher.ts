@@ -12,7 +12,7 @@ import type { CryptoSuite } from "./primitives.js";
 
 /**
  * The `crypto` option: "auto" = per primitive node:crypto, else WebCrypto, else noble; "native" =
- * node:crypto or a typed error (Poly1305 is always noble); "pure" = noble only (suite.ts).
+ * node:crypto or a typed error; "pure" = noble only (suite.ts).
  */
 export type CryptoBackend = "auto" | "native" | "pure";
 
@@ -27,7 +27,7 @@ interface PacketProtection {
    * (aes-gcm, chacha20-poly1305) and encrypt-then-MAC, as OpenSSH's packet.c does.
    */
   readonly lengthExcludedFromPadding: boolean;
-  /** Who computes what, e.g. "aes-gcm: node:crypto" or "chacha20: node:crypto, poly1305: noble". */
+  /** Who computes what, e.g. "aes-gcm: node:crypto" or "chacha20: node:crypto, poly1305: node:crypto". */
   readonly implementation: string;
 }
 

@@ -7,7 +7,7 @@
  * two parts. The GCM/CTR/ChaCha20 answers are noble's and agree with OpenSSL; the HMAC answers
  * are RFC 2202 §3 / RFC 4231 §4.3 test case 2; the MD5 answers are RFC 1321 §A.5's test suite.
  */
-import type { ChachaKey, CtrStream, GcmKey, HashName, HmacKey } from "./primitives.js";
+import type { ChachaKey, ChachaPolyAadKey, CtrStream, GcmKey, HashName, HmacKey, PolyKey } from "./primitives.js";
 
 const hex = (s: string): Uint8Array => Uint8Array.from(s.match(/../g)!, (b) => parseInt(b, 16));
 const counting = (n: number, from = 0): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (from + i) & 0xff);
@@ -75,6 +75,38 @@ export function checkChacha20(make: (key: Uint8Array) => ChachaKey): Promise<boo
     s.xor(new Uint8Array(64), out.subarray(0, 64));
     s.xor(new Uint8Array(64), out.subarray(64));
     return same(out, hex(CHACHA_KEYSTREAM));
+  });
+}
+
+/**
+ * Key 00..1f, nonce 00000000 0102030405060708, AAD 00..63 and no plaintext: the tag (noble's
+ * chacha20poly1305 and OpenSSL's agree). poly1305-from-aead.ts would quietly fall back to noble
+ * over an AEAD that answers wrong, so the AEAD is checked on its own, not only through it.
+ */
+export function checkChachaPolyAad(make: (key: Uint8Array) => ChachaPolyAadKey): Promise<boolean> {
+  return passes(() => same(make(counting(32)).tag(hex("000000000102030405060708"), counting(100)), hex("363c932ea684ac833dd1482090fb03d4")));
+}
+
+/** Poly1305 tags of counting(n) under CHACHA_KEYSTREAM's first 32 bytes (noble's, and `openssl mac POLY1305`'s). */
+const POLY1305_TAGS: [number, string][] = [
+  [1100, "872041fa6ba5d17339fe9506e97cb286"],
+  [4096, "5a10e4032267c8991c450159fef75f05"],
+];
+
+/**
+ * Key 00..1f, nonce 0102030405060708 (the one-time key is block 0 of CHACHA_KEYSTREAM), over
+ * messages long enough that a backend building Poly1305 from an AEAD (poly1305-from-aead.ts)
+ * takes that path, one of them ending in a partial block and one in a whole one.
+ */
+export function checkPoly1305(make: (key: Uint8Array) => PolyKey): Promise<boolean> {
+  return passes(() => {
+    const poly = make(counting(32));
+    const oneTimeKey = hex(CHACHA_KEYSTREAM.slice(0, 64));
+    return POLY1305_TAGS.every(([n, tag]) => {
+      const out = new Uint8Array(16);
+      poly.tag(hex("0102030405060708"), oneTimeKey, counting(n), out);
+      return same(out, hex(tag));
+    });
   });
 }
 

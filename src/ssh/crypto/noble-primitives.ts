@@ -4,10 +4,11 @@
  */
 import { ctr, gcm } from "@noble/ciphers/aes.js";
 import { chacha20orig } from "@noble/ciphers/chacha.js";
+import { poly1305 } from "@noble/ciphers/_poly1305.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { md5, sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
-import type { ChachaKey, CryptoSuite, CtrStream, GcmKey, HashName, HmacKey } from "./primitives.js";
+import type { ChachaKey, CryptoSuite, CtrStream, GcmKey, HashName, HmacKey, PolyKey } from "./primitives.js";
 
 const NOBLE = "noble" as const;
 const BLOCK = 16;
@@ -70,6 +71,40 @@ export function nobleChacha20(rawKey: Uint8Array): ChachaKey {
   };
 }
 
+/**
+ * noble's Poly1305 state with its block function, which is a plain method of the class (private
+ * only in the type declarations). Pinned @noble/ciphers version; the RFC 8439 and OpenSSH
+ * vectors in the tests catch any change.
+ */
+interface Poly1305Blocks {
+  process(data: Uint8Array, offset: number): void;
+  update(data: Uint8Array): Poly1305Blocks;
+  digestInto(out: Uint8Array): void;
+  destroy(): void;
+}
+
+const POLY_BLOCK = 16;
+
+/** Poly1305 of `data` under `oneTimeKey` (32 bytes), written to `out`. */
+export function noblePoly1305Tag(oneTimeKey: Uint8Array, data: Uint8Array, out: Uint8Array): void {
+  const mac = poly1305.create(oneTimeKey.subarray(0, 32)) as unknown as Poly1305Blocks;
+  // Poly1305.update() copies its whole input first (a fresh 32-256 KiB buffer per packet, a
+  // third of all download allocations). The full blocks go straight to the block function
+  // instead, which only reads them; update() takes the short tail as usual.
+  const full = data.length - (data.length % POLY_BLOCK);
+  for (let off = 0; off < full; off += POLY_BLOCK) mac.process(data, off);
+  mac.update(data.subarray(full)).digestInto(out);
+  mac.destroy(); // wipes the one-time key's state
+}
+
+/** noble needs only the one-time key, so one object serves every ChaCha20 key. */
+const NOBLE_POLY1305: PolyKey = Object.freeze({
+  implementation: NOBLE,
+  tag: (_nonce: Uint8Array, oneTimeKey: Uint8Array, data: Uint8Array, out: Uint8Array) => noblePoly1305Tag(oneTimeKey, data, out),
+});
+
+export const noblePoly1305 = (_chachaKey: Uint8Array): PolyKey => NOBLE_POLY1305;
+
 const HASHES = { sha1, sha256, sha512 } as const;
 
 export function nobleHmac(hash: HashName, key: Uint8Array): HmacKey {
@@ -98,5 +133,6 @@ export const NOBLE_SUITE: CryptoSuite = Object.freeze({
   gcm: nobleGcm,
   ctr: nobleCtr,
   chacha20: nobleChacha20,
+  poly1305: noblePoly1305,
   hmac: nobleHmac,
 });

@@ -45,6 +45,31 @@ export interface ChachaKey {
   stream(nonce: Uint8Array): { xor(data: Uint8Array, into: Uint8Array): void };
 }
 
+/**
+ * Poly1305 (RFC 8439 §2.5) under one-time keys that ChaCha20 block 0 makes (RFC 8439 §2.6;
+ * OpenSSH's chacha20-poly1305 derives its key the same way). Keyed by the ChaCha20 key, not the
+ * one-time key, because the only Poly1305 node:crypto has sits inside its RFC 8439 AEAD, which
+ * derives the one-time key itself (poly1305-from-aead.ts).
+ */
+export interface PolyKey {
+  readonly implementation: Implementation;
+  /**
+   * Writes the 16-byte Poly1305(oneTimeKey, data) to `out`. `oneTimeKey` is the first 32 bytes
+   * of this ChaCha20 key's block 0 under the 8-byte `nonce` (original ChaCha20 layout); the
+   * caller has computed it already.
+   */
+  tag(nonce: Uint8Array, oneTimeKey: Uint8Array, data: Uint8Array, out: Uint8Array): void;
+}
+
+/**
+ * RFC 8439 §2.8's AEAD_CHACHA20_POLY1305 under one key, reduced to the one call Poly1305 is
+ * built from: the tag over `aad` alone, with no plaintext, under a 12-byte nonce.
+ */
+export interface ChachaPolyAadKey {
+  readonly implementation: Implementation;
+  tag(nonce: Uint8Array, aad: Uint8Array): Uint8Array;
+}
+
 export type HashName = "sha1" | "sha256" | "sha512";
 
 /** HMAC (RFC 2104) under one key: the MAC of `head || body`. */
@@ -59,5 +84,7 @@ export interface CryptoSuite {
   gcm(key: Uint8Array): GcmKey;
   ctr(key: Uint8Array, iv: Uint8Array): CtrStream;
   chacha20(key: Uint8Array): ChachaKey;
+  /** Poly1305 for one-time keys made from this ChaCha20 key (see PolyKey). */
+  poly1305(chachaKey: Uint8Array): PolyKey;
   hmac(hash: HashName, key: Uint8Array): HmacKey;
 }

@@ -2,9 +2,9 @@
  * Which backend computes each primitive, per `crypto` option:
  *
  * - "pure": noble for everything.
- * - "native": node:crypto for everything it can have (all but Poly1305, which node:crypto does
- *   not offer and stays noble); a primitive the runtime lacks or computes wrongly is a typed
- *   error when a negotiated algorithm needs it.
+ * - "native": node:crypto for everything; a primitive the runtime lacks or computes wrongly is a
+ *   typed error when a negotiated algorithm needs it. Poly1305 counts as node:crypto's when its
+ *   RFC 8439 AEAD is there to build it from (poly1305-from-aead.ts).
  * - "auto": per primitive, node:crypto, else WebCrypto (AES only), else noble.
  *
  * A backend serves a primitive only after its known-answer check (known-answers.ts) passed on
@@ -16,11 +16,12 @@
  * Bun do 400+ natively), so "auto" on Deno takes WebCrypto for AES-GCM when it passes.
  */
 import { SshError } from "../../errors.js";
-import { nativeChacha20, nativeCtr, nativeGcm, nativeHmac, nativeMd5, nativeRuntime } from "../../platform/native-crypto.js";
+import { nativeChacha20, nativeChachaPolyAad, nativeCtr, nativeGcm, nativeHmac, nativeMd5, nativeRuntime } from "../../platform/native-crypto.js";
 import type { CryptoBackend } from "./cipher.js";
-import { checkChacha20, checkCtr, checkGcm, checkHmac, checkMd5 } from "./known-answers.js";
-import { NOBLE_SUITE, nobleChacha20, nobleCtr, nobleGcm, nobleHmac, nobleMd5 } from "./noble-primitives.js";
-import type { CryptoSuite, HashName } from "./primitives.js";
+import { checkChacha20, checkCtr, checkGcm, checkHmac, checkMd5, checkChachaPolyAad, checkPoly1305 } from "./known-answers.js";
+import { NOBLE_SUITE, nobleChacha20, nobleCtr, nobleGcm, nobleHmac, nobleMd5, noblePoly1305 } from "./noble-primitives.js";
+import { poly1305FromAead } from "./poly1305-from-aead.js";
+import type { CryptoSuite, HashName, PolyKey } from "./primitives.js";
 import { hasWebCrypto, webCtr, webGcm } from "./webcrypto-aes.js";
 
 type GcmLength = 16 | 32;
@@ -34,20 +35,22 @@ type CtrLength = 16 | 24 | 32;
  */
 export interface CryptoSupport {
   runtime: "node" | "deno" | "bun";
-  native: { gcm: Record<GcmLength, boolean>; ctr: Record<CtrLength, boolean>; chacha20: boolean; hmac: Record<HashName, boolean>; md5: boolean };
+  native: { gcm: Record<GcmLength, boolean>; ctr: Record<CtrLength, boolean>; chacha20: boolean; poly1305: boolean; hmac: Record<HashName, boolean>; md5: boolean };
   /** False also where WebCrypto was not needed, so not checked. */
   webcrypto: { gcm: Record<GcmLength, boolean>; ctr: Record<CtrLength, boolean> };
 }
 
 async function probe(): Promise<CryptoSupport> {
   const runtime = nativeRuntime();
-  const [g16, g32, c16, c24, c32, chacha, h1, h256, h512, md5] = await Promise.all([
+  const [g16, g32, c16, c24, c32, chacha, aead, poly, h1, h256, h512, md5] = await Promise.all([
     checkGcm(nativeGcm, 16),
     checkGcm(nativeGcm, 32),
     checkCtr(nativeCtr, 16),
     checkCtr(nativeCtr, 24),
     checkCtr(nativeCtr, 32),
     checkChacha20(nativeChacha20),
+    checkChachaPolyAad(nativeChachaPolyAad),
+    checkPoly1305(nativePoly1305),
     checkHmac(nativeHmac, "sha1"),
     checkHmac(nativeHmac, "sha256"),
     checkHmac(nativeHmac, "sha512"),
@@ -66,9 +69,14 @@ async function probe(): Promise<CryptoSupport> {
   ]);
   return {
     runtime,
-    native: { gcm: { 16: g16, 32: g32 }, ctr: { 16: c16, 24: c24, 32: c32 }, chacha20: chacha, hmac: { sha1: h1, sha256: h256, sha512: h512 }, md5 },
+    native: { gcm: { 16: g16, 32: g32 }, ctr: { 16: c16, 24: c24, 32: c32 }, chacha20: chacha, poly1305: aead && poly, hmac: { sha1: h1, sha256: h256, sha512: h512 }, md5 },
     webcrypto: { gcm: { 16: wg16, 32: wg32 }, ctr: { 16: wc16, 24: wc24, 32: wc32 } },
   };
+}
+
+/** node:crypto's Poly1305: OpenSSL's, inside the RFC 8439 AEAD keyed like the one-time keys. */
+function nativePoly1305(chachaKey: Uint8Array): PolyKey {
+  return poly1305FromAead(nativeChachaPolyAad(chachaKey));
 }
 
 let support: Promise<CryptoSupport> | undefined;
@@ -95,6 +103,7 @@ function nativeSuite(s: CryptoSupport): CryptoSuite {
     gcm: (key) => (need(n.gcm[key.length as GcmLength] ?? false, `AES-${key.length * 8}-GCM`), nativeGcm(key)),
     ctr: (key, iv) => (need(n.ctr[key.length as CtrLength] ?? false, `AES-${key.length * 8}-CTR`), nativeCtr(key, iv)),
     chacha20: (key) => (need(n.chacha20, "ChaCha20"), nativeChacha20(key)),
+    poly1305: (key) => (need(n.poly1305, "Poly1305 (through chacha20-poly1305)"), nativePoly1305(key)),
     hmac: (hash, key) => (need(n.hmac[hash], `HMAC-${hash.toUpperCase()}`), nativeHmac(hash, key)),
   };
 }
@@ -113,6 +122,7 @@ function autoSuite(s: CryptoSupport): CryptoSuite {
       return w.ctr[length] ? webCtr(key, iv) : nobleCtr(key, iv);
     },
     chacha20: (key) => (n.chacha20 ? nativeChacha20(key) : nobleChacha20(key)),
+    poly1305: (key) => (n.poly1305 ? nativePoly1305(key) : noblePoly1305(key)),
     hmac: (hash, key) => (n.hmac[hash] ? nativeHmac(hash, key) : nobleHmac(hash, key)),
   };
 }
@@ -126,8 +136,8 @@ export async function cryptoSuite(mode: CryptoBackend): Promise<CryptoSuite> {
 
 /**
  * True when AES-GCM runs on a fast node:crypto (Node's OpenSSL, Bun's BoringSSL; not Deno's): 400+ MB per CPU
- * second for 32 KiB packets, several times ChaCha20-Poly1305, whose Poly1305 has to stay on
- * noble (~100-340). Then the client offers the AES-GCMs first.
+ * second for 32 KiB packets, ahead of ChaCha20-Poly1305 wherever Poly1305 is noble's (Bun, short
+ * packets) and not behind it elsewhere. Then the client offers the AES-GCMs first.
  */
 export async function fastAesGcm(mode: CryptoBackend): Promise<boolean> {
   if (mode === "pure") return false;
