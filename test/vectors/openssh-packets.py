@@ -37,12 +37,12 @@ def chacha(key, seq, data, counter):
     return Cipher(algorithms.ChaCha20(key, nonce), None).encryptor().update(data)
 
 
-def chacha_case():
+def chacha_case(payloads=PAYLOADS, seqs=(0, 1, 7, 0xFFFFFFFF)):
     key = bytes(range(0x40, 0x80))  # 64 bytes: K_2 = key[:32] (payload), K_1 = key[32:] (length)
     k2, k1 = key[:32], key[32:]
     packets = []
-    for i, seq in enumerate([0, 1, 7, 0xFFFFFFFF]):
-        pkt = build_packet(PAYLOADS[i], 8, True, 0x11 * (i + 1))
+    for i, seq in enumerate(seqs):
+        pkt = build_packet(payloads[i], 8, True, 0x11 * (i + 1))
         enc = chacha(k1, seq, pkt[:4], 0) + chacha(k2, seq, pkt[4:], 1)
         poly_key = chacha(k2, seq, bytes(32), 0)
         p = Poly1305(poly_key)
@@ -84,8 +84,14 @@ def ctr_case(name, key, iv, mac_name, mac_key, digest, etm):
 
 # IVs end near 2^64 / 2^128 so the counters carry across byte and word boundaries mid-stream.
 near_wrap = bytes.fromhex("00112233445566778899aabbfffffffe")
+# Data-sized packets, where a node:crypto backend builds Poly1305 from its AEAD (6 KiB and more):
+# just above that size, a 32 KiB SFTP READ reply, and a larger one. The tag input (4 + a multiple
+# of 8 bytes) ends in a 4- or a 12-byte Poly1305 block; both occur.
+LARGE_PAYLOADS = [bytes((i * 7) & 0xFF for i in range(n)) for n in (6200, 32768 + 13, 40000)]
+
 cases = [
     chacha_case(),
+    chacha_case(LARGE_PAYLOADS, (3, 0x7FFFFFFF, 0xFFFFFFFE)),
     gcm_case("aes128-gcm@openssh.com", bytes(range(16)), bytes.fromhex("a0a1a2a3fffffffffffffffe")),
     gcm_case("aes256-gcm@openssh.com", bytes(range(100, 132)), bytes.fromhex("0102030400000000000000ff")),
     ctr_case("aes128-ctr", bytes(range(16)), near_wrap, "hmac-sha2-256", bytes(range(32)), hashlib.sha256, False),
