@@ -12,8 +12,9 @@
  * at the end. Also per run: how idle the whole machine was (/proc/stat), as other work on a
  * shared machine decides what the three processes get. Diagnostics, each optional: `--probe`
  * (our channel's state every millisecond), `--cpu-prof=DIR [--heap-sampling]` (V8 profiles of
- * our upload alone), `--child-flags=--trace-gc`, `--perf=DIR` (system calls of every process,
- * perf record -a), `--perf-record=DIR` (perf record -g of our client).
+ * our upload alone), `--child-flags=--trace-gc`. System calls of every process were traced by
+ * running `perf record -a -e 'syscalls:sys_*_read,...'` around a one-round run by hand
+ * (bench/results/2026-12-06-upload-gap.md).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomFillSync } from "node:crypto";
@@ -34,10 +35,6 @@ const probe = process.argv.includes("--probe");
 const heapSampling = process.argv.includes("--heap-sampling");
 const cipherCase = CIPHER_CASES.find((c) => c.cipher === cipher);
 if (!cipherCase) throw new Error(`--cipher: one of ${CIPHER_CASES.map((c) => c.cipher).join(", ")}`);
-/** `--perf=DIR`: record sshd's and the client's read/write/poll system calls of each run (perf record -a) into DIR. */
-const perfDir = arg("perf");
-const PERF_EVENTS = ["read", "write", "writev", "ppoll", "poll", "epoll_wait", "pwrite64", "lseek", "pread64"]
-  .flatMap((s) => [`syscalls:sys_enter_${s}`, `syscalls:sys_exit_${s}`]).join(",");
 const variants = (arg("variants") ?? "openssh,ours@.").split(",");
 const log = (s: string) => process.stderr.write(s + "\n");
 
@@ -104,18 +101,12 @@ function meter(root: number) {
 const cpuProfDir = arg("cpu-prof");
 /** `--child-flags=--trace-gc,...`: node flags for our client processes; their output is kept in `${os.tmpdir()}/upload-ab-child-<pid>.log`. */
 const childFlags = arg("child-flags")?.split(",").filter(Boolean) ?? [];
-/** `--perf-record=DIR`: `perf record -g` of each of our client processes (with --perf-basic-prof, so JS frames are named) into DIR. */
-const perfRecordDir = arg("perf-record");
 
 function child(job: object, flags: string[] = []): Promise<{ seconds: number; cpuSeconds: number; sysSeconds: number; byThread?: Record<string, number>; samples?: Record<string, number> }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...childFlags, ...flags, ...(perfRecordDir ? ["--perf-basic-prof"] : []), "--import", "tsx", path.join(BENCH_DIR, "upload-ab-child.ts"), JSON.stringify(job)], { stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [...childFlags, ...flags, "--import", "tsx", path.join(BENCH_DIR, "upload-ab-child.ts"), JSON.stringify(job)], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
-    const rec = perfRecordDir
-      ? spawn("perf", ["record", "-q", "-F", "1999", "-g", "-p", String(p.pid), "-o", path.join(perfRecordDir, `client-${p.pid}.data`)], { stdio: "ignore" })
-      : undefined;
-    p.on("close", () => rec?.kill("SIGINT"));
     p.stdout.on("data", (d: Buffer) => (out += d));
     p.stderr.on("data", (d: Buffer) => (err += d));
     p.on("error", reject);
@@ -135,11 +126,6 @@ async function waitQuiet(root: number): Promise<void> {
 async function runOne(sshd: SshdServer, s: BenchServer & { keyPath: string }, variant: string, local: string, remoteDir: string): Promise<Run> {
   const remote = path.join(remoteDir, `up-${Date.now()}.bin`);
   await waitQuiet(sshd.pid);
-  let perf: ReturnType<typeof spawn> | undefined;
-  if (perfDir) {
-    perf = spawn("perf", ["record", "-q", "-a", "-e", PERF_EVENTS, "-o", path.join(perfDir, `${variant.replace(/[^a-z0-9=]+/gi, "_")}-${Date.now()}.data`)], { stdio: "ignore" });
-    await new Promise((r) => setTimeout(r, 1000));
-  }
   const stop = meter(sshd.pid);
   const sys0 = await systemCpu();
   let seconds: number;
@@ -173,11 +159,6 @@ async function runOne(sshd: SshdServer, s: BenchServer & { keyPath: string }, va
   const cpu = await stop();
   const sys1 = await systemCpu();
   const idle = (100 * (sys1.idle - sys0.idle)) / (sys1.total - sys0.total);
-  if (perf) {
-    const exited = new Promise((r) => perf!.on("close", r));
-    perf.kill("SIGINT");
-    await exited;
-  }
   const st = await fs.stat(remote);
   if (st.size !== bytes) throw new Error(`${variant}: ${st.size} bytes arrived, not ${bytes}`);
   await fs.rm(remote, { force: true });
