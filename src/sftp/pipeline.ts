@@ -144,6 +144,11 @@ export class PipelinedWriter {
     this.offset = options.offset ?? 0;
   }
 
+  /** Bytes per WRITE request: `data` given to `write` is sent in pieces of this size. */
+  get requestSize(): number {
+    return this.options.chunkSize ?? this.session.writeSize;
+  }
+
   /**
    * Queues `data` and resolves once it has been copied into packets (the caller may then reuse
    * its buffer) and the number of outstanding requests is under the limit again. The data goes
@@ -162,7 +167,7 @@ export class PipelinedWriter {
    */
   async issue(data: Uint8Array): Promise<{ sent: Promise<void> }> {
     const max = this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-    const chunk = this.options.chunkSize ?? this.session.writeSize;
+    const chunk = this.requestSize;
     let sent: Promise<void> = Promise.resolve();
     for (let o = 0; o < data.length; o += chunk) {
       while (this.inFlight.length >= max) await this.inFlight.shift();

@@ -20,13 +20,11 @@ import { tempSuffix } from "../util/temp-suffix.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { MAX_CONNECTIONS } from "./lane-connections.js";
 import { AUTO_MAX_STREAMS, MAX_STREAMS, closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
-import { download, readLocalRange, resumeOffset, upload, WRITE_BATCH, type DownloadOptions, type StreamOptions, type UploadOptions } from "./transfers.js";
+import { download, localChunkSize, readLocalRange, resumeOffset, upload, WRITE_BATCH, type DownloadOptions, type StreamOptions, type UploadOptions } from "./transfers.js";
 
 /** Under "auto", files smaller than this move over one stream: the probing would cost more than it gains. */
 export const AUTO_MIN_SIZE = 16 * 1024 * 1024;
 const MiB = 1024 * 1024;
-/** Local reads of an upload are this large; the pipeline splits them into SFTP writes. */
-const LOCAL_CHUNK = MiB;
 /** How much of each recorded range is compared with the source before it is reused. */
 const CHECK_TAIL = 64 * 1024;
 /** A resume record larger than this is not ours: it is ignored (and the transfer starts over). */
@@ -207,7 +205,7 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
       move: async (lane, start, end, moved, drained, signal) => {
         lane.file ??= await unlessAbortedRelease(lane.client.open(target, "r+"), signal, (f) => f.close());
         const writer = lane.file.writer({ offset: start, maxInFlight: options.maxInFlight });
-        const buf = new Uint8Array(Math.min(LOCAL_CHUNK, end - start));
+        const buf = new Uint8Array(Math.min(localChunkSize(writer.requestSize), end - start));
         try {
           for (let position = start; position < end; ) {
             checkAbort(signal);

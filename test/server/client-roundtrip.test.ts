@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { SftpError } from "../../src/errors.js";
+import { PacketType } from "../../src/sftp/constants.js";
 import type { SftpClient } from "../../src/sftp/client.js";
 import { sftpClientContract, text } from "../sftp/client-contract.js";
 import { dirContract, refusedSessionsCase } from "../sftp/dir-contract.js";
@@ -152,6 +153,30 @@ describe("our client against the embedded server", () => {
     await a.close();
     expect(text(await sftp.readFile(`${dir}/h`))).toBe("0123ab6789Z");
     expect(await sftp.open(`${dir}/h`, "wx").catch((e) => e.code)).toBe("FAILURE");
+  });
+
+  it("uploads in whole WRITE requests of the negotiated size: only the file's last is short", async () => {
+    const size = 3 * 1024 * 1024 + 1000;
+    const data = randomBytes(size);
+    await writeFile(join(local, "whole.bin"), data);
+    const lengths: number[] = [];
+    const original = sftp.session.send.bind(sftp.session);
+    const send = vi.spyOn(sftp.session, "send").mockImplementation((build) => original((id) => {
+      const parts = build(id);
+      // A WRITE goes down as its header (length, type, ...) and the data (pipeline.ts).
+      if (parts[0]![4] === PacketType.WRITE) lengths.push(parts[1]!.length);
+      return parts;
+    }));
+    try {
+      await sftp.upload(join(local, "whole.bin"), `${dir}/whole.bin`, { streams: 1 });
+    } finally {
+      send.mockRestore();
+    }
+    expect(Buffer.compare(await readFile(join(t.root, dir, "whole.bin")), data)).toBe(0);
+    const w = sftp.session.writeSize;
+    expect(lengths.reduce((a, b) => a + b, 0)).toBe(size);
+    expect(lengths.slice(0, -1).every((n) => n === w)).toBe(true);
+    expect(lengths.length).toBe(Math.ceil(size / w));
   });
 
   it("refuses handles beyond the limit, and serves again once they are closed", async () => {

@@ -1,0 +1,98 @@
+/**
+ * One timed upload by one checkout's client, in a fresh process (run by upload-ab.ts).
+ * argv[2]: JSON Job. Prints `RESULT {...}`: seconds, the process's CPU seconds over the upload
+ * (all threads, and the main thread's share), and on request a sample of the channel's state
+ * every millisecond (`probe`: the peer's window open or not, data queued or not), a V8 CPU
+ * profile of the upload alone (`profilePath`) and an allocation-sampling heap profile beside it
+ * (`heapSampling`).
+ */
+import * as fs from "node:fs/promises";
+import { Session } from "node:inspector/promises";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+
+interface Job {
+  checkout: string;
+  server: { host: string; port: number; username: string; keyText: string; knownHostsPath: string };
+  cipher: string;
+  local: string;
+  remote: string;
+  writeSize?: number;
+  maxInFlight?: number;
+  probe?: boolean;
+  profilePath?: string;
+  heapSampling?: boolean;
+}
+
+/** CPU seconds (user + system) of this process's main thread and of all its other threads. */
+async function threadCpu(): Promise<{ main: number; other: number }> {
+  const out = { main: 0, other: 0 };
+  for (const tid of await fs.readdir("/proc/self/task")) {
+    const t = await fs.readFile(`/proc/self/task/${tid}/stat`, "utf8").catch(() => "");
+    if (!t) continue;
+    const f = t.slice(t.lastIndexOf(")") + 2).split(" ").map(Number);
+    out[Number(tid) === process.pid ? "main" : "other"] += (f[11]! + f[12]!) / 100;
+  }
+  return out;
+}
+
+const job = JSON.parse(process.argv[2]!) as Job;
+const { connect } = (await import(pathToFileURL(path.join(job.checkout, "src/connect.ts")).href)) as typeof import("../src/connect.js");
+const c = await connect({
+  host: job.server.host,
+  port: job.server.port,
+  username: job.server.username,
+  privateKey: job.server.keyText,
+  hostKeys: { policy: "strict", knownHostsFile: job.server.knownHostsPath },
+  sshConfig: false,
+  crypto: "auto",
+  algorithms: { cipher: [job.cipher] },
+});
+try {
+  if (job.writeSize) c.session.writeSize = job.writeSize;
+  // Private fields of Channel, read only by the probe.
+  const ch = c.session.channel as unknown as { remoteWindow: number; sendQueue: unknown[] };
+  const samples = { zeroWindowQueued: 0, openIdle: 0, zeroWindowIdle: 0, openQueued: 0 };
+  let probing = job.probe ?? false;
+  const probe = () => {
+    if (!probing) return;
+    const queued = ch.sendQueue.length > 0;
+    if (ch.remoteWindow <= 0) queued ? samples.zeroWindowQueued++ : samples.zeroWindowIdle++;
+    else queued ? samples.openQueued++ : samples.openIdle++;
+    setTimeout(probe, 1);
+  };
+  probe();
+  const inspector = job.profilePath ? new Session() : undefined;
+  if (inspector) {
+    inspector.connect();
+    await inspector.post("Profiler.enable");
+    await inspector.post("Profiler.start");
+    if (job.heapSampling) {
+      await inspector.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+    }
+  }
+  const th0 = await threadCpu();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await c.upload(job.local, job.remote, { maxInFlight: job.maxInFlight });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const th1 = await threadCpu();
+  probing = false;
+  if (inspector) {
+    const { profile } = await inspector.post("Profiler.stop");
+    await fs.writeFile(job.profilePath!, JSON.stringify(profile));
+    if (job.heapSampling) {
+      const { profile: heap } = await inspector.post("HeapProfiler.stopSampling");
+      await fs.writeFile(job.profilePath!.replace(/\.cpuprofile$/, ".heapprofile"), JSON.stringify(heap));
+    }
+    inspector.disconnect();
+  }
+  process.stdout.write(`RESULT ${JSON.stringify({
+    seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, sysSeconds: cpu.system / 1e6, writeSize: c.session.writeSize,
+    byThread: { main: +(th1.main - th0.main).toFixed(2), other: +(th1.other - th0.other).toFixed(2) },
+    ...(job.probe ? { samples } : {}),
+  })}\n`);
+} finally {
+  await c.close();
+}
