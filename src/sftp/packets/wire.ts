@@ -6,6 +6,7 @@
 import { ProtocolError, SshError } from "../../errors.js";
 import type { SshReader } from "../../ssh/wire/reader.js";
 import { SshWriter } from "../../ssh/wire/writer.js";
+import { smallBuffer } from "../../util/small-buffers.js";
 
 /** The fields of a packet value, as `encode*(id, fields)` takes them. */
 export type Fields<P> = Omit<P, "type" | "id">;
@@ -15,7 +16,9 @@ export type Fields<P> = Omit<P, "type" | "id">;
  * given, the request id. Finish it with `finishPacket`.
  */
 export function startPacket(type: number, id: number | undefined, capacity = 64): SshWriter {
-  const w = new SshWriter(capacity + 4, 4);
+  // Packets are short-lived (copied into an SSH packet within the turn): slab pieces, not an
+  // ArrayBuffer each (util/small-buffers.ts).
+  const w = new SshWriter(capacity + 4, 4, smallBuffer(capacity + 4));
   w.byte(type);
   if (id !== undefined) w.uint32(u32(id, "request id"));
   return w;
@@ -24,7 +27,11 @@ export function startPacket(type: number, id: number | undefined, capacity = 64)
 /** Writes the length into the headroom and returns the framed packet (no copy). */
 export function finishPacket(w: SshWriter): Uint8Array {
   const p = w.withHeadroom();
-  new DataView(p.buffer, p.byteOffset, 4).setUint32(0, p.length - 4);
+  const n = p.length - 4;
+  p[0] = n >>> 24;
+  p[1] = n >>> 16;
+  p[2] = n >>> 8;
+  p[3] = n;
   return p;
 }
 
@@ -89,6 +96,14 @@ export function readLossy(r: SshReader): string {
 /** The wire bytes of a text field: the raw bytes when given, else the UTF-8 of the text. */
 export function textBytes(text: string, bytes: Uint8Array | undefined): Uint8Array {
   return bytes ?? utf8.encode(text);
+}
+
+/**
+ * A text field as SshWriter.string takes it: the raw bytes when given, else the text itself,
+ * which the writer encodes straight into the packet (no UTF-8 copy made first).
+ */
+export function wireString(text: string, bytes: Uint8Array | undefined): Uint8Array | string {
+  return bytes ?? text;
 }
 
 /** Copies bytes out of the input so a long-lived value (a handle) does not pin a large chunk. */
