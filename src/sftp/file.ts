@@ -7,7 +7,8 @@ import { Stats, type Attrs } from "./attrs.js";
 import { OpenFlags } from "./constants.js";
 import { FSYNC, encodeFsyncRequest } from "./extensions/fsync.js";
 import { FSTATVFS, decodeStatvfsReply, encodeFstatvfsRequest, type StatvfsReply } from "./extensions/statvfs.js";
-import { encodeClose, encodeFsetstat, encodeFstat } from "./packets/handle.js";
+import { encodeClose, encodeFsetstat, encodeFstat, encodeWriteHeader } from "./packets/handle.js";
+import type { SftpResponse } from "./packet.js";
 import { PipelinedReader, PipelinedWriter } from "./pipeline.js";
 import { expectAttrs, expectExtendedReply, expectOk, type SftpSession } from "./session.js";
 
@@ -86,7 +87,6 @@ export class SftpFile {
     expectOk(await this.session.request((id) => encodeFsyncRequest(id, { handle: this.handle })), this.path, "fsync");
   }
 
-  /** File system statistics of the file's file system (fstatvfs@openssh.com). */
   /**
    * Writes all of `data` at `position` and closes the handle, without waiting for the writes to
    * be acknowledged before sending CLOSE: the server handles one handle's requests in order
@@ -94,6 +94,7 @@ export class SftpFile {
    * not two. A failed write is the error reported (the handle is closed all the same).
    */
   async writeAndClose(data: Uint8Array, position: number): Promise<void> {
+    if (data.length <= this.session.writeSize) return this.writeOnceAndClose(data, position);
     const writer = new PipelinedWriter(this.session, this.handle, this.path, { offset: position });
     let failure: { error: unknown } | undefined;
     // CLOSE is queued right behind the last WRITE, so both leave in the same message.
@@ -105,6 +106,34 @@ export class SftpFile {
     if (failure) throw failure.error;
   }
 
+  /**
+   * writeAndClose of data that fits one WRITE (a small file: the common case of many), sent
+   * with the CLOSE behind it as writeAndClose does, without a PipelinedWriter's bookkeeping.
+   */
+  private async writeOnceAndClose(data: Uint8Array, position: number): Promise<void> {
+    let failure: { error: unknown } | undefined;
+    let written: Promise<SftpResponse> | undefined;
+    try {
+      if (data.length > 0) {
+        const header = (id: number) => encodeWriteHeader(id, { handle: this.handle, offset: position, length: data.length });
+        written = this.session.send((id) => [header(id), data]).reply;
+      }
+    } catch (error) {
+      failure = { error }; // a bad position: the handle is closed all the same
+    }
+    const closing = this.close();
+    if (written) {
+      try {
+        expectOk(await written, this.path, "write");
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    await closing.catch((error) => void (failure ??= { error }));
+    if (failure) throw failure.error;
+  }
+
+  /** File system statistics of the file's file system (fstatvfs@openssh.com). */
   async statvfs(): Promise<StatvfsReply> {
     requireExtension(this.session, FSTATVFS, this.path);
     const reply = await this.session.request((id) => encodeFstatvfsRequest(id, { handle: this.handle }));
