@@ -116,7 +116,7 @@ export class SftpFile {
     try {
       if (data.length > 0) {
         const header = (id: number) => encodeWriteHeader(id, { handle: this.handle, offset: position, length: data.length });
-        written = this.session.send((id) => [header(id), data]).reply;
+        written = this.session.request((id) => [header(id), data]);
       }
     } catch (error) {
       failure = { error }; // a bad position: the handle is closed all the same

@@ -104,15 +104,20 @@ export class SftpSession {
   }
 
   /**
-   * Sends a request built for a fresh id and resolves with the reply packet. The cheapest way to
-   * send: no promise but the reply's (a failure to send fails the session, and so the reply).
+   * Sends a request built for a fresh id (one packet, or consecutive parts: a WRITE's header,
+   * then its data as it is) and resolves with the reply packet. The cheapest way to send: no
+   * promise but the reply's (a failure to send fails the session, and so the reply). Parts must
+   * not change until the reply has come; `send` says when they may.
    */
-  request(build: (id: number) => Uint8Array): Promise<SftpResponse> {
+  request(build: (id: number) => Uint8Array | readonly Uint8Array[]): Promise<SftpResponse> {
     if (this.failure) return handled(Promise.reject(this.failure));
     const id = this.allocateId();
     const packet = build(id); // may throw (a bad argument): nothing is pending yet
     const reply = this.expect(id);
-    if (!this.channel.post(packet, this.sendFailed)) this.fail(new SftpError("CONNECTION_LOST", "the SFTP channel is closed"));
+    // Parts posted one after another in this turn go out back to back, as one write would.
+    const posted = packet instanceof Uint8Array ? this.channel.post(packet, this.sendFailed)
+      : packet.every((part) => this.channel.post(part, this.sendFailed));
+    if (!posted) this.fail(new SftpError("CONNECTION_LOST", "the SFTP channel is closed"));
     return reply;
   }
 
