@@ -136,7 +136,8 @@ export async function openReplacement(client: SftpClient, remotePath: string, op
       file = await client.open(target.path, flags, attrs);
     }
     const keep = options.mode === undefined && st?.isFile() ? st.mode : undefined;
-    const ready = keep === undefined ? Promise.resolve() : file.setAttrs({ permissions: keep & 0o7777 });
+    if (keep === undefined) return { target, file, ready: NOTHING_TO_SET };
+    const ready = file.setAttrs({ permissions: keep & 0o7777 });
     // Awaited by the caller before commit; a failure seen first elsewhere must not go unhandled.
     ready.catch(() => {});
     return { target, file, ready };
@@ -158,10 +159,13 @@ function lstatIfAny(client: SftpClient, path: string): Promise<Stats | undefined
   );
 }
 
+/** Replacement.ready of a new file (no FSETSTAT to wait for): one promise for every such file. */
+const NOTHING_TO_SET: Promise<void> = Promise.resolve();
+
 /** Replaces `remotePath` with what `write(file)` writes (and closes), atomically by default. */
 export async function replaceFile(client: SftpClient, remotePath: string, options: ReplaceOptions, write: (file: SftpFile) => Promise<void>): Promise<void> {
   const { target, file, ready } = await openReplacement(client, remotePath, options);
-  await settle(target, remotePath, undefined, async () => {
+  await settle(target, remotePath, undefined, ready === NOTHING_TO_SET ? () => write(file) : async () => {
     await write(file);
     await ready;
   });

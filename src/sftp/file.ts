@@ -93,8 +93,12 @@ export class SftpFile {
    * (draft §6.1), so CLOSE still follows them, and a small file costs one round trip after OPEN,
    * not two. A failed write is the error reported (the handle is closed all the same).
    */
-  async writeAndClose(data: Uint8Array, position: number): Promise<void> {
-    if (data.length <= this.session.writeSize) return this.writeOnceAndClose(data, position);
+  writeAndClose(data: Uint8Array, position: number): Promise<void> {
+    return data.length <= this.session.writeSize ? this.writeOnceAndClose(data, position) : this.writePipelinedAndClose(data, position);
+  }
+
+  /** writeAndClose of data that takes several WRITEs, kept in flight by a PipelinedWriter. */
+  private async writePipelinedAndClose(data: Uint8Array, position: number): Promise<void> {
     const writer = new PipelinedWriter(this.session, this.handle, this.path, { offset: position });
     let failure: { error: unknown } | undefined;
     // CLOSE is queued right behind the last WRITE, so both leave in the same message.
