@@ -46,16 +46,33 @@ export function resumePartPath(remotePath: string): string {
 export function atomicTarget(client: SftpClient, remotePath: string, options: AtomicOptions = {}): AtomicTarget {
   const resume = options.resume ?? false;
   const atomic = resume || (options.atomic ?? true);
-  if (!atomic) return { atomic, path: remotePath, commit: async () => {}, discard: async () => {} };
+  if (!atomic) return new InPlace(remotePath);
   const path = resume ? resumePartPath(remotePath) : joinPath(parentPath(remotePath), `.${baseName(remotePath)}.${tempSuffix()}.part`);
-  return {
-    atomic,
-    path,
-    commit: (signal) => unlessAborted(client.rename(path, remotePath, { overwrite: true }), signal),
-    discard: async (signal) => {
-      if (!resume) await unlessAborted(client.remove(path), signal).catch(() => {});
-    },
-  };
+  return new TemporaryName(client, path, remotePath, resume);
+}
+
+/**
+ * The targets are classes rather than object literals of closures: a writeFile creates one per
+ * file, and methods cost no closure (nor, run through tsx/esbuild, a defineProperty naming each).
+ */
+class InPlace implements AtomicTarget {
+  readonly atomic = false;
+  constructor(readonly path: string) {}
+  async commit(): Promise<void> {}
+  async discard(): Promise<void> {}
+}
+
+class TemporaryName implements AtomicTarget {
+  readonly atomic = true;
+  constructor(private readonly client: SftpClient, readonly path: string, private readonly remotePath: string, private readonly resume: boolean) {}
+
+  commit(signal?: AbortSignal): Promise<void> {
+    return unlessAborted(this.client.rename(this.path, this.remotePath, { overwrite: true }), signal);
+  }
+
+  async discard(signal?: AbortSignal): Promise<void> {
+    if (!this.resume) await unlessAborted(this.client.remove(this.path), signal).catch(() => {});
+  }
 }
 
 /**

@@ -119,8 +119,7 @@ export class SftpFile {
     let written: Promise<SftpResponse> | undefined;
     try {
       if (data.length > 0) {
-        const header = (id: number) => encodeWriteHeader(id, { handle: this.handle, offset: position, length: data.length });
-        written = this.session.request((id) => [header(id), data]);
+        written = this.session.request((id) => [encodeWriteHeader(id, { handle: this.handle, offset: position, length: data.length }), data]);
       }
     } catch (error) {
       failure = { error }; // a bad position: the handle is closed all the same
