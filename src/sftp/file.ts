@@ -103,10 +103,10 @@ export class SftpFile {
     let failure: { error: unknown } | undefined;
     // CLOSE is queued right behind the last WRITE, so both leave in the same message.
     const issued = await writer.issue(data).catch((error) => void (failure ??= { error }));
-    const closing = this.close();
+    const closing = this.closeHandled();
     await issued?.sent;
     await writer.flush().catch((error) => void (failure ??= { error }));
-    await closing.catch((error) => void (failure ??= { error }));
+    failure ??= await closing;
     if (failure) throw failure.error;
   }
 
@@ -124,7 +124,7 @@ export class SftpFile {
     } catch (error) {
       failure = { error }; // a bad position: the handle is closed all the same
     }
-    const closing = this.close();
+    const closing = this.closeHandled();
     if (written) {
       try {
         expectOk(await written, this.path, "write");
@@ -132,8 +132,17 @@ export class SftpFile {
         failure ??= { error };
       }
     }
-    await closing.catch((error) => void (failure ??= { error }));
+    failure ??= await closing;
     if (failure) throw failure.error;
+  }
+
+  /**
+   * close(), its failure (if any) as a value: the CLOSE is sent before the WRITE replies are
+   * awaited, and a server may answer it first (draft-ietf-secsh-filexfer-02 §6.1 lets replies
+   * come in any order), so its rejection must be handled from the start, not once awaited.
+   */
+  private closeHandled(): Promise<{ error: unknown } | undefined> {
+    return this.close().then(() => undefined, (error: unknown) => ({ error }));
   }
 
   /** File system statistics of the file's file system (fstatvfs@openssh.com). */
