@@ -46,16 +46,33 @@ export function resumePartPath(remotePath: string): string {
 export function atomicTarget(client: SftpClient, remotePath: string, options: AtomicOptions = {}): AtomicTarget {
   const resume = options.resume ?? false;
   const atomic = resume || (options.atomic ?? true);
-  if (!atomic) return { atomic, path: remotePath, commit: async () => {}, discard: async () => {} };
+  if (!atomic) return new InPlace(remotePath);
   const path = resume ? resumePartPath(remotePath) : joinPath(parentPath(remotePath), `.${baseName(remotePath)}.${tempSuffix()}.part`);
-  return {
-    atomic,
-    path,
-    commit: (signal) => unlessAborted(client.rename(path, remotePath, { overwrite: true }), signal),
-    discard: async (signal) => {
-      if (!resume) await unlessAborted(client.remove(path), signal).catch(() => {});
-    },
-  };
+  return new TemporaryName(client, path, remotePath, resume);
+}
+
+/**
+ * The targets are classes rather than object literals of closures: a writeFile creates one per
+ * file, and methods cost no closure (nor, run through tsx/esbuild, a defineProperty naming each).
+ */
+class InPlace implements AtomicTarget {
+  readonly atomic = false;
+  constructor(readonly path: string) {}
+  async commit(): Promise<void> {}
+  async discard(): Promise<void> {}
+}
+
+class TemporaryName implements AtomicTarget {
+  readonly atomic = true;
+  constructor(private readonly client: SftpClient, readonly path: string, private readonly remotePath: string, private readonly resume: boolean) {}
+
+  commit(signal?: AbortSignal): Promise<void> {
+    return unlessAborted(this.client.rename(this.path, this.remotePath, { overwrite: true }), signal);
+  }
+
+  async discard(signal?: AbortSignal): Promise<void> {
+    if (!this.resume) await unlessAborted(this.client.remove(this.path), signal).catch(() => {});
+  }
 }
 
 /**
@@ -136,7 +153,8 @@ export async function openReplacement(client: SftpClient, remotePath: string, op
       file = await client.open(target.path, flags, attrs);
     }
     const keep = options.mode === undefined && st?.isFile() ? st.mode : undefined;
-    const ready = keep === undefined ? Promise.resolve() : file.setAttrs({ permissions: keep & 0o7777 });
+    if (keep === undefined) return { target, file, ready: NOTHING_TO_SET };
+    const ready = file.setAttrs({ permissions: keep & 0o7777 });
     // Awaited by the caller before commit; a failure seen first elsewhere must not go unhandled.
     ready.catch(() => {});
     return { target, file, ready };
@@ -158,10 +176,13 @@ function lstatIfAny(client: SftpClient, path: string): Promise<Stats | undefined
   );
 }
 
+/** Replacement.ready of a new file (no FSETSTAT to wait for): one promise for every such file. */
+const NOTHING_TO_SET: Promise<void> = Promise.resolve();
+
 /** Replaces `remotePath` with what `write(file)` writes (and closes), atomically by default. */
 export async function replaceFile(client: SftpClient, remotePath: string, options: ReplaceOptions, write: (file: SftpFile) => Promise<void>): Promise<void> {
   const { target, file, ready } = await openReplacement(client, remotePath, options);
-  await settle(target, remotePath, undefined, async () => {
+  await settle(target, remotePath, undefined, ready === NOTHING_TO_SET ? () => write(file) : async () => {
     await write(file);
     await ready;
   });

@@ -7,7 +7,8 @@ import { Stats, type Attrs } from "./attrs.js";
 import { OpenFlags } from "./constants.js";
 import { FSYNC, encodeFsyncRequest } from "./extensions/fsync.js";
 import { FSTATVFS, decodeStatvfsReply, encodeFstatvfsRequest, type StatvfsReply } from "./extensions/statvfs.js";
-import { encodeClose, encodeFsetstat, encodeFstat } from "./packets/handle.js";
+import { encodeClose, encodeFsetstat, encodeFstat, encodeWriteHeader } from "./packets/handle.js";
+import type { SftpResponse } from "./packet.js";
 import { PipelinedReader, PipelinedWriter } from "./pipeline.js";
 import { expectAttrs, expectExtendedReply, expectOk, type SftpSession } from "./session.js";
 
@@ -86,25 +87,65 @@ export class SftpFile {
     expectOk(await this.session.request((id) => encodeFsyncRequest(id, { handle: this.handle })), this.path, "fsync");
   }
 
-  /** File system statistics of the file's file system (fstatvfs@openssh.com). */
   /**
    * Writes all of `data` at `position` and closes the handle, without waiting for the writes to
    * be acknowledged before sending CLOSE: the server handles one handle's requests in order
    * (draft §6.1), so CLOSE still follows them, and a small file costs one round trip after OPEN,
    * not two. A failed write is the error reported (the handle is closed all the same).
    */
-  async writeAndClose(data: Uint8Array, position: number): Promise<void> {
+  writeAndClose(data: Uint8Array, position: number): Promise<void> {
+    return data.length <= this.session.writeSize ? this.writeOnceAndClose(data, position) : this.writePipelinedAndClose(data, position);
+  }
+
+  /** writeAndClose of data that takes several WRITEs, kept in flight by a PipelinedWriter. */
+  private async writePipelinedAndClose(data: Uint8Array, position: number): Promise<void> {
     const writer = new PipelinedWriter(this.session, this.handle, this.path, { offset: position });
     let failure: { error: unknown } | undefined;
     // CLOSE is queued right behind the last WRITE, so both leave in the same message.
     const issued = await writer.issue(data).catch((error) => void (failure ??= { error }));
-    const closing = this.close();
+    const closing = this.closeHandled();
     await issued?.sent;
     await writer.flush().catch((error) => void (failure ??= { error }));
-    await closing.catch((error) => void (failure ??= { error }));
+    failure ??= await closing;
     if (failure) throw failure.error;
   }
 
+  /**
+   * writeAndClose of data that fits one WRITE (a small file: the common case of many), sent
+   * with the CLOSE behind it as writeAndClose does, without a PipelinedWriter's bookkeeping.
+   */
+  private async writeOnceAndClose(data: Uint8Array, position: number): Promise<void> {
+    let failure: { error: unknown } | undefined;
+    let written: Promise<SftpResponse> | undefined;
+    try {
+      if (data.length > 0) {
+        written = this.session.request((id) => [encodeWriteHeader(id, { handle: this.handle, offset: position, length: data.length }), data]);
+      }
+    } catch (error) {
+      failure = { error }; // a bad position: the handle is closed all the same
+    }
+    const closing = this.closeHandled();
+    if (written) {
+      try {
+        expectOk(await written, this.path, "write");
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    failure ??= await closing;
+    if (failure) throw failure.error;
+  }
+
+  /**
+   * close(), its failure (if any) as a value: the CLOSE is sent before the WRITE replies are
+   * awaited, and a server may answer it first (draft-ietf-secsh-filexfer-02 §6.1 lets replies
+   * come in any order), so its rejection must be handled from the start, not once awaited.
+   */
+  private closeHandled(): Promise<{ error: unknown } | undefined> {
+    return this.close().then(() => undefined, (error: unknown) => ({ error }));
+  }
+
+  /** File system statistics of the file's file system (fstatvfs@openssh.com). */
   async statvfs(): Promise<StatvfsReply> {
     requireExtension(this.session, FSTATVFS, this.path);
     const reply = await this.session.request((id) => encodeFstatvfsRequest(id, { handle: this.handle }));

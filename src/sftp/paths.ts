@@ -7,7 +7,7 @@ export function joinPath(dir: string, name: string): string {
 
 /** The parent of a path ("." for a bare name, "/" for "/"). */
 export function parentPath(path: string): string {
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  const trimmed = trimSlashes(path);
   const i = trimmed.lastIndexOf("/");
   if (i < 0) return ".";
   if (i === 0) return "/";
@@ -15,6 +15,19 @@ export function parentPath(path: string): string {
 }
 
 export function baseName(path: string): string {
-  const trimmed = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  const trimmed = trimSlashes(path);
   return trimmed.slice(trimmed.lastIndexOf("/") + 1);
+}
+
+/**
+ * `path` without its trailing slashes, as `path.replace(/\/+$/, "")` for a path longer than one
+ * character ("/" stays "/"). A loop, not that regex: an atomic writeFile takes the parent and
+ * the base name of its path, and the regex was 8% of a profile of small atomic writes against
+ * an in-process peer.
+ */
+function trimSlashes(path: string): string {
+  if (path.length <= 1) return path;
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f) end--;
+  return end === path.length ? path : path.slice(0, end);
 }

@@ -63,6 +63,8 @@ export class SftpSession {
   private version: ReturnType<typeof deferred<Uint8Array>> | undefined = deferred();
   private failure: SftpError | undefined;
   private readonly timeoutMs: number;
+  /** A request could not be sent (the connection went away under it): the session is over. */
+  private readonly sendFailed = (e: unknown) => this.fail(e);
   /** When a reply last arrived, or the first request after a quiet spell left. */
   private progressAt = 0;
   private watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -101,9 +103,22 @@ export class SftpSession {
     return this.pending.size;
   }
 
-  /** Sends a request built for a fresh id and resolves with the reply packet. */
-  request(build: (id: number) => Uint8Array): Promise<SftpResponse> {
-    return this.send((id) => [build(id)]).reply;
+  /**
+   * Sends a request built for a fresh id (one packet, or consecutive parts: a WRITE's header,
+   * then its data as it is) and resolves with the reply packet. The cheapest way to send: no
+   * promise but the reply's (a failure to send fails the session, and so the reply). Parts must
+   * not change until the reply has come; `send` says when they may.
+   */
+  request(build: (id: number) => Uint8Array | readonly Uint8Array[]): Promise<SftpResponse> {
+    if (this.failure) return handled(Promise.reject(this.failure));
+    const id = this.allocateId();
+    const packet = build(id); // may throw (a bad argument): nothing is pending yet
+    const reply = this.expect(id);
+    // Parts posted one after another in this turn go out back to back, as one write would.
+    const posted = packet instanceof Uint8Array ? this.channel.post(packet, this.sendFailed)
+      : packet.every((part) => this.channel.post(part, this.sendFailed));
+    if (!posted) this.fail(new SftpError("CONNECTION_LOST", "the SFTP channel is closed"));
+    return reply;
   }
 
   /**
@@ -117,16 +132,22 @@ export class SftpSession {
       return { reply: handled(Promise.reject(this.failure)), sent: handled(Promise.reject(this.failure)) };
     }
     const id = this.allocateId();
+    const parts = build(id); // may throw (a bad argument): nothing is pending yet
+    const reply = this.expect(id);
+    const sent = this.channel.write(...parts);
+    sent.catch(this.sendFailed);
+    return { reply, sent };
+  }
+
+  /** The reply to request `id`, about to be sent. */
+  private expect(id: number): Promise<SftpResponse> {
     if (this.pending.size === 0) this.progressAt = performance.now();
     this.watch();
     // A pipeline keeps dozens of replies that nobody awaits yet (the reader awaits them in file
     // order, between local disk writes); when the session fails they all reject in the same
     // turn. Marked handled when created, they cannot become unhandled rejections that kill the
     // process; each is still rejected for whoever awaits it later.
-    const reply = handled(new Promise<SftpResponse>((resolve, reject) => this.pending.set(id, { resolve, reject })));
-    const sent = this.channel.write(...build(id));
-    sent.catch((e) => this.fail(e));
-    return { reply, sent };
+    return handled(new Promise<SftpResponse>((resolve, reject) => this.pending.set(id, { resolve, reject })));
   }
 
   /** Hands back a reply's memory once the caller is done with it (see SftpFramer.recycle). */

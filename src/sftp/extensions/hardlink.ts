@@ -4,7 +4,7 @@
  */
 import { SshReader } from "../../ssh/wire/reader.js";
 import { buildExtended } from "../packets/extended.js";
-import { readText, textBytes } from "../packets/wire.js";
+import { readText, wireString } from "../packets/wire.js";
 
 export const HARDLINK = "hardlink@openssh.com";
 
@@ -17,8 +17,8 @@ export interface HardlinkRequest {
 }
 
 export function encodeHardlinkRequest(id: number, f: HardlinkRequest): Uint8Array {
-  const a = textBytes(f.oldPath, f.oldPathBytes);
-  const b = textBytes(f.newPath, f.newPathBytes);
+  const a = wireString(f.oldPath, f.oldPathBytes);
+  const b = wireString(f.newPath, f.newPathBytes);
   return buildExtended(id, HARDLINK, (w) => w.string(a).string(b), 8 + a.length + b.length);
 }
 

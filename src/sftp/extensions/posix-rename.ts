@@ -5,7 +5,7 @@
  */
 import { SshReader } from "../../ssh/wire/reader.js";
 import { buildExtended } from "../packets/extended.js";
-import { readText, textBytes } from "../packets/wire.js";
+import { readText, wireString } from "../packets/wire.js";
 
 export const POSIX_RENAME = "posix-rename@openssh.com";
 
@@ -18,8 +18,8 @@ export interface PosixRenameRequest {
 }
 
 export function encodePosixRenameRequest(id: number, f: PosixRenameRequest): Uint8Array {
-  const a = textBytes(f.oldPath, f.oldPathBytes);
-  const b = textBytes(f.newPath, f.newPathBytes);
+  const a = wireString(f.oldPath, f.oldPathBytes);
+  const b = wireString(f.newPath, f.newPathBytes);
   return buildExtended(id, POSIX_RENAME, (w) => w.string(a).string(b), 8 + a.length + b.length);
 }
 

@@ -9,6 +9,7 @@ import { SshReader } from "../../ssh/wire/reader.js";
 import { type Attrs, readAttrs, writeAttrs } from "../attrs.js";
 import { PacketType } from "../constants.js";
 import { type Fields, finishPacket, readCopy, readSafeU64, startPacket, u32, u64 } from "./wire.js";
+import { smallBuffer } from "../../util/small-buffers.js";
 
 interface HandlePacket<T extends number> {
   type: T;
@@ -117,8 +118,9 @@ function writeHeader(id: number, handle: Uint8Array, offsetValue: number, length
   const offset = u64(offsetValue, "offset");
   u32(id, "request id");
   const headerEnd = 4 + 1 + 4 + 4 + handle.length + 8 + 4;
-  const packet = new Uint8Array(headerEnd + room);
-  const v = new DataView(packet.buffer);
+  // A header alone is short-lived (copied into an SSH packet with its data): a slab piece.
+  const packet = room === 0 ? smallBuffer(headerEnd) : new Uint8Array(headerEnd + room);
+  const v = new DataView(packet.buffer, packet.byteOffset, packet.length);
   v.setUint32(0, headerEnd - 4 + length);
   packet[4] = PacketType.WRITE;
   v.setUint32(5, id);

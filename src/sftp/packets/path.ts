@@ -15,7 +15,7 @@
 import { SshReader } from "../../ssh/wire/reader.js";
 import { type Attrs, readAttrs, writeAttrs } from "../attrs.js";
 import { PacketType } from "../constants.js";
-import { type Fields, type WireText, finishPacket, readText, startPacket, textBytes, u32 } from "./wire.js";
+import { type Fields, type WireText, finishPacket, readText, startPacket, u32, wireString } from "./wire.js";
 
 interface PathPacket<T extends number> {
   type: T;
@@ -69,7 +69,7 @@ export function pathFields(t: WireText): { path: string; pathBytes?: Uint8Array 
 }
 
 function encodePath(type: number, id: number, f: Fields<PathPacket<number>>, attrs?: Attrs): Uint8Array {
-  const path = textBytes(f.path, f.pathBytes);
+  const path = wireString(f.path, f.pathBytes);
   const w = startPacket(type, id, 8 + path.length + (attrs ? 32 : 0));
   w.string(path);
   if (attrs) writeAttrs(w, attrs);
@@ -158,7 +158,7 @@ export function decodeMkdir(body: Uint8Array): MkdirPacket {
 
 /** OPEN: path, pflags, attrs (draft §6.3). */
 export function encodeOpen(id: number, f: Fields<OpenPacket>): Uint8Array {
-  const path = textBytes(f.path, f.pathBytes);
+  const path = wireString(f.path, f.pathBytes);
   const w = startPacket(PacketType.OPEN, id, 48 + path.length);
   w.string(path).uint32(u32(f.pflags, "pflags"));
   writeAttrs(w, f.attrs);
@@ -174,7 +174,7 @@ export function decodeOpen(body: Uint8Array): OpenPacket {
   return { type: PacketType.OPEN, id, ...pathFields(path), pflags, attrs };
 }
 
-function encodeTwoPaths(type: number, id: number, a: Uint8Array, b: Uint8Array): Uint8Array {
+function encodeTwoPaths(type: number, id: number, a: Uint8Array | string, b: Uint8Array | string): Uint8Array {
   const w = startPacket(type, id, 12 + a.length + b.length);
   w.string(a).string(b);
   return finishPacket(w);
@@ -191,8 +191,7 @@ function decodeTwoPaths(body: Uint8Array, what: string): [number, WireText, Wire
 
 /** RENAME: oldpath, newpath (draft §6.5). OpenSSH's server refuses to replace an existing file. */
 export function encodeRename(id: number, f: Fields<RenamePacket>): Uint8Array {
-  const oldPath = textBytes(f.oldPath, f.oldPathBytes);
-  return encodeTwoPaths(PacketType.RENAME, id, oldPath, textBytes(f.newPath, f.newPathBytes));
+  return encodeTwoPaths(PacketType.RENAME, id, wireString(f.oldPath, f.oldPathBytes), wireString(f.newPath, f.newPathBytes));
 }
 export function decodeRename(body: Uint8Array): RenamePacket {
   const [id, a, b] = decodeTwoPaths(body, "SFTP RENAME");
@@ -204,8 +203,7 @@ export function decodeRename(body: Uint8Array): RenamePacket {
 
 /** SYMLINK in OpenSSH's order: targetpath, then linkpath (see the file comment). */
 export function encodeSymlink(id: number, f: Fields<SymlinkPacket>): Uint8Array {
-  const target = textBytes(f.targetPath, f.targetPathBytes);
-  return encodeTwoPaths(PacketType.SYMLINK, id, target, textBytes(f.linkPath, f.linkPathBytes));
+  return encodeTwoPaths(PacketType.SYMLINK, id, wireString(f.targetPath, f.targetPathBytes), wireString(f.linkPath, f.linkPathBytes));
 }
 export function decodeSymlink(body: Uint8Array): SymlinkPacket {
   const [id, target, link] = decodeTwoPaths(body, "SFTP SYMLINK");

@@ -6,16 +6,21 @@
 import { ProtocolError, SshError } from "../../errors.js";
 import type { SshReader } from "../../ssh/wire/reader.js";
 import { SshWriter } from "../../ssh/wire/writer.js";
+import { smallBuffer } from "../../util/small-buffers.js";
 
 /** The fields of a packet value, as `encode*(id, fields)` takes them. */
 export type Fields<P> = Omit<P, "type" | "id">;
 
 /**
  * Starts a packet: reserves 4 bytes of headroom for the length, writes the type byte and, when
- * given, the request id. Finish it with `finishPacket`.
+ * given, the request id. `capacity` is room for the fields after those (more is allocated as
+ * needed). Finish it with `finishPacket`.
  */
 export function startPacket(type: number, id: number | undefined, capacity = 64): SshWriter {
-  const w = new SshWriter(capacity + 4, 4);
+  // Packets are short-lived (copied into an SSH packet within the turn): slab pieces, not an
+  // ArrayBuffer each (util/small-buffers.ts). Length, type and id: 9 bytes.
+  const size = capacity + 9;
+  const w = new SshWriter(size, 4, smallBuffer(size));
   w.byte(type);
   if (id !== undefined) w.uint32(u32(id, "request id"));
   return w;
@@ -24,7 +29,11 @@ export function startPacket(type: number, id: number | undefined, capacity = 64)
 /** Writes the length into the headroom and returns the framed packet (no copy). */
 export function finishPacket(w: SshWriter): Uint8Array {
   const p = w.withHeadroom();
-  new DataView(p.buffer, p.byteOffset, 4).setUint32(0, p.length - 4);
+  const n = p.length - 4;
+  p[0] = n >>> 24;
+  p[1] = n >>> 16;
+  p[2] = n >>> 8;
+  p[3] = n;
   return p;
 }
 
@@ -81,14 +90,35 @@ export function readText(r: SshReader): WireText {
   }
 }
 
-/** Reads a string field that callers only display (messages, names): lossy UTF-8. */
+/**
+ * Reads a string field that callers only display (messages, names): lossy UTF-8. Short ASCII
+ * (STATUS messages such as "Success", which every reply to a write, close or rename carries) is
+ * turned into a string directly: cheaper than a TextDecoder call (6% of a profile of small
+ * atomic writes against an in-process peer).
+ */
 export function readLossy(r: SshReader): string {
-  return lossyUtf8.decode(r.string());
+  const bytes = r.string();
+  if (bytes.length > 32) return lossyUtf8.decode(bytes);
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return lossyUtf8.decode(bytes);
+    s += String.fromCharCode(c);
+  }
+  return s;
 }
 
 /** The wire bytes of a text field: the raw bytes when given, else the UTF-8 of the text. */
 export function textBytes(text: string, bytes: Uint8Array | undefined): Uint8Array {
   return bytes ?? utf8.encode(text);
+}
+
+/**
+ * A text field as SshWriter.string takes it: the raw bytes when given, else the text itself,
+ * which the writer encodes straight into the packet (no UTF-8 copy made first).
+ */
+export function wireString(text: string, bytes: Uint8Array | undefined): Uint8Array | string {
+  return bytes ?? text;
 }
 
 /** Copies bytes out of the input so a long-lived value (a handle) does not pin a large chunk. */

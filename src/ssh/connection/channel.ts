@@ -22,6 +22,18 @@ export interface ChannelHost {
   beforeWrite?(f: () => void): void;
 }
 
+/** A part of a write waiting to be sent; the last part of each write says whom to tell. */
+interface QueuedData {
+  data: Uint8Array;
+  done?: ReturnType<typeof deferred<void>>;
+  failed?: (e: unknown) => void;
+}
+
+function failEntry(q: QueuedData, e: unknown): void {
+  q.done?.reject(e);
+  q.failed?.(e);
+}
+
 /** Our receive window (RFC 4254 §5.2). Large enough to keep 64 SFTP reads of 32-255 KiB moving. */
 export const LOCAL_WINDOW = 16 * 1024 * 1024;
 /** Largest CHANNEL_DATA we accept; leaves room for headers under the 256 KiB packet limit. */
@@ -60,8 +72,8 @@ export class Channel {
   private localWindow: number;
   private credit = 0;
   private readonly pendingRequests: ReturnType<typeof deferred<boolean>>[] = [];
-  /** Data to send, in order; `done` on the last part of each write. */
-  private readonly sendQueue: { data: Uint8Array; done?: ReturnType<typeof deferred<void>> }[] = [];
+  /** Data to send, in order; `done` (or `failed`, for `post`) on the last part of each write. */
+  private readonly sendQueue: QueuedData[] = [];
   private pumpScheduled = false;
   private eofRequested = false;
   private eofSent = false;
@@ -123,6 +135,25 @@ export class Channel {
     if (data.length === 0) return Promise.resolve();
     const done = deferred<void>();
     for (let i = 0; i < data.length; i++) this.sendQueue.push(i === data.length - 1 ? { data: data[i]!, done } : { data: data[i]! });
+    this.schedulePump();
+    return done.promise;
+  }
+
+  /**
+   * `write` of one part for a caller that needs no promise of its own, such as an SFTP session
+   * sending a request (whose reply is what it waits for): the data is sent as `write` sends it,
+   * and if it cannot be, `failed` is called with the error. Returns false, sending nothing,
+   * when the channel no longer takes data.
+   */
+  post(data: Uint8Array, failed: (e: unknown) => void): boolean {
+    if (this.closed || this.eofRequested) return false;
+    if (data.length === 0) return true;
+    this.sendQueue.push({ data, failed });
+    this.schedulePump();
+    return true;
+  }
+
+  private schedulePump(): void {
     if (!this.host.beforeWrite) this.pump();
     else if (!this.pumpScheduled) {
       this.pumpScheduled = true;
@@ -135,7 +166,6 @@ export class Channel {
         }
       });
     }
-    return done.promise;
   }
 
   /**
@@ -260,7 +290,7 @@ export class Channel {
 
   /** Drops the data not yet sent and fails the writes it belongs to. */
   private failQueued(e: unknown): void {
-    for (const q of this.sendQueue.splice(0)) q.done?.reject(e);
+    for (const q of this.sendQueue.splice(0)) failEntry(q, e);
   }
 
   private header(type: number): SshWriter {
@@ -275,17 +305,17 @@ export class Channel {
     while (this.sendQueue.length > 0 && this.remoteWindow > 0 && !this.closed && !this.sentClose) {
       const room = Math.min(this.remoteWindow, this.remoteMaxPacket);
       const parts: Uint8Array[] = [];
-      const sent: ReturnType<typeof deferred<void>>[] = [];
+      const sent: QueuedData[] = [];
       let n = 0;
       while (n < room && this.sendQueue.length > 0) {
         const head = this.sendQueue[0]!;
         const k = Math.min(head.data.length, room - n);
-        parts.push(head.data.subarray(0, k));
+        parts.push(k === head.data.length ? head.data : head.data.subarray(0, k));
         head.data = head.data.subarray(k);
         n += k;
         if (head.data.length === 0) {
-          const done = this.sendQueue.shift()!.done;
-          if (done) sent.push(done);
+          const q = this.sendQueue.shift()!;
+          if (q.done || q.failed) sent.push(q);
         }
       }
       try {
@@ -295,11 +325,11 @@ export class Channel {
         // The connection closed under us (its final flush runs this pump before the channel
         // hears of the close): the writes taken off the queue for this message fail too, or
         // their callers would wait for ever.
-        for (const d of sent) d.reject(e);
+        for (const q of sent) failEntry(q, e);
         throw e;
       }
       this.remoteWindow -= n;
-      for (const d of sent) d.resolve();
+      for (const q of sent) q.done?.resolve();
     }
     if (this.sendQueue.length === 0 && this.eofRequested && !this.eofSent && !this.closed) {
       this.eofSent = true;

@@ -108,7 +108,9 @@ export function socketChannel(socket: Socket): ByteChannel & { deliver(chunk: Ui
     // an error it never says the buffers are free.
     parts.forEach((p, i) => (room = socket.write(p, i === last && onWritten ? (err) => err || onWritten() : undefined)));
     socket.uncork();
-    if (room) return Promise.resolve();
+    // write() says "no room" for any batch over the high-water mark (16 KiB), even one the
+    // kernel has just taken whole; only bytes still queued in the socket are worth waiting for.
+    if (room || socket.writableLength === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = () => {
         socket.off("drain", done);

@@ -8,13 +8,17 @@ const utf8 = new TextEncoder();
 
 export class SshWriter {
   private buf: Uint8Array;
-  private view: DataView;
   private pos: number;
   readonly headroom: number;
 
-  constructor(capacity = 256, headroom = 0) {
-    this.buf = new Uint8Array(Math.max(capacity, headroom + 16));
-    this.view = new DataView(this.buf.buffer);
+  /**
+   * `buffer`, when given, is where writing starts (it must be zero-filled or entirely
+   * overwritten before it is read, and at least `headroom` bytes long): a caller that writes many
+   * small messages can hand out pieces of one larger buffer (see util/small-buffers.ts) instead
+   * of having each writer allocate memory of its own.
+   */
+  constructor(capacity = 256, headroom = 0, buffer?: Uint8Array) {
+    this.buf = buffer ?? new Uint8Array(Math.max(capacity, headroom + 16));
     this.headroom = headroom;
     this.pos = headroom;
   }
@@ -32,7 +36,6 @@ export class SshWriter {
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
-    this.view = new DataView(next.buffer);
   }
 
   byte(v: number): this {
@@ -47,23 +50,45 @@ export class SshWriter {
 
   uint32(v: number): this {
     this.ensure(4);
-    this.view.setUint32(this.pos, v >>> 0);
-    this.pos += 4;
+    const b = this.buf;
+    const at = this.pos;
+    b[at] = v >>> 24;
+    b[at + 1] = v >>> 16;
+    b[at + 2] = v >>> 8;
+    b[at + 3] = v;
+    this.pos = at + 4;
     return this;
   }
 
   uint64(v: bigint): this {
     this.ensure(8);
-    this.view.setBigUint64(this.pos, BigInt.asUintN(64, v));
+    new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).setBigUint64(0, BigInt.asUintN(64, v));
     this.pos += 8;
     return this;
   }
 
-  /** A string from bytes, or from text encoded as UTF-8. */
+  /**
+   * A string from bytes, or from text encoded as UTF-8. ASCII text (most names and paths) is
+   * copied in character by character; a TextEncoder call and the array it returns cost more for
+   * strings this short.
+   */
   string(v: Uint8Array | string): this {
-    const bytes = typeof v === "string" ? utf8.encode(v) : v;
-    this.uint32(bytes.length);
-    return this.raw(bytes);
+    if (typeof v !== "string") {
+      this.uint32(v.length);
+      return this.raw(v);
+    }
+    const n = v.length;
+    this.ensure(4 + n);
+    const b = this.buf;
+    const at = this.pos + 4;
+    for (let i = 0; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c >= 0x80) return this.string(utf8.encode(v));
+      b[at + i] = c;
+    }
+    this.uint32(n);
+    this.pos += n;
+    return this;
   }
 
   nameList(names: readonly string[]): this {
