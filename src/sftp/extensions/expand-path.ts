@@ -5,7 +5,7 @@
 import { SshReader } from "../../ssh/wire/reader.js";
 import { buildExtended } from "../packets/extended.js";
 import { pathFields } from "../packets/path.js";
-import { readText, textBytes } from "../packets/wire.js";
+import { readText, wireString } from "../packets/wire.js";
 
 export const EXPAND_PATH = "expand-path@openssh.com";
 
@@ -15,7 +15,7 @@ export interface ExpandPathRequest {
 }
 
 export function encodeExpandPathRequest(id: number, f: ExpandPathRequest): Uint8Array {
-  const path = textBytes(f.path, f.pathBytes);
+  const path = wireString(f.path, f.pathBytes);
   return buildExtended(id, EXPAND_PATH, (w) => w.string(path), 4 + path.length);
 }
 

@@ -6,7 +6,7 @@ import { SshReader } from "../../ssh/wire/reader.js";
 import { type Attrs, readAttrs, writeAttrs } from "../attrs.js";
 import { buildExtended } from "../packets/extended.js";
 import { pathFields } from "../packets/path.js";
-import { readText, textBytes } from "../packets/wire.js";
+import { readText, wireString } from "../packets/wire.js";
 
 export const LSETSTAT = "lsetstat@openssh.com";
 
@@ -17,7 +17,7 @@ export interface LsetstatRequest {
 }
 
 export function encodeLsetstatRequest(id: number, f: LsetstatRequest): Uint8Array {
-  const path = textBytes(f.path, f.pathBytes);
+  const path = wireString(f.path, f.pathBytes);
   return buildExtended(
     id,
     LSETSTAT,

@@ -6,7 +6,7 @@
 import { SshReader } from "../../ssh/wire/reader.js";
 import { buildExtended, buildExtendedReply } from "../packets/extended.js";
 import { pathFields } from "../packets/path.js";
-import { readCopy, readText, textBytes } from "../packets/wire.js";
+import { readCopy, readText, wireString } from "../packets/wire.js";
 
 export const STATVFS = "statvfs@openssh.com";
 export const FSTATVFS = "fstatvfs@openssh.com";
@@ -59,7 +59,7 @@ const FIELDS = [
 ] as const satisfies readonly (keyof StatvfsReply)[];
 
 export function encodeStatvfsRequest(id: number, f: StatvfsRequest): Uint8Array {
-  const path = textBytes(f.path, f.pathBytes);
+  const path = wireString(f.path, f.pathBytes);
   return buildExtended(id, STATVFS, (w) => w.string(path), 4 + path.length);
 }
 

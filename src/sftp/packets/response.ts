@@ -9,7 +9,7 @@ import { uninitialized } from "../../platform/memory.js";
 import { SshReader } from "../../ssh/wire/reader.js";
 import { type Attrs, readAttrs, writeAttrs } from "../attrs.js";
 import { PacketType } from "../constants.js";
-import { type Fields, finishPacket, readCopy, readLossy, readText, startPacket, textBytes, u32 } from "./wire.js";
+import { type Fields, finishPacket, readCopy, readLossy, readText, startPacket, u32, wireString } from "./wire.js";
 
 export interface StatusPacket {
   type: typeof PacketType.STATUS;
@@ -138,7 +138,7 @@ export function encodeName(id: number, f: Fields<NamePacket>): Uint8Array {
   const w = startPacket(PacketType.NAME, id, 8 + f.entries.length * 96);
   w.uint32(f.entries.length);
   for (const e of f.entries) {
-    w.string(textBytes(e.filename, e.filenameBytes)).string(e.longname);
+    w.string(wireString(e.filename, e.filenameBytes)).string(e.longname);
     writeAttrs(w, e.attrs);
   }
   return finishPacket(w);

@@ -67,7 +67,6 @@ export function readSafeU64(r: SshReader, field: string): number {
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lossyUtf8 = new TextDecoder("utf-8", { ignoreBOM: true });
-const utf8 = new TextEncoder();
 
 /**
  * Wire text: `text` is the UTF-8 decoding; `bytes` is present only when the wire bytes are not
@@ -106,11 +105,6 @@ export function readLossy(r: SshReader): string {
     s += String.fromCharCode(c);
   }
   return s;
-}
-
-/** The wire bytes of a text field: the raw bytes when given, else the UTF-8 of the text. */
-export function textBytes(text: string, bytes: Uint8Array | undefined): Uint8Array {
-  return bytes ?? utf8.encode(text);
 }
 
 /**
