@@ -19,6 +19,7 @@ interface Job {
   remote: string;
   writeSize?: number;
   maxInFlight?: number;
+  streams?: number;
   probe?: boolean;
   profilePath?: string;
   heapSampling?: boolean;
@@ -74,7 +75,7 @@ try {
   const th0 = await threadCpu();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await c.upload(job.local, job.remote, { maxInFlight: job.maxInFlight });
+  await c.upload(job.local, job.remote, { maxInFlight: job.maxInFlight, streams: job.streams });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const th1 = await threadCpu();

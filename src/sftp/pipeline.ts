@@ -132,6 +132,8 @@ export class PipelinedReader {
 export class PipelinedWriter {
   private readonly inFlight: Promise<void>[] = [];
   private failure: unknown;
+  /** The last `issue` call's turn: the next one starts after it. */
+  private turns: Promise<unknown> = Promise.resolve();
   /** The file offset of the next byte written. */
   offset: number;
 
@@ -152,7 +154,8 @@ export class PipelinedWriter {
   /**
    * Queues `data` and resolves once it has been copied into packets (the caller may then reuse
    * its buffer) and the number of outstanding requests is under the limit again. The data goes
-   * into the SSH packets directly, without an SFTP packet copied together first.
+   * into the SSH packets directly, without an SFTP packet copied together first. Calls may
+   * overlap (each is issued after the one before), so a caller can keep data queued.
    */
   async write(data: Uint8Array): Promise<void> {
     await (await this.issue(data)).sent;
@@ -165,7 +168,15 @@ export class PipelinedWriter {
    * behind these (CLOSE, say) in the same turn, before they leave. (`sent` is wrapped: a promise
    * returned from an async function would be waited for.)
    */
-  async issue(data: Uint8Array): Promise<{ sent: Promise<void> }> {
+  issue(data: Uint8Array): Promise<{ sent: Promise<void> }> {
+    // Calls take turns, so a caller may issue the next data before the last is sent (an
+    // upload reading ahead) and offsets still follow the order of the calls.
+    const turn = this.turns.then(() => this.issueNow(data));
+    this.turns = turn.catch(() => {});
+    return turn;
+  }
+
+  private async issueNow(data: Uint8Array): Promise<{ sent: Promise<void> }> {
     const max = this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     const chunk = this.requestSize;
     let sent: Promise<void> = Promise.resolve();

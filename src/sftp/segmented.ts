@@ -20,7 +20,7 @@ import { tempSuffix } from "../util/temp-suffix.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
 import { MAX_CONNECTIONS } from "./lane-connections.js";
 import { AUTO_MAX_STREAMS, MAX_STREAMS, closeLanes, rangeBounds, runSegments, type Lane } from "./segments.js";
-import { download, localChunkSize, readLocalRange, resumeOffset, upload, WRITE_BATCH, type DownloadOptions, type StreamOptions, type UploadOptions } from "./transfers.js";
+import { download, readLocalRange, resumeOffset, sendLocal, upload, WRITE_BATCH, type DownloadOptions, type StreamOptions, type UploadOptions } from "./transfers.js";
 
 /** Under "auto", files smaller than this move over one stream: the probing would cost more than it gains. */
 export const AUTO_MIN_SIZE = 16 * 1024 * 1024;
@@ -205,17 +205,10 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
       move: async (lane, start, end, moved, drained, signal) => {
         lane.file ??= await unlessAbortedRelease(lane.client.open(target, "r+"), signal, (f) => f.close());
         const writer = lane.file.writer({ offset: start, maxInFlight: options.maxInFlight });
-        const buf = new Uint8Array(Math.min(localChunkSize(writer.requestSize), end - start));
         try {
-          for (let position = start; position < end; ) {
-            checkAbort(signal);
-            const n = await src.read(buf.subarray(0, Math.min(buf.length, end - position)), position);
-            if (n === 0) throw new SshError("LOCAL_CHANGED", `the local file shrank during the upload (expected ${info.size} bytes)`);
-            // write() resolves once `buf` is encoded, so the buffer is reusable after it.
-            await unlessAborted(writer.write(buf.subarray(0, n)), signal);
-            position += n;
-            moved(n);
-          }
+          await sendLocal(src, writer, { start, end }, signal, moved, () => {
+            throw new SshError("LOCAL_CHANGED", `the local file shrank during the upload (expected ${info.size} bytes)`);
+          });
           // Every WRITE is sent: the lane's next range may start while these are acknowledged.
           drained();
           await unlessAborted(writer.flush(), signal);

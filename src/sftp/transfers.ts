@@ -12,6 +12,7 @@ import { checkAbort, unlessAborted } from "./abort.js";
 import { writeAtomically } from "./atomic-write.js";
 import { tempSuffix } from "../util/temp-suffix.js";
 import type { SftpFile } from "./file.js";
+import type { PipelinedWriter } from "./pipeline.js";
 
 export interface Progress {
   transferred: number;
@@ -73,7 +74,7 @@ const LOCAL_CHUNK = 1024 * 1024;
  * limits@openssh.com) left a 4 KiB WRITE after every fourth: a fifth of the requests, each a
  * file write, a STATUS reply and its round through sshd, for 0.4% of the bytes.
  */
-export function localChunkSize(requestSize: number): number {
+function localChunkSize(requestSize: number): number {
   return Math.max(1, Math.floor(LOCAL_CHUNK / requestSize)) * requestSize;
 }
 
@@ -114,6 +115,54 @@ export async function readLocalRange(file: LocalFile, offset: number, length: nu
   return buf.subarray(0, got);
 }
 
+/**
+ * Local chunks read and queued ahead of the one being sent. With one buffer, the next read
+ * began only once the last chunk was in packets, so a WINDOW_ADJUST (RFC 4254 §5.2) often found
+ * the channel's queue empty: a 1 ms probe of a 256 MiB upload to sshd (2 MiB window) saw the
+ * window open with nothing queued in 28% of samples; 7% with two buffers, 5% with four. Three
+ * keep about a window's worth queued behind the chunk being sent, for 3 MiB per stream.
+ */
+export const READ_AHEAD = 3;
+
+/**
+ * Sends the local file from `start` to `end` (or to its end) through `writer`, reading ahead
+ * (READ_AHEAD buffers of localChunkSize). `sent(n)` is called, in file order, as each chunk of
+ * `n` bytes is in packets; `eof(position)` when the file ends before `end` (it may throw). The
+ * caller flushes the writer, and stops it if this throws.
+ */
+export async function sendLocal(
+  src: LocalFile, writer: PipelinedWriter, range: { start: number; end?: number },
+  signal: AbortSignal | undefined, sent: (n: number) => void, eof?: (position: number) => void,
+): Promise<void> {
+  const chunk = localChunkSize(writer.requestSize);
+  const free: Uint8Array[] = [];
+  // Writes not yet known to be in packets, oldest first; each frees its buffer when it is.
+  const sending: { write: Promise<void>; buf: Uint8Array; n: number }[] = [];
+  const oldestSent = async () => {
+    const s = sending.shift()!;
+    await unlessAborted(s.write, signal);
+    sent(s.n);
+    free.push(s.buf);
+  };
+  for (let position = range.start; ; ) {
+    checkAbort(signal);
+    const want = range.end === undefined ? chunk : Math.min(chunk, range.end - position);
+    if (want <= 0) break;
+    if (sending.length >= READ_AHEAD) await oldestSent();
+    const buf = free.pop() ?? new Uint8Array(want);
+    const n = await src.read(buf.subarray(0, want), position);
+    if (n === 0) {
+      eof?.(position);
+      break;
+    }
+    const write = writer.write(buf.subarray(0, n));
+    write.catch(() => {}); // awaited in order by oldestSent; this keeps a failure handled until then
+    sending.push({ write, buf, n });
+    position += n;
+  }
+  while (sending.length > 0) await oldestSent();
+}
+
 export async function upload(client: SftpClient, localPath: string, remotePath: string, options: UploadOptions = {}): Promise<void> {
   checkAbort(options.signal);
   const info = await statLocal(localPath);
@@ -145,17 +194,12 @@ async function uploadTo(client: SftpClient, src: LocalFile, info: { size: number
   const file = start > 0 ? await client.open(target, "r+") : await client.open(target, "w", { permissions: options.mode ?? info.mode & 0o7777 });
   try {
     const writer = file.writer({ offset: start, maxInFlight: options.maxInFlight });
-    const buf = new Uint8Array(localChunkSize(writer.requestSize));
     try {
-      for (let position = start; ; ) {
-        checkAbort(options.signal);
-        const n = await src.read(buf, position);
-        if (n === 0) break;
-        // write() resolves only after every piece of `buf` has been encoded, so buf is reusable.
-        await unlessAborted(writer.write(buf.subarray(0, n)), options.signal);
-        position += n;
-        options.onProgress?.({ transferred: position, total: info.size });
-      }
+      let transferred = start;
+      await sendLocal(src, writer, { start }, options.signal, (n) => {
+        transferred += n;
+        options.onProgress?.({ transferred, total: info.size });
+      });
       await unlessAborted(writer.flush(), options.signal);
     } catch (e) {
       writer.stop(e);
