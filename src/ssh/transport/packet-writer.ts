@@ -21,10 +21,22 @@ const afterThisTurn: (f: () => void) => void =
 /** Packets per socket write while sealing is asynchronous: 8 × 32 KiB, 256 KiB per write. */
 const ASYNC_SLICE = 8;
 
+/**
+ * Sealed bytes after which the packets queued so far go to the socket at once, mid-turn, when
+ * no earlier write is still pending. A WINDOW_ADJUST of 1 MiB lets a channel seal 32 packets in
+ * one turn; written only at its end, the peer had nothing to decrypt until the last was sealed.
+ * Written in slices, the peer works on the first while the rest are sealed.
+ */
+const SPILL_BYTES = 256 * 1024;
+
 export class PacketWriter {
   /** Sealer, sequence number and packet count of the outgoing direction (swapped at NEWKEYS). */
   readonly encoder = new PacketEncoder();
   private outbox: (Uint8Array | Promise<Uint8Array>)[] = [];
+  /** Bytes of the sealed packets in `outbox`, or -1 once it holds a packet still being sealed. */
+  private outboxBytes = 0;
+  /** Batches handed to the socket whose write has not finished: a new one must wait its turn. */
+  private writing = 0;
   private flushScheduled = false;
   private readonly beforeFlushCalls: (() => void)[] = [];
   private chain: Promise<void> = Promise.resolve();
@@ -37,7 +49,13 @@ export class PacketWriter {
 
   /** Frames and seals one payload (given as consecutive parts) and queues it for the next write. */
   write(...parts: Uint8Array[]): void {
-    this.outbox.push(this.encoder.encode(...parts));
+    const packet = this.encoder.encode(...parts);
+    this.outbox.push(packet);
+    if (packet instanceof Promise) this.outboxBytes = -1;
+    else if (this.outboxBytes >= 0) {
+      this.outboxBytes += packet.length;
+      if (this.outboxBytes >= SPILL_BYTES && this.writing === 0) this.send(this.takeOutbox());
+    }
     this.schedule();
   }
 
@@ -71,17 +89,34 @@ export class PacketWriter {
     for (let i = 0; i < this.beforeFlushCalls.length; i++) this.beforeFlushCalls[i]!();
     this.beforeFlushCalls.length = 0;
     this.flushScheduled = false;
-    if (this.outbox.length === 0) return;
+    if (this.outbox.length > 0) this.send(this.takeOutbox());
+  }
+
+  private takeOutbox(): (Uint8Array | Promise<Uint8Array>)[] {
     const batch = this.outbox;
     this.outbox = [];
-    this.chain = this.chain.then(async () => {
-      if (!batch.some((p) => p instanceof Promise)) return this.writeParts(batch as Uint8Array[]);
+    this.outboxBytes = 0;
+    return batch;
+  }
+
+  /**
+   * Writes `batch` after every batch before it: at once when none is pending and all of it is
+   * sealed (the socket takes it synchronously, mid-turn), else in the chain's turn.
+   */
+  private send(batch: (Uint8Array | Promise<Uint8Array>)[]): void {
+    const sealed = !batch.some((p) => p instanceof Promise);
+    const write = async (): Promise<void> => {
+      if (sealed) return this.writeParts(batch as Uint8Array[]);
       // Asynchronous sealing (platform AES): write in slices as they are sealed rather than
       // after the whole batch, so the first bytes reach the peer while the rest is encrypted.
       for (let i = 0; i < batch.length; i += ASYNC_SLICE) {
         await this.writeParts(await Promise.all(batch.slice(i, i + ASYNC_SLICE)));
       }
-    }).catch(this.onError);
+    };
+    this.writing++;
+    const done = () => void this.writing--;
+    const written = this.writing === 1 && sealed ? write() : this.chain.then(write);
+    this.chain = written.finally(done).catch(this.onError);
   }
 
   private async writeParts(parts: Uint8Array[]): Promise<void> {
