@@ -20,19 +20,21 @@ interface Job {
   writeSize?: number;
   maxInFlight?: number;
   streams?: number;
+  crypto?: "auto" | "pure" | "native";
   probe?: boolean;
   profilePath?: string;
   heapSampling?: boolean;
 }
 
-/** CPU seconds (user + system) of this process's main thread and of all its other threads. */
-async function threadCpu(): Promise<{ main: number; other: number }> {
-  const out = { main: 0, other: 0 };
+/** CPU seconds (user + system) of this process's threads: the main one, and the others by name (libuv pool, V8's GC and compiler workers). */
+async function threadCpu(): Promise<Record<string, number>> {
+  const out: Record<string, number> = { main: 0 };
   for (const tid of await fs.readdir("/proc/self/task")) {
     const t = await fs.readFile(`/proc/self/task/${tid}/stat`, "utf8").catch(() => "");
     if (!t) continue;
+    const name = Number(tid) === process.pid ? "main" : t.slice(t.indexOf("(") + 1, t.lastIndexOf(")")).trim();
     const f = t.slice(t.lastIndexOf(")") + 2).split(" ").map(Number);
-    out[Number(tid) === process.pid ? "main" : "other"] += (f[11]! + f[12]!) / 100;
+    out[name] = (out[name] ?? 0) + (f[11]! + f[12]!) / 100;
   }
   return out;
 }
@@ -46,7 +48,7 @@ const c = await connect({
   privateKey: job.server.keyText,
   hostKeys: { policy: "strict", knownHostsFile: job.server.knownHostsPath },
   sshConfig: false,
-  crypto: "auto",
+  crypto: job.crypto ?? "auto",
   algorithms: { cipher: [job.cipher] },
 });
 try {
@@ -91,7 +93,7 @@ try {
   }
   process.stdout.write(`RESULT ${JSON.stringify({
     seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, sysSeconds: cpu.system / 1e6, writeSize: c.session.writeSize,
-    byThread: { main: +(th1.main - th0.main).toFixed(2), other: +(th1.other - th0.other).toFixed(2) },
+    byThread: Object.fromEntries(Object.keys(th1).map((k) => [k, +(th1[k]! - (th0[k] ?? 0)).toFixed(2)]).filter(([, v]) => v !== 0)),
     ...(job.probe ? { samples } : {}),
   })}\n`);
 } finally {
