@@ -206,7 +206,7 @@ async function segmentedUpload(client: SftpClient, src: LocalFile, info: { size:
         lane.file ??= await unlessAbortedRelease(lane.client.open(target, "r+"), signal, (f) => f.close());
         const writer = lane.file.writer({ offset: start, maxInFlight: options.maxInFlight });
         try {
-          await sendLocal(src, writer, { start, end }, signal, moved, () => {
+          await sendLocal(src, writer, { start, end, size: info.size }, signal, moved, () => {
             throw new SshError("LOCAL_CHANGED", `the local file shrank during the upload (expected ${info.size} bytes)`);
           });
           // Every WRITE is sent: the lane's next range may start while these are acknowledged.

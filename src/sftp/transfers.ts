@@ -124,17 +124,22 @@ export async function readLocalRange(file: LocalFile, offset: number, length: nu
  */
 export const READ_AHEAD = 3;
 
+/** The smallest read buffer: what a file that grew after its size was taken is read in at least. */
+const MIN_LOCAL_READ = 64 * 1024;
+
 /**
  * Sends the local file from `start` to `end` (or to its end) through `writer`, reading ahead
- * (READ_AHEAD buffers of localChunkSize). `sent(n)` is called, in file order, as each chunk of
- * `n` bytes is in packets; `eof(position)` when the file ends before `end` (it may throw). The
- * caller flushes the writer, and stops it if this throws.
+ * (READ_AHEAD buffers of localChunkSize, none larger than what is left of `size`, the file's
+ * size when opened, so a small file takes small buffers). `sent(n)` is called, in file order,
+ * as each chunk of `n` bytes is in packets; `eof(position)` when the file ends before `end` (it
+ * may throw). The caller flushes the writer, and stops it if this throws.
  */
 export async function sendLocal(
-  src: LocalFile, writer: PipelinedWriter, range: { start: number; end?: number },
+  src: LocalFile, writer: PipelinedWriter, range: { start: number; end?: number; size: number },
   signal: AbortSignal | undefined, sent: (n: number) => void, eof?: (position: number) => void,
 ): Promise<void> {
   const chunk = localChunkSize(writer.requestSize);
+  const expectedEnd = range.end ?? range.size;
   const free: Uint8Array[] = [];
   // Writes not yet known to be in packets, oldest first; each frees its buffer when it is.
   const sending: { write: Promise<void>; buf: Uint8Array; n: number }[] = [];
@@ -149,8 +154,9 @@ export async function sendLocal(
     const want = range.end === undefined ? chunk : Math.min(chunk, range.end - position);
     if (want <= 0) break;
     if (sending.length >= READ_AHEAD) await oldestSent();
-    const buf = free.pop() ?? new Uint8Array(want);
-    const n = await src.read(buf.subarray(0, want), position);
+    // A file that grew since it was opened is still read to its end, in smaller reads.
+    const buf = free.pop() ?? new Uint8Array(Math.min(want, Math.max(MIN_LOCAL_READ, expectedEnd - position)));
+    const n = await src.read(buf.subarray(0, Math.min(want, buf.length)), position);
     if (n === 0) {
       eof?.(position);
       break;
@@ -196,7 +202,7 @@ async function uploadTo(client: SftpClient, src: LocalFile, info: { size: number
     const writer = file.writer({ offset: start, maxInFlight: options.maxInFlight });
     try {
       let transferred = start;
-      await sendLocal(src, writer, { start }, options.signal, (n) => {
+      await sendLocal(src, writer, { start, size: info.size }, options.signal, (n) => {
         transferred += n;
         options.onProgress?.({ transferred, total: info.size });
       });

@@ -54,9 +54,11 @@ const tick = () => new Promise((r) => setTimeout(r, 0));
 /** A local file over `bytes`; reads answer at once, and are counted. */
 function localFile(bytes: Uint8Array) {
   const reads: number[] = [];
+  const bufferSizes: number[] = [];
   const file: LocalFile = {
     async read(buf, position) {
       reads.push(position);
+      bufferSizes.push(buf.length);
       const n = Math.max(0, Math.min(buf.length, bytes.length - position));
       buf.set(bytes.subarray(position, position + n));
       return n;
@@ -67,7 +69,7 @@ function localFile(bytes: Uint8Array) {
     truncate: () => Promise.reject(new Error("read-only")),
     close: async () => {},
   };
-  return { file, reads };
+  return { file, reads, bufferSizes };
 }
 
 describe("PipelinedWriter with overlapping writes", () => {
@@ -96,7 +98,7 @@ describe("sendLocal", () => {
     const w = new PipelinedWriter(f.session, Uint8Array.of(1), "/f");
     const src = localFile(bytes);
     const sent: number[] = [];
-    const sending = sendLocal(src.file, w, { start: 0 }, undefined, (n) => sent.push(n));
+    const sending = sendLocal(src.file, w, { start: 0, size: bytes.length }, undefined, (n) => sent.push(n));
     for (let i = 0; i < 20; i++) await tick();
     // Nothing has left yet, and READ_AHEAD chunks (4 requests of 256 KiB each) are queued already.
     const ahead = Array.from({ length: READ_AHEAD }, (_, i) => i * MiB);
@@ -127,13 +129,31 @@ describe("sendLocal", () => {
     const src = localFile(bytes.subarray(0, 3000));
     const pumping = setInterval(() => f.release(), 1);
     try {
-      await sendLocal(src.file, w, { start: 1000, end: 2500 }, undefined, () => {});
+      await sendLocal(src.file, w, { start: 1000, end: 2500, size: 3000 }, undefined, () => {});
       await w.flush();
       expect(f.writes.map((x) => [x.offset, x.data.length])).toEqual([[1000, 1500]]);
-      const short = sendLocal(src.file, w, { start: 2500, end: 9000 }, undefined, () => {}, (at) => {
+      const short = sendLocal(src.file, w, { start: 2500, end: 9000, size: 9000 }, undefined, () => {}, (at) => {
         throw new Error(`ended at ${at}`);
       });
       await expect(short).rejects.toThrow("ended at 3000");
+    } finally {
+      clearInterval(pumping);
+    }
+  });
+
+  it("reads a small file in small buffers, and a file that grew since its size was taken to its end", async () => {
+    const f = fakeSession(256 * 1024);
+    const pumping = setInterval(() => f.release(), 1);
+    try {
+      const small = localFile(bytes.subarray(0, 5000));
+      await sendLocal(small.file, new PipelinedWriter(f.session, Uint8Array.of(1), "/f"), { start: 0, size: 5000 }, undefined, () => {});
+      expect(Math.max(...small.bufferSizes)).toBeLessThanOrEqual(64 * 1024);
+      const grown = localFile(bytes.subarray(0, 300_000));
+      const w = new PipelinedWriter(f.session, Uint8Array.of(2), "/g");
+      let total = 0;
+      await sendLocal(grown.file, w, { start: 0, size: 100_000 }, undefined, (n) => (total += n));
+      await w.flush();
+      expect(total).toBe(300_000);
     } finally {
       clearInterval(pumping);
     }
@@ -154,7 +174,7 @@ describe("sendLocal", () => {
     } as unknown as SftpSession;
     const w = new PipelinedWriter(failing, Uint8Array.of(1), "/f");
     const src = localFile(bytes);
-    await expect(sendLocal(src.file, w, { start: 0 }, undefined, () => {})).rejects.toThrow("connection lost");
+    await expect(sendLocal(src.file, w, { start: 0, size: bytes.length }, undefined, () => {})).rejects.toThrow("connection lost");
     await tick(); // an unhandled rejection would be reported by vitest here
   });
 
@@ -162,7 +182,7 @@ describe("sendLocal", () => {
     const f = fakeSession(256 * 1024);
     const w = new PipelinedWriter(f.session, Uint8Array.of(1), "/f");
     const ac = new AbortController();
-    const sending = sendLocal(localFile(bytes).file, w, { start: 0 }, ac.signal, () => {});
+    const sending = sendLocal(localFile(bytes).file, w, { start: 0, size: bytes.length }, ac.signal, () => {});
     await tick();
     ac.abort();
     await expect(sending).rejects.toMatchObject({ code: "ABORTED" });
