@@ -362,9 +362,12 @@ describeSshd("SFTPAccessor against OpenSSH", () => {
       expect(up).toHaveBeenCalledTimes(3);
       // The caller's defaults: no streams given, so "auto", as for upload() and uploadDir().
       for (const call of up.mock.calls) expect(call[2]?.streams).toBeUndefined();
+      // Copied at once, the members went over sessions (channel windows) of their own.
+      expect(new Set(up.mock.instances).size).toBeGreaterThan(1);
       let last = 0;
       await back.addComponent(seq, studio, { onProgress: (p) => (last = p.bytesDone) });
       expect(down).toHaveBeenCalledTimes(3);
+      expect(new Set(down.mock.instances).size).toBeGreaterThan(1);
       expect(last).toBe(frames.reduce((a, f) => a + f.length, 0));
       const base = join(local, `back-${n}`, "show/sh020/plate/v001");
       for (const [i, f] of frames.entries()) expect(sameBytes(await readFile(join(base, `main.${1001 + i}.exr`)), f)).toBe(true);

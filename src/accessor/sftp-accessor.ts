@@ -23,6 +23,7 @@ import { childId, containerId, idSegments, normaliseId, tempIdFor } from "./reso
 import { memberMatcher } from "./sequence.js";
 import { SftpReadData, SftpWriteData } from "./sftp-data.js";
 import { sftpOptionsFromEnv, type Env } from "./sftp-env.js";
+import { TransferLanes } from "./transfer-lanes.js";
 
 export interface SFTPAccessorOptions {
   host: string;
@@ -77,6 +78,8 @@ export class SFTPAccessor implements Accessor {
    */
   readonly #options: SFTPAccessorOptions;
   private clientPromise: Promise<SftpClient> | undefined;
+  /** The sessions putFile and getFile spread over, on the current connection. */
+  private lanes: TransferLanes | undefined;
   private readonly handles = new Set<AccessorData>();
   /** Temporary files a lost connection kept us from removing; removed after reconnecting. */
   private readonly orphans = new Set<string>();
@@ -242,7 +245,8 @@ export class SFTPAccessor implements Accessor {
       const tempPath = this.remotePath(tempIdFor(id), "putFile");
       if ((await statOrUndefined(c, path))?.isDirectory()) throw this.error("ACCESSOR_RESOURCE_INVALID", "putFile", id, "a container exists at");
       try {
-        await c.upload(localPath, tempPath, { atomic: false, mode: 0o644, signal: options.signal, onProgress: (p) => options.onProgress?.(p.transferred) });
+        await this.lanesFor(c).run((t) =>
+          t.upload(localPath, tempPath, { atomic: false, mode: 0o644, signal: options.signal, onProgress: (p) => options.onProgress?.(p.transferred) }));
         await c.rename(tempPath, path, { overwrite: true });
       } catch (e) {
         // As for a "wb" handle: a lost connection leaves the temporary file for the next one to remove.
@@ -257,7 +261,8 @@ export class SFTPAccessor implements Accessor {
   /** Downloads through SftpClient.download (default streams), to a local temporary file renamed into place. */
   async getFile(id: string, localPath: string, options: FileCopyOptions = {}): Promise<void> {
     const path = this.remotePath(id, "getFile");
-    return this.run("getFile", id, (c) => c.download(path, localPath, { signal: options.signal, onProgress: (p) => options.onProgress?.(p.transferred) }), false);
+    return this.run("getFile", id, (c) => this.lanesFor(c).run((t) =>
+      t.download(path, localPath, { signal: options.signal, onProgress: (p) => options.onProgress?.(p.transferred) })), false);
   }
 
   // --- names ---------------------------------------------------------------------------------
@@ -287,6 +292,7 @@ export class SFTPAccessor implements Accessor {
   async close(): Promise<void> {
     for (const h of [...this.handles]) await h.abort().catch(() => {});
     this.handles.clear();
+    await this.dropLanes();
     const p = this.clientPromise;
     this.clientPromise = undefined;
     if (p) await (await p.catch(() => undefined))?.close().catch(() => {});
@@ -373,7 +379,27 @@ export class SFTPAccessor implements Accessor {
 
   private forget(c: SftpClient, p?: Promise<SftpClient>): void {
     if (p === undefined || this.clientPromise === p) this.clientPromise = undefined;
+    if (this.lanes?.main === c) void this.dropLanes();
     void c.close().catch(() => {});
+  }
+
+  /**
+   * The sessions whole-file copies spread over (transfer-lanes.ts) on connection `c`: the
+   * members of a sequence each get a window of their own. A new connection starts a new set.
+   */
+  private lanesFor(c: SftpClient): TransferLanes {
+    if (this.lanes?.main !== c) {
+      void this.dropLanes();
+      this.lanes = new TransferLanes(c);
+    }
+    return this.lanes;
+  }
+
+  /** Closes the extra sessions of the current set; never throws. */
+  private async dropLanes(): Promise<void> {
+    const lanes = this.lanes;
+    this.lanes = undefined;
+    await lanes?.close().catch(() => {});
   }
 
   /** Runs `fn` on a live client; retries once on a new connection when `idempotent`. */
