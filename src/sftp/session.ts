@@ -7,7 +7,8 @@ import { SftpError, type SshError } from "../errors.js";
 import type { Channel } from "../ssh/connection/channel.js";
 import { PacketType, StatusCode, statusErrorCode } from "./constants.js";
 import { SftpFramer } from "./framing.js";
-import { decodeResponse, type SftpResponse } from "./packet.js";
+import { decodeResponseParts, type SftpResponse } from "./packet.js";
+import { concat } from "../ssh/wire/writer.js";
 import { encodeInit, decodeVersion } from "./packets/init.js";
 import type { NameEntry } from "./packets/response.js";
 import type { Attrs } from "./attrs.js";
@@ -150,11 +151,6 @@ export class SftpSession {
     return handled(new Promise<SftpResponse>((resolve, reject) => this.pending.set(id, { resolve, reject })));
   }
 
-  /** Hands back a reply's memory once the caller is done with it (see SftpFramer.recycle). */
-  recycle(data: Uint8Array): void {
-    this.framer.recycle(data, this.pending.size);
-  }
-
   /** Closes the channel; pending requests fail with CONNECTION_LOST. */
   async close(): Promise<void> {
     this.fail(undefined);
@@ -174,14 +170,15 @@ export class SftpSession {
     this.progressAt = performance.now();
     try {
       this.framer.push(chunk);
-      for (let packet = this.framer.next(); packet; packet = this.framer.next()) {
+      // Replies as parts: a DATA reply keeps its bytes in the channel data they came in.
+      for (let parts = this.framer.nextParts(); parts; parts = this.framer.nextParts()) {
         if (this.version) {
-          if (packet[0] !== PacketType.VERSION) throw new SftpError("BAD_MESSAGE", `expected SFTP VERSION, got packet type ${packet[0]}`);
-          this.version.resolve(packet);
+          if (parts[0]![0] !== PacketType.VERSION) throw new SftpError("BAD_MESSAGE", `expected SFTP VERSION, got packet type ${parts[0]![0]}`);
+          this.version.resolve(concat(...parts));
           this.version = undefined;
           continue;
         }
-        const reply = decodeResponse(packet);
+        const reply = decodeResponseParts(parts);
         const id = "id" in reply ? reply.id : undefined;
         const waiter = id === undefined ? undefined : this.pending.get(id);
         if (!waiter) throw new SftpError("BAD_MESSAGE", `the server answered request ${id} that is not pending`);
@@ -285,7 +282,18 @@ export function expectNames(reply: SftpResponse, path?: string, what?: string): 
 
 /** DATA bytes, or undefined at end of file (STATUS EOF). */
 export function expectData(reply: SftpResponse, path?: string): Uint8Array | undefined {
-  if (reply.type === PacketType.DATA) return reply.data;
+  return reply.type === PacketType.DATA ? reply.data : expectEof(reply, path);
+}
+
+/**
+ * DATA bytes as the consecutive parts they arrived in (views of the channel data: no copy; see
+ * DataPacket.parts), or undefined at end of file (STATUS EOF).
+ */
+export function expectDataParts(reply: SftpResponse, path?: string): readonly Uint8Array[] | undefined {
+  return reply.type === PacketType.DATA ? reply.parts ?? [reply.data] : expectEof(reply, path);
+}
+
+function expectEof(reply: SftpResponse, path?: string): undefined {
   if (reply.type === PacketType.STATUS && reply.code === StatusCode.EOF) return undefined;
   throw statusError(reply, path, "read");
 }
