@@ -49,6 +49,7 @@ async function moveHalf(h: Half, go: () => Promise<void>): Promise<void> {
         const r = remote.reader({ start: h.start, end: h.end });
         for (let c = await r.next(); c; c = await r.next()) {
           await local.write(c.data, c.offset);
+          r.recycle(c);
         }
       }
     } finally {

@@ -1,14 +1,12 @@
 /**
  * SFTP packet framing over channel data (draft §3): each packet is a uint32 length followed by
  * that many bytes (type byte + body). Channel data arrives in chunks split anywhere; SftpFramer
- * reassembles packets, handing out a view into the chunk when a packet lies inside one chunk.
- * A packet that spans chunks is kept as views of them, its parts: `nextParts` hands those out
- * as they are (a download writes a DATA reply's parts to disk without ever joining them, which
- * was a copy of every byte downloaded), `next` joins them into one buffer.
+ * reassembles packets, handing out a view into the chunk when a packet lies inside one chunk and
+ * copying only packets that span chunks (into their own buffer, as their bytes arrive).
  */
 import { ProtocolError } from "../errors.js";
 import { ByteQueue } from "../ssh/transport/byte-queue.js";
-import { uninitialized } from "../platform/memory.js";
+import { BufferPool } from "../util/buffer-pool.js";
 
 /**
  * Default limit on a packet's length field: OpenSSH's 256 KiB message limit plus 1 KiB for the
@@ -17,84 +15,67 @@ import { uninitialized } from "../platform/memory.js";
 export const DEFAULT_MAX_PACKET_LENGTH = 256 * 1024 + 1024;
 
 /**
- * A packet is kept as at most this many parts: beyond that (a peer sending its data in tiny
- * channel messages) the parts are joined into one buffer and the rest is copied in as it
- * arrives, so neither the list nor the work grows with the number of chunks.
+ * Packets from this long up to the default limit are reassembled in pooled buffers of that limit
+ * (see `recycle`), as many waiting as a download keeps READs in flight (64, pipeline.ts): when
+ * the client is the slower side every reply of the pipeline arrives before the first is
+ * written, and with 8 pooled (2 MiB) 330-520 of a 256 MiB download's 1,024 replies took a new
+ * buffer (outside V8's heap, so each one hastens a GC); with 64 about the first 64 do. A
+ * buffer given back is kept only while the pool holds fewer than the requests still in flight
+ * (at least 8, 2 MiB): as a download's pipeline drains at its end, its buffers go to the GC, and
+ * an idle session keeps 2 MiB, not 16.
  */
-const MAX_PARTS = 64;
+const POOLED_MIN = 64 * 1024;
+const POOLED_SIZE = DEFAULT_MAX_PACKET_LENGTH;
+const POOLED_IDLE = 8;
+const POOLED_MAX = 64;
 
 export class SftpFramer {
   private queue = new ByteQueue();
   private pending = -1; // length of the packet being assembled, once its length field is read
   /**
-   * The packet longer than what was buffered, being assembled: views of the chunks it spans
-   * (which stay valid: Channel.onData), or, past MAX_PARTS, one buffer the bytes are copied
-   * into (`joined`). It is `total` bytes long, `missing` of them still to come.
+   * A packet longer than what is buffered is copied into its own buffer as chunks arrive, so the
+   * chunks (views into decrypted SSH packets) die young instead of waiting, maybe across many
+   * reads, for the rest of a 255 KiB DATA: the same single copy, far less for the GC to move.
    */
-  private parts: Uint8Array[] | undefined;
-  private joined: Uint8Array | undefined;
-  private total = 0;
-  private missing = 0;
+  private partial: Uint8Array | undefined;
+  private filled = 0;
   private failed: ProtocolError | undefined;
+  private readonly pool = new BufferPool(POOLED_SIZE, POOLED_MAX * POOLED_SIZE);
 
   /** `maxPacketLength` bounds the length field (the bytes after it). */
   constructor(readonly maxPacketLength: number = DEFAULT_MAX_PACKET_LENGTH) {}
 
   /** Bytes received and not yet returned as part of a packet. */
   get buffered(): number {
-    return this.queue.length + (this.parts ? this.total - this.missing : 0);
+    return this.queue.length + this.filled;
   }
 
   /** Adds a chunk of channel data. The framer may keep a reference: do not reuse the chunk. */
   push(chunk: Uint8Array): void {
     if (this.failed) throw this.failed;
-    if (this.parts && this.missing > 0 && chunk.length > 0) {
-      const n = Math.min(chunk.length, this.missing);
-      const at = this.total - this.missing;
-      this.missing -= n;
-      if (this.joined) {
-        this.joined.set(chunk.subarray(0, n), at);
-      } else {
-        this.parts.push(n === chunk.length ? chunk : chunk.subarray(0, n));
-        if (this.parts.length >= MAX_PARTS && this.missing > 0) this.join();
-      }
+    if (this.partial) {
+      const n = Math.min(chunk.length, this.partial.length - this.filled);
+      this.partial.set(chunk.subarray(0, n), this.filled);
+      this.filled += n;
       chunk = chunk.subarray(n);
     }
     this.queue.push(chunk);
   }
 
   /**
-   * The next complete packet (type byte + body) in one buffer, or undefined when more bytes
-   * are needed. A length of 0 or above `maxPacketLength` throws ProtocolError
-   * ("SFTP_BAD_PACKET" or "SFTP_PACKET_TOO_LARGE") as soon as the length field is read, before
-   * any body is waited for; the framer then stays failed.
+   * The next complete packet (type byte + body), or undefined when more bytes are needed.
+   * A length of 0 or above `maxPacketLength` throws ProtocolError ("SFTP_BAD_PACKET" or
+   * "SFTP_PACKET_TOO_LARGE") as soon as the length field is read, before any body is waited
+   * for; the framer then stays failed.
    */
   next(): Uint8Array | undefined {
-    const parts = this.nextParts();
-    if (parts === undefined || parts.length === 1) return parts?.[0];
-    const length = parts.reduce((n, p) => n + p.length, 0);
-    const packet = uninitialized(length); // every byte written below
-    let at = 0;
-    for (const p of parts) {
-      packet.set(p, at);
-      at += p.length;
-    }
-    return packet;
-  }
-
-  /**
-   * The next complete packet as `next` would return it, but as consecutive parts (views of the
-   * chunks pushed, at most MAX_PARTS of them, none empty) when it spans chunks, without joining
-   * them; undefined when more bytes are needed. Throws as `next`.
-   */
-  nextParts(): Uint8Array[] | undefined {
     if (this.failed) throw this.failed;
-    if (this.parts) {
-      if (this.missing > 0) return undefined;
-      const parts = this.joined ? [this.joined] : this.parts;
-      this.parts = undefined;
-      this.joined = undefined;
-      return parts;
+    if (this.partial) {
+      if (this.filled < this.partial.length) return undefined;
+      const packet = this.partial;
+      this.partial = undefined;
+      this.filled = 0;
+      return packet;
     }
     if (this.pending < 0) {
       if (this.queue.length < 4) return undefined;
@@ -114,28 +95,31 @@ export class SftpFramer {
     if (this.queue.length >= this.pending) {
       const packet = this.queue.take(this.pending);
       this.pending = -1;
-      return [packet];
+      return packet;
     }
-    // Not all here yet: what is buffered becomes the first parts (see `parts`). Usually a
-    // chunk or two, but a server that stopped taking requests for a while may have many queued.
-    this.total = this.pending;
-    this.missing = this.pending - this.queue.length;
-    this.parts = this.queue.takeViews();
+    // Not all here yet: from now on the packet fills its own buffer (see `partial`).
+    this.filled = this.queue.length;
+    this.partial = this.reassemblyBuffer(this.pending);
+    if (this.filled > 0) this.partial.set(this.queue.take(this.filled));
     this.pending = -1;
-    if (this.parts.length >= MAX_PARTS) this.join();
     return undefined;
   }
 
-  /** Past MAX_PARTS: the parts so far go into one buffer, and the rest will be copied after them. */
-  private join(): void {
-    const buffer = uninitialized(this.total); // every byte written here or by push
-    let at = 0;
-    for (const p of this.parts!) {
-      buffer.set(p, at);
-      at += p.length;
-    }
-    this.joined = buffer;
-    this.parts = [];
+  /**
+   * Gives a packet's memory back for reuse once nothing refers to it any more (any view into
+   * the packet will do; others are ignored). A download hands back each DATA after writing it
+   * to disk: without this, every 255 KiB reply is a fresh buffer for the GC to reclaim.
+   * `inFlight`, the requests still unanswered, bounds how many the pool keeps (see POOLED_IDLE).
+   */
+  recycle(view: Uint8Array, inFlight = 0): void {
+    this.pool.give(view, Math.min(POOLED_MAX, Math.max(POOLED_IDLE, inFlight)) * POOLED_SIZE);
+  }
+
+  private reassemblyBuffer(length: number): Uint8Array {
+    // A limit raised above the default (a server's setting) gets exact buffers: pooling at that
+    // size would allocate the whole limit for every large packet.
+    if (length < POOLED_MIN || length > POOLED_SIZE) return new Uint8Array(length);
+    return this.pool.take(POOLED_SIZE).subarray(0, length);
   }
 
   /** Pushes a chunk and returns every packet now complete, in order. */
@@ -149,9 +133,8 @@ export class SftpFramer {
   private fail(err: ProtocolError): never {
     this.failed = err;
     this.queue = new ByteQueue(); // drop what was buffered; nothing more is read
-    this.parts = undefined;
-    this.joined = undefined;
-    this.missing = 0;
+    this.partial = undefined;
+    this.filled = 0;
     throw err;
   }
 }

@@ -13,8 +13,6 @@ import * as h from "./packets/handle.js";
 import * as init from "./packets/init.js";
 import * as p from "./packets/path.js";
 import * as res from "./packets/response.js";
-import { concat } from "../ssh/wire/writer.js";
-import { skipBytes } from "../util/bytes.js";
 
 export type SftpRequest =
   | init.InitPacket
@@ -100,17 +98,6 @@ export function decodeRequest(packet: Uint8Array): SftpRequest {
 /** Decodes a server → client packet; throws ProtocolError as `decodeRequest` does. */
 export function decodeResponse(packet: Uint8Array): SftpResponse {
   return dispatch(RESPONSE_DECODERS, packet, "response");
-}
-
-/**
- * Decodes a server → client packet given as consecutive parts (SftpFramer.nextParts, none
- * empty): a DATA keeps its data in those parts (decodeDataParts); any other packet is joined
- * first (a rare copy: large NAME or EXTENDED_REPLY packets).
- */
-export function decodeResponseParts(parts: readonly Uint8Array[]): SftpResponse {
-  if (parts.length === 1) return decodeResponse(parts[0]!);
-  if (parts[0]![0] === PacketType.DATA) return res.decodeDataParts(skipBytes(parts, 1));
-  return decodeResponse(concat(...parts));
 }
 
 /** The request id of a packet (type byte + body) without decoding it; undefined if too short. */

@@ -7,9 +7,7 @@
 import { SftpError } from "../errors.js";
 import type { SftpResponse } from "./packet.js";
 import { encodeRead, encodeWriteHeader } from "./packets/handle.js";
-import { expectDataParts, expectOk, type SftpSession } from "./session.js";
-import { concat } from "../ssh/wire/writer.js";
-import { partsLength } from "../util/bytes.js";
+import { expectData, expectOk, type SftpSession } from "./session.js";
 
 export const DEFAULT_MAX_IN_FLIGHT = 64;
 
@@ -38,61 +36,63 @@ export class PipelinedReader {
 
   /** The next chunk in file order, or undefined at end of file (or of the range). */
   async next(): Promise<{ offset: number; data: Uint8Array } | undefined> {
-    const c = await this.nextParts();
-    return c && { offset: c.offset, data: c.parts.length === 1 ? c.parts[0]! : concat(...c.parts) };
-  }
-
-  /**
-   * The next chunk as `next` returns it, but as the consecutive parts its reply arrived in
-   * (views of the channel data, never joined: expectDataParts), `length` bytes in all.
-   */
-  async nextParts(): Promise<{ offset: number; parts: readonly Uint8Array[]; length: number } | undefined> {
     this.fill();
     const head = this.queue.shift();
     if (!head) return undefined;
-    let parts: readonly Uint8Array[] | undefined;
+    let data: Uint8Array | undefined;
     try {
-      parts = expectDataParts(await head.reply, this.path);
+      data = expectData(await head.reply, this.path);
     } catch (e) {
       this.stop();
       throw e;
     }
-    const length = parts === undefined ? 0 : partsLength(parts);
     // EOF (or an empty DATA, which would otherwise loop forever) ends the stream here: every
     // byte before head.offset has been delivered, since replies are consumed in offset order.
-    if (parts === undefined || length === 0) {
+    if (data === undefined || data.length === 0) {
       this.stop();
       return undefined;
     }
-    if (length > head.length) {
+    if (data.length > head.length) {
       this.stop();
-      throw new SftpError("BAD_MESSAGE", `the server returned ${length} bytes for a ${head.length}-byte read`, this.path);
+      throw new SftpError("BAD_MESSAGE", `the server returned ${data.length} bytes for a ${head.length}-byte read`, this.path);
     }
-    if (length < head.length) {
+    if (data.length < head.length) {
       // A short read is not EOF (draft §6.4): ask for the rest, ahead of everything else.
-      this.queue.unshift(this.issue(head.offset + length, head.length - length));
+      this.queue.unshift(this.issue(head.offset + data.length, head.length - data.length));
     }
-    return { offset: head.offset, parts, length };
+    return { offset: head.offset, data };
   }
 
   /**
-   * The next chunk as `nextParts` returns it, followed by those right after it whose replies
-   * have already arrived, up to about `maxBytes` in all: consecutive bytes of the file from
-   * `offset`, for one local write (writev) instead of one for each reply. Undefined at the end,
-   * as `next`. The parts are views of the received channel data, which nothing reuses.
+   * The next chunk as `next` returns it, followed by those right after it whose replies have
+   * already arrived, up to about `maxBytes` in all: consecutive bytes of the file from `offset`,
+   * for one local write (writev) instead of one for each reply. Undefined at the end, as `next`.
    */
   async nextBatch(maxBytes: number): Promise<{ offset: number; parts: Uint8Array[]; length: number } | undefined> {
-    const first = await this.nextParts();
+    const first = await this.next();
     if (!first) return undefined;
-    const parts = [...first.parts];
-    let length = first.length;
+    const parts = [first.data];
+    let length = first.data.length;
     while (length < maxBytes && this.queue[0]?.settled) {
-      const c = await this.nextParts();
+      const c = await this.next();
       if (!c) break;
-      parts.push(...c.parts);
-      length += c.length;
+      parts.push(c.data);
+      length += c.data.length;
     }
     return { offset: first.offset, parts, length };
+  }
+
+  /**
+   * Optional: the caller is done with a chunk returned by `next` (written out, nothing keeps a
+   * view of it), so its memory can take a later reply.
+   */
+  recycle(chunk: { data: Uint8Array }): void {
+    this.session.recycle(chunk.data);
+  }
+
+  /** `recycle` for every part of a batch from `nextBatch`, once it is written out. */
+  recycleBatch(batch: { parts: Uint8Array[] }): void {
+    for (const data of batch.parts) this.session.recycle(data);
   }
 
   /** Every read of a bounded range has been requested (a short read may still ask for its rest). */

@@ -331,6 +331,7 @@ export async function downloadFile(client: SftpClient, remotePath: string, local
             await out.writev(c.parts, c.offset);
             position = c.offset + c.length;
             moved(c.length);
+            reader.recycleBatch(c);
             if (reader.allIssued) drained();
           }
         } finally {

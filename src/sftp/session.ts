@@ -7,8 +7,7 @@ import { SftpError, type SshError } from "../errors.js";
 import type { Channel } from "../ssh/connection/channel.js";
 import { PacketType, StatusCode, statusErrorCode } from "./constants.js";
 import { SftpFramer } from "./framing.js";
-import { decodeResponseParts, type SftpResponse } from "./packet.js";
-import { concat } from "../ssh/wire/writer.js";
+import { decodeResponse, type SftpResponse } from "./packet.js";
 import { encodeInit, decodeVersion } from "./packets/init.js";
 import type { NameEntry } from "./packets/response.js";
 import type { Attrs } from "./attrs.js";
@@ -151,6 +150,11 @@ export class SftpSession {
     return handled(new Promise<SftpResponse>((resolve, reject) => this.pending.set(id, { resolve, reject })));
   }
 
+  /** Hands back a reply's memory once the caller is done with it (see SftpFramer.recycle). */
+  recycle(data: Uint8Array): void {
+    this.framer.recycle(data, this.pending.size);
+  }
+
   /** Closes the channel; pending requests fail with CONNECTION_LOST. */
   async close(): Promise<void> {
     this.fail(undefined);
@@ -170,15 +174,14 @@ export class SftpSession {
     this.progressAt = performance.now();
     try {
       this.framer.push(chunk);
-      // Replies as parts: a DATA reply keeps its bytes in the channel data they came in.
-      for (let parts = this.framer.nextParts(); parts; parts = this.framer.nextParts()) {
+      for (let packet = this.framer.next(); packet; packet = this.framer.next()) {
         if (this.version) {
-          if (parts[0]![0] !== PacketType.VERSION) throw new SftpError("BAD_MESSAGE", `expected SFTP VERSION, got packet type ${parts[0]![0]}`);
-          this.version.resolve(concat(...parts));
+          if (packet[0] !== PacketType.VERSION) throw new SftpError("BAD_MESSAGE", `expected SFTP VERSION, got packet type ${packet[0]}`);
+          this.version.resolve(packet);
           this.version = undefined;
           continue;
         }
-        const reply = decodeResponseParts(parts);
+        const reply = decodeResponse(packet);
         const id = "id" in reply ? reply.id : undefined;
         const waiter = id === undefined ? undefined : this.pending.get(id);
         if (!waiter) throw new SftpError("BAD_MESSAGE", `the server answered request ${id} that is not pending`);
@@ -282,18 +285,7 @@ export function expectNames(reply: SftpResponse, path?: string, what?: string): 
 
 /** DATA bytes, or undefined at end of file (STATUS EOF). */
 export function expectData(reply: SftpResponse, path?: string): Uint8Array | undefined {
-  return reply.type === PacketType.DATA ? reply.data : expectEof(reply, path);
-}
-
-/**
- * DATA bytes as the consecutive parts they arrived in (views of the channel data: no copy; see
- * DataPacket.parts), or undefined at end of file (STATUS EOF).
- */
-export function expectDataParts(reply: SftpResponse, path?: string): readonly Uint8Array[] | undefined {
-  return reply.type === PacketType.DATA ? reply.parts ?? [reply.data] : expectEof(reply, path);
-}
-
-function expectEof(reply: SftpResponse, path?: string): undefined {
+  if (reply.type === PacketType.DATA) return reply.data;
   if (reply.type === PacketType.STATUS && reply.code === StatusCode.EOF) return undefined;
   throw statusError(reply, path, "read");
 }

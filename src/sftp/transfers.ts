@@ -208,6 +208,7 @@ export async function download(
           checkAbort(options.signal);
           await dst.writev(c.parts, c.offset);
           transferred += c.length;
+          reader.recycleBatch(c);
           total ??= await size();
           options.onProgress?.({ transferred, total: Math.max(total, transferred) });
         }

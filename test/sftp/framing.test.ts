@@ -90,81 +90,71 @@ describe("SftpFramer", () => {
     expect(() => new SftpFramer().feed(new Uint8Array(4))).toThrow(expect.objectContaining({ code: "SFTP_BAD_PACKET" }));
   });
 
-  describe("nextParts", () => {
-    /** A framed packet of `n` bytes (type + body): byte i of the body is i & 255. */
-    const packet = (n: number) => {
-      const p = new Uint8Array(4 + n).map((_, i) => (i - 4) & 255);
+  describe("recycle", () => {
+    /** A framed packet of `n` bytes (type + body) filled with `fill`, split in two chunks. */
+    const framed = (n: number, fill: number) => {
+      const p = new Uint8Array(4 + n).fill(fill);
       new DataView(p.buffer).setUint32(0, n);
-      return p;
+      return [p.slice(0, 1000), p.slice(1000)];
     };
-    /** `bytes` cut at `cuts` (offsets), each piece a copy in memory of its own. */
-    const cut = (bytes: Uint8Array, cuts: number[]) => {
-      const points = [0, ...cuts, bytes.length];
-      return points.slice(1).map((end, i) => bytes.slice(points[i], end));
+    const receive = (f: SftpFramer, n: number, fill: number) => {
+      const out = framed(n, fill).flatMap((c) => f.feed(c));
+      expect(out).toHaveLength(1);
+      return out[0]!;
     };
 
-    it("hands out a packet spanning chunks as views of them, in order, joining nothing", () => {
-      const wire = packet(100_000);
-      const chunks = cut(wire, [3, 5, 32_768, 32_769, 65_000, 99_999]);
+    it("reuses a large packet's buffer once it is handed back, with only the new bytes in view", () => {
       const f = new SftpFramer();
-      let got: Uint8Array[] | undefined;
-      for (const c of chunks) {
-        f.push(c);
-        expect(got).toBeUndefined();
-        got = f.nextParts();
-      }
-      expect(got).toBeDefined();
-      expect(concat(...got!)).toEqual(wire.subarray(4));
-      // Every part lies in one of the chunks pushed: nothing was copied.
-      for (const part of got!) expect(chunks.some((c) => c.buffer === part.buffer)).toBe(true);
-      expect(got!.every((p) => p.length > 0)).toBe(true);
-      expect(f.buffered).toBe(0);
+      const a = receive(f, 200_000, 1);
+      f.recycle(a.subarray(9)); // any view into the packet will do, e.g. a DATA's data
+      const b = receive(f, 150_000, 2);
+      expect(b.buffer).toBe(a.buffer);
+      expect(b.length).toBe(150_000);
+      expect(b.every((x) => x === 2)).toBe(true);
     });
 
-    it("returns packets whole and in order whatever the cuts, the same as next()", () => {
-      fc.assert(
-        fc.property(fc.array(fc.integer({ min: 1, max: 3000 }), { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 30 }), (sizes, cuts) => {
-          const wire = concat(...sizes.map(packet));
-          const points = [...new Set(cuts.map((c) => c % (wire.length + 1)))].sort((a, b) => a - b);
-          const byParts = new SftpFramer();
-          const joined = new SftpFramer();
-          const a: Uint8Array[] = [];
-          const b: Uint8Array[] = [];
-          for (const c of cut(wire, points)) {
-            byParts.push(c);
-            for (let p = byParts.nextParts(); p; p = byParts.nextParts()) a.push(concat(...p));
-            b.push(...joined.feed(c));
-          }
-          const bodies = sizes.map((n) => packet(n).subarray(4));
-          expect(a).toEqual(bodies);
-          expect(b).toEqual(bodies);
-        }),
-        { numRuns: 100 },
-      );
+    it("never lends one buffer twice, and ignores memory it did not lend", () => {
+      const f = new SftpFramer();
+      const a = receive(f, 200_000, 1);
+      f.recycle(a);
+      f.recycle(a); // a second hand-back of the same buffer is ignored
+      f.recycle(new Uint8Array(DEFAULT_MAX_PACKET_LENGTH)); // not the framer's
+      const b = receive(f, 200_000, 2);
+      const c = receive(f, 200_000, 3);
+      expect(b.buffer).toBe(a.buffer);
+      expect(c.buffer).not.toBe(a.buffer);
+      expect(b.every((x) => x === 2)).toBe(true);
     });
 
-    it(`keeps at most 64 parts: a packet sent a byte at a time is copied into one buffer instead`, () => {
-      const wire = packet(1000);
-      const f = new SftpFramer();
-      let got: Uint8Array[] | undefined;
-      for (const b of wire) {
-        f.push(Uint8Array.of(b));
-        got = f.nextParts() ?? got;
-        expect((f as unknown as { parts?: unknown[] }).parts?.length ?? 0).toBeLessThanOrEqual(64);
-      }
-      expect(got).toHaveLength(1);
-      expect(got![0]).toEqual(wire.subarray(4));
+    it("keeps as many buffers as requests are in flight (8 to 64), so an idle session holds 2 MiB", () => {
+      const kept = (inFlight: number) => {
+        const f = new SftpFramer();
+        const lent = Array.from({ length: 70 }, (_, i) => receive(f, 100_000, i));
+        for (const p of lent) f.recycle(p, inFlight);
+        const mine = new Set(lent.map((p) => p.buffer));
+        // Packets now reuse what was kept, then get new buffers.
+        return Array.from({ length: 70 }, (_, i) => receive(f, 100_000, i)).filter((p) => mine.has(p.buffer)).length;
+      };
+      expect(kept(0)).toBe(8);
+      expect(kept(30)).toBe(30);
+      expect(kept(64)).toBe(64);
+      expect(kept(500)).toBe(64);
     });
 
-    it("keeps at most 64 parts when many tiny chunks were queued before the packet was asked for", () => {
-      const wire = packet(1000);
+    it("gives exact buffers to packets above the default limit (a raised server limit)", () => {
+      const f = new SftpFramer(16 * 1024 * 1024);
+      const a = receive(f, 300_000, 1);
+      expect(a.buffer.byteLength).toBe(300_000);
+      expect(receive(f, 200_000, 2).buffer.byteLength).toBe(DEFAULT_MAX_PACKET_LENGTH);
+    });
+
+    it("does not pool small packets", () => {
       const f = new SftpFramer();
-      for (const b of wire.subarray(0, 500)) f.push(Uint8Array.of(b)); // nobody takes packets meanwhile
-      expect(f.nextParts()).toBeUndefined();
-      f.push(wire.subarray(500));
-      const got = f.nextParts();
-      expect(got).toHaveLength(1);
-      expect(got![0]).toEqual(wire.subarray(4));
+      const a = receive(f, 5000, 1);
+      f.recycle(a);
+      const b = receive(f, 5000, 2);
+      expect(b.buffer).not.toBe(a.buffer);
+      expect(a.every((x) => x === 1)).toBe(true);
     });
   });
 });

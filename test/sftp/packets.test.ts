@@ -2,8 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { SshError } from "../../src/errors.js";
 import { PacketType } from "../../src/sftp/constants.js";
-import { decodeRequest, decodeResponse, decodeResponseParts, encodeRequest, encodeResponse, peekRequestId } from "../../src/sftp/packet.js";
-import { concat } from "../../src/ssh/wire/writer.js";
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, peekRequestId } from "../../src/sftp/packet.js";
 import { encodeWrite } from "../../src/sftp/packets/handle.js";
 import { encodeOpen, encodeRename, encodeStat } from "../../src/sftp/packets/path.js";
 import { decodeStatus, encodeData, encodeStatus } from "../../src/sftp/packets/response.js";
@@ -88,49 +87,5 @@ describe("SFTP packets round-trip", () => {
     bad(() => encodeOpen(1, { path: "/", pflags: 1, attrs: { mtime: 1 } }));
     bad(() => encodeOpen(1, { path: "/", pflags: 1, attrs: { permissions: 1.5 } }));
     bad(() => encodeStatus(1, { code: -1 }));
-  });
-});
-
-describe("decodeResponseParts", () => {
-  /** `bytes` cut at `cuts`, each piece a copy of its own. */
-  const cut = (bytes: Uint8Array, cuts: number[]) => {
-    const points = [0, ...cuts, bytes.length];
-    return points.slice(1).map((end, i) => bytes.slice(points[i], end)).filter((p) => p.length > 0);
-  };
-
-  it("every response, cut anywhere, decodes as it does whole", () => {
-    fc.assert(
-      fc.property(response, fc.array(fc.nat(), { maxLength: 6 }), (res, cuts) => {
-        const packet = unframe(encodeResponse(res));
-        const parts = cut(packet, [...new Set(cuts.map((c) => c % (packet.length + 1)))].sort((a, b) => a - b));
-        const decoded = decodeResponseParts(parts);
-        expect(decoded.type === PacketType.DATA ? { type: decoded.type, id: decoded.id, data: decoded.data } : decoded).toEqual(decodeResponse(packet));
-      }),
-      { numRuns: 1000 },
-    );
-  });
-
-  it("keeps a DATA's bytes in the parts it came in (views, header skipped) until `data` is read", () => {
-    const data = new Uint8Array(100).map((_, i) => i);
-    const packet = unframe(encodeData(7, { data }));
-    for (const at of [1, 5, 9, 10, 50]) {
-      const parts = cut(packet, [at, 60]);
-      const reply = decodeResponseParts(parts);
-      if (reply.type !== PacketType.DATA) throw new Error("expected DATA");
-      expect(reply.id).toBe(7);
-      expect(reply.parts!.length).toBeGreaterThan(1);
-      for (const p of reply.parts!) expect(parts.some((c) => c.buffer === p.buffer)).toBe(true);
-      expect(concat(...reply.parts!)).toEqual(data);
-      expect(reply.data).toEqual(data);
-      expect(reply.data).toBe(reply.data); // joined once
-    }
-  });
-
-  it("rejects a DATA whose length disagrees with its parts, or whose header is cut short", () => {
-    const packet = unframe(encodeData(7, { data: new Uint8Array(40) }));
-    expect(() => decodeResponseParts(cut(packet.subarray(0, 45), [20]))).toThrow(/truncated SFTP DATA/);
-    expect(() => decodeResponseParts(cut(concat(packet, Uint8Array.of(1)), [20]))).toThrow(/1 unexpected trailing bytes in SFTP DATA/);
-    expect(() => decodeResponseParts(cut(packet.subarray(0, 7), [3]))).toThrow(/truncated SFTP DATA/);
-    expect(() => decodeResponseParts(cut(packet.subarray(0, 7), [3]))).toThrow(SshError);
   });
 });

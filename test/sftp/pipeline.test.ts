@@ -8,7 +8,7 @@ import type { SftpSession } from "../../src/sftp/session.js";
  * A session stand-in that records READ requests and answers each from `file` when `answer()`
  * is called (short reads when `short`), so the test sees exactly when requests are issued.
  */
-function fakeSession(file: Uint8Array, readSize: number, short = 0, inParts = false) {
+function fakeSession(file: Uint8Array, readSize: number, short = 0) {
   const pending: { offset: number; length: number; resolve: (r: SftpResponse) => void }[] = [];
   let issued = 0;
   const session = {
@@ -18,18 +18,13 @@ function fakeSession(file: Uint8Array, readSize: number, short = 0, inParts = fa
       if (req.type !== PacketType.READ) throw new Error("expected READ");
       return new Promise((resolve) => pending.push({ offset: Number(req.offset), length: req.length, resolve }));
     },
+    recycle() {},
   } as unknown as SftpSession;
   const answer = (n = pending.length) => {
     for (const p of pending.splice(0, n)) {
       const id = 0;
       if (p.offset >= file.length) p.resolve({ type: PacketType.STATUS, id, code: StatusCode.EOF, message: "", lang: "" } as SftpResponse);
-      else {
-        const data = file.slice(p.offset, Math.min(file.length, p.offset + Math.max(1, p.length - short)));
-        // As decodeDataParts gives a reply that arrived in pieces: its bytes in three parts.
-        const cuts = [0, data.length / 3, (2 * data.length) / 3, data.length].map(Math.floor);
-        const parts = cuts.slice(1).map((end, i) => data.slice(cuts[i], end)).filter((x) => x.length > 0);
-        p.resolve({ type: PacketType.DATA, id, data, ...(inParts ? { parts } : {}) } as SftpResponse);
-      }
+      else p.resolve({ type: PacketType.DATA, id, data: file.slice(p.offset, Math.min(file.length, p.offset + Math.max(1, p.length - short))) } as SftpResponse);
     }
   };
   return { session, answer, inFlight: () => pending.length, issued: () => issued };
@@ -109,29 +104,5 @@ describe("PipelinedReader", () => {
     expect(out).toEqual(Array.from(file));
     expect(sizes).toBeGreaterThan(1);
     expect(await r.nextBatch(150)).toBeUndefined();
-  });
-
-  it("hands on the parts a reply arrived in (no join) through nextParts and nextBatch; next() joins them", async () => {
-    const f = fakeSession(file, 64, 0, true);
-    const r = new PipelinedReader(f.session, Uint8Array.of(1), "/f", { maxInFlight: 8 });
-    const first = r.nextParts();
-    f.answer(1);
-    const one = (await first)!;
-    expect(one.parts.length).toBe(3);
-    expect(one.length).toBe(64);
-    const out: number[] = one.parts.flatMap((p) => [...p]);
-    const b = r.nextBatch(1 << 20);
-    f.answer(2);
-    const batch = (await b)!;
-    expect(batch.offset).toBe(64);
-    expect(batch.parts.length).toBe(6);
-    out.push(...batch.parts.flatMap((p) => [...p]));
-    const n = r.next();
-    f.answer();
-    const joined = (await n)!;
-    expect(joined.offset).toBe(192);
-    expect(joined.data.length).toBe(64);
-    out.push(...joined.data);
-    expect(out).toEqual(Array.from(file.subarray(0, 256)));
   });
 });

@@ -7,8 +7,6 @@
 import { ProtocolError } from "../../errors.js";
 import { uninitialized } from "../../platform/memory.js";
 import { SshReader } from "../../ssh/wire/reader.js";
-import { concat } from "../../ssh/wire/writer.js";
-import { leadingBytes, partsLength, skipBytes } from "../../util/bytes.js";
 import { type Attrs, readAttrs, writeAttrs } from "../attrs.js";
 import { PacketType } from "../constants.js";
 import { type Fields, finishPacket, readCopy, readLossy, readText, startPacket, u32, wireString } from "./wire.js";
@@ -33,11 +31,6 @@ export interface DataPacket {
   type: typeof PacketType.DATA;
   id: number;
   data: Uint8Array;
-  /**
-   * The data as it arrived, when in more than one piece (decodeDataParts): views of the channel
-   * data, consecutive. `data` joins them (a copy) when first read.
-   */
-  parts?: readonly Uint8Array[];
 }
 
 /** One NAME entry. `longname` is an `ls -l` style display line with no defined format. */
@@ -139,31 +132,6 @@ export function decodeData(body: Uint8Array): DataPacket {
   const data = r.string();
   r.end();
   return { type: PacketType.DATA, id, data };
-}
-
-/**
- * DATA from a body (the bytes after the type byte) that arrived in parts (SftpFramer.nextParts):
- * its `parts` are views of them and `data` joins them only when read, so a reader that takes
- * the parts (a download writing them to disk) never copies the bytes. Checked as decodeData.
- */
-export function decodeDataParts(body: readonly Uint8Array[]): DataPacket {
-  const r = new SshReader(leadingBytes(body, 8), "SFTP DATA");
-  const id = r.uint32();
-  const length = r.uint32();
-  const parts = skipBytes(body, 8);
-  const have = partsLength(parts);
-  if (length > have) throw new ProtocolError(`truncated SFTP DATA: string body needs ${length} bytes, ${have} left`);
-  if (length < have) throw new ProtocolError(`${have - length} unexpected trailing bytes in SFTP DATA`);
-  if (parts.length <= 1) return { type: PacketType.DATA, id, data: parts[0] ?? new Uint8Array(0) };
-  let data: Uint8Array | undefined;
-  return {
-    type: PacketType.DATA,
-    id,
-    parts,
-    get data() {
-      return (data ??= concat(...parts));
-    },
-  };
 }
 
 export function encodeName(id: number, f: Fields<NamePacket>): Uint8Array {

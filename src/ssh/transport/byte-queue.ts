@@ -68,16 +68,6 @@ export class ByteQueue {
     return this.copyOut(n, true);
   }
 
-  /** Everything queued, consumed, as views of the chunks it is in (none empty): no copy. */
-  takeViews(): Uint8Array[] {
-    const out = this.chunks.splice(0);
-    this.dropped?.push(...out); // whole, as pushed
-    if (out.length > 0 && this.head > 0) out[0] = out[0]!.subarray(this.head);
-    this.head = 0;
-    this.total = 0;
-    return out;
-  }
-
   /** Everything queued, consumed. */
   takeAll(): Uint8Array {
     return this.total === 0 ? new Uint8Array(0) : this.take(this.total);
