@@ -14,6 +14,7 @@ import { withMacRoom, type CipherAlgorithm, type DirectionKeys, type PacketOpene
 import { equalBytes } from "./constant-time.js";
 import type { ChachaKey, CryptoSuite, PolyKey } from "./primitives.js";
 import { ProtocolError } from "../../errors.js";
+import { uninitialized } from "../../platform/memory.js";
 
 const NAME = "chacha20-poly1305@openssh.com";
 const TAG = 16;
@@ -142,8 +143,12 @@ function createOpener(keys: DirectionKeys, suite: CryptoSuite): PacketOpener {
       if (!equalBytes(tag, wire.subarray(end))) {
         throw new ProtocolError("packet authentication failed (chacha20-poly1305 tag mismatch)", "BAD_MAC");
       }
-      const body = wire.subarray(4, end);
-      stream.xor(body, body); // in place: the caller hands `wire` over
+      // Into memory of its own, not in place: `wire` lies in the socket's read buffer, which is
+      // read into again once every packet in it is done with (ByteChannel.release). A plaintext
+      // left in it would keep that 2 MiB buffer from ever being reused: a fresh one, its pages
+      // faulted in anew, for every 2 MiB received. This buffer is the size of the packet.
+      const body = uninitialized(length);
+      stream.xor(wire.subarray(4, end), body);
       return body;
     },
   };
