@@ -6,8 +6,11 @@
  * millisecond, the state of each SFTP session's channel: the client's window open or not, data
  * queued or not and, when the window is open and nothing is queued, why the server has nothing
  * to send (requests running, i.e. file reads not back yet; none running and the outgoing budget
- * over, waiting for the socket; or no request held at all: the client asked for nothing).
- * Private fields are read only here, for diagnosis.
+ * over, waiting for the socket; or no request held at all: the client asked for nothing). With
+ * `profileDir`, each download also leaves a V8 CPU profile and an allocation-sampling heap
+ * profile there (run-N.cpuprofile, run-N.heapprofile). Private fields are read only here, for
+ * diagnosis. Note that a V8 CPU profile counts wall time: on a loaded machine a native call that
+ * wakes a thread-pool thread (FileHandle.read) can show hundreds of ms where perf sees a few.
  */
 import * as fs from "node:fs/promises";
 import { Session } from "node:inspector/promises";
@@ -87,6 +90,8 @@ let runs = 0;
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === "start") {
     await inspector?.post("Profiler.start");
+    // Allocation sampling beside the CPU profile, counting what the GC has collected too.
+    await inspector?.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
     t0 = await threadCpu();
     samples = zero();
   } else if (line === "stop") {
@@ -95,6 +100,8 @@ for await (const line of createInterface({ input: process.stdin })) {
     if (inspector) {
       const { profile } = await inspector.post("Profiler.stop");
       await fs.writeFile(path.join(job.profileDir!, `run-${++runs}.cpuprofile`), JSON.stringify(profile));
+      const { profile: heap } = await inspector.post("HeapProfiler.stopSampling");
+      await fs.writeFile(path.join(job.profileDir!, `run-${runs}.heapprofile`), JSON.stringify(heap));
     }
     process.stdout.write(`STATS ${JSON.stringify({ main: t1.main - t0.main, other: t1.other - t0.other, byName, samples })}\n`);
   }
