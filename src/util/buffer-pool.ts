@@ -43,4 +43,15 @@ export class BufferPool {
     list.push(buffer);
     this.bytes += buffer.byteLength;
   }
+
+  /** Bytes waiting in the pool now. */
+  get pooled(): number {
+    return this.bytes;
+  }
+
+  /** Drops every pooled buffer (to the GC); buffers lent out may still come back later. */
+  clear(): void {
+    this.bySize.clear();
+    this.bytes = 0;
+  }
 }

@@ -9,6 +9,7 @@ import { StatusCode } from "../constants.js";
 import { encodeAttrsReply, encodeName, encodeStatus } from "../packets/response.js";
 import type { HandleTable } from "./handles.js";
 import type { Jail } from "./jail.js";
+import type { ReplyBuffers } from "./reply-buffers.js";
 
 /** Per-session bounds on memory and descriptors (the limits@openssh.com reply reports them). */
 export interface SftpServerLimits {
@@ -41,6 +42,8 @@ export interface ServerContext {
   limits: SftpServerLimits;
   /** The authenticated user (home-directory answers only for them). */
   username: string;
+  /** Buffers READ replies are built in, reused once the channel has taken them. */
+  buffers: ReplyBuffers;
 }
 
 export function ok(id: number): Uint8Array {

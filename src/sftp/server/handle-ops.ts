@@ -3,12 +3,11 @@
  * FSTAT, FSETSTAT, READDIR. READ lengths are capped and READDIR batches bounded, so one request
  * never costs more than a packet's worth of memory.
  */
-import { uninitialized } from "../../platform/memory.js";
 import * as fs from "../../platform/server-fs.js";
 import { concat } from "../../ssh/wire/writer.js";
 import { StatusCode } from "../constants.js";
 import type * as h from "../packets/handle.js";
-import { DATA_HEADER_LENGTH, dataPacketBuffer, encodeName, encodeStatus, finishDataPacket, type NameEntry } from "../packets/response.js";
+import { DATA_HEADER_LENGTH, encodeName, encodeStatus, finishDataPacket, type NameEntry } from "../packets/response.js";
 import { type ServerContext, attrsReply, ok, statusFor } from "./context.js";
 import { attrsOf, longname } from "./listing.js";
 import { applyAttrs } from "./set-attrs.js";
@@ -25,13 +24,26 @@ export async function close(ctx: ServerContext, r: h.ClosePacket): Promise<Uint8
   return ok(r.id);
 }
 
-/** The file is read straight into the DATA packet: no buffer in between, no copy. */
+/**
+ * The file is read straight into the DATA packet: no buffer in between, no copy. The packet's
+ * buffer is the session's (ReplyBuffers), which takes it back once the channel has the reply;
+ * a failed or empty read gives it back at once.
+ */
 export async function read(ctx: ServerContext, r: h.ReadPacket): Promise<Uint8Array> {
   const { file } = ctx.handles.file(r.handle);
   const want = Math.min(r.length, ctx.limits.maxReadLength);
-  const packet = dataPacketBuffer(want);
-  const n = want === 0 ? 0 : await file.read(packet.subarray(DATA_HEADER_LENGTH), r.offset);
-  return n === 0 ? eof(r.id) : finishDataPacket(packet, r.id, n);
+  if (want === 0) return eof(r.id);
+  const packet = ctx.buffers.data(want);
+  let n: number;
+  try {
+    n = await file.read(packet.subarray(DATA_HEADER_LENGTH), r.offset);
+  } catch (e) {
+    ctx.buffers.give(packet);
+    throw e;
+  }
+  if (n > 0) return finishDataPacket(packet, r.id, n);
+  ctx.buffers.give(packet);
+  return eof(r.id);
 }
 
 /**
@@ -43,7 +55,7 @@ export async function read(ctx: ServerContext, r: h.ReadPacket): Promise<Uint8Ar
 export async function readRun(ctx: ServerContext, reads: readonly h.ReadPacket[]): Promise<Uint8Array> {
   let total = 0;
   for (const r of reads) total += r.length;
-  const data = uninitialized(total);
+  const data = ctx.buffers.take(total);
   let n: number;
   try {
     n = await ctx.handles.file(reads[0]!.handle).file.read(data, reads[0]!.offset);
@@ -53,7 +65,7 @@ export async function readRun(ctx: ServerContext, reads: readonly h.ReadPacket[]
   const parts: Uint8Array[] = [];
   let at = 0;
   let i = 0;
-  const full = uninitialized(reads.length * DATA_HEADER_LENGTH + Math.min(n, total));
+  const full = ctx.buffers.take(reads.length * DATA_HEADER_LENGTH + Math.min(n, total));
   let w = 0;
   for (; i < reads.length && at + reads[i]!.length <= n; i++) {
     const r = reads[i]!;
@@ -62,9 +74,13 @@ export async function readRun(ctx: ServerContext, reads: readonly h.ReadPacket[]
     w += DATA_HEADER_LENGTH + r.length;
     at += r.length;
   }
+  ctx.buffers.give(data);
   parts.push(full.subarray(0, w));
   for (; i < reads.length; i++) parts.push(await read(ctx, reads[i]!).catch((e: unknown) => statusFor(reads[i]!.id, e)));
-  return parts.length === 1 ? parts[0]! : concat(...parts);
+  if (parts.length === 1) return parts[0]!; // the session gives `full` back once the channel has it
+  const reply = concat(...parts);
+  for (const p of parts) ctx.buffers.give(p);
+  return reply;
 }
 
 export async function write(ctx: ServerContext, r: h.WritePacket): Promise<Uint8Array> {

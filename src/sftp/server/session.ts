@@ -29,6 +29,7 @@ import * as ho from "./handle-ops.js";
 import { HandleTable } from "./handles.js";
 import type { Jail } from "./jail.js";
 import * as po from "./path-ops.js";
+import { ReplyBuffers } from "./reply-buffers.js";
 import { accessOf } from "./request-access.js";
 import { BARRIER, RequestScheduler, type Access } from "./request-order.js";
 
@@ -56,6 +57,11 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.e
 
 /** DATA's header: length, type, id and the data's length field. */
 const DATA_HEADER = 13;
+/**
+ * The most reply buffers a session keeps for later READs (ReplyBuffers): about what the outgoing
+ * budget lets a connection have in flight (2 MiB by default) plus a few replies in the making.
+ */
+const POOLED_REPLY_BYTES = 3 * 1024 * 1024;
 /** A generous bound for every reply but DATA and NAME (STATUS, HANDLE, ATTRS, a few names). */
 const SMALL_REPLY = 1024;
 /** READDIR replies stop adding entries past 64 KiB (handle-ops.ts); one more entry may follow. */
@@ -94,7 +100,9 @@ export class SftpServerSession {
     private readonly outgoing: ConnectionBudget,
   ) {
     this.framer = new SftpFramer(limits.maxPacketLength);
-    this.ctx = { jail, handles: new HandleTable(limits.maxOpenHandles), limits, username };
+    // The pool keeps about what the outgoing budget lets one connection have in flight.
+    const buffers = new ReplyBuffers(limits.maxReadLength, POOLED_REPLY_BYTES);
+    this.ctx = { jail, handles: new HandleTable(limits.maxOpenHandles), limits, username, buffers };
     this.scheduler = new RequestScheduler(() => this.mayStart(), () => this.pump());
   }
 
@@ -142,6 +150,7 @@ export class SftpServerSession {
     this.run = undefined;
     this.scheduler.startReady();
     if (this.ended || this.scheduler.size > 0) return;
+    if (this.held === 0) this.ctx.buffers.clear(); // nothing to do: an idle session keeps no buffers
     this.releaseWhenTaken();
     if (this.eof) {
       this.channel.eof();
@@ -232,6 +241,7 @@ export class SftpServerSession {
       // The request's slot stays taken until the channel has its reply (the client's window
       // paces it): the bound counts requests whose replies wait there too.
       this.channel.write(reply).then(() => {
+        this.ctx.buffers.give(reply); // copied into packets: its buffer may take a later READ
         this.channel.consumed(packetBytes);
         this.held -= requests;
         this.pump();
