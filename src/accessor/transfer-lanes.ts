@@ -24,7 +24,9 @@ export class TransferLanes {
   private lanes: Lane[];
   private opening = 0;
   /** The server refused a session (sshd's MaxSessions): no more are asked for. */
-  private full = false;
+  private refused = false;
+  /** close() ran: no more are opened, and one still opening is closed when it arrives. */
+  private closed = false;
 
   constructor(
     readonly main: SftpClient,
@@ -53,7 +55,7 @@ export class TransferLanes {
   async close(): Promise<void> {
     const extra = this.lanes.filter((l) => l.close);
     this.lanes = this.lanes.filter((l) => !l.close);
-    this.full = true;
+    this.closed = true;
     await Promise.all(extra.map((l) => l.close!()));
   }
 
@@ -65,7 +67,7 @@ export class TransferLanes {
 
   private async take(): Promise<Lane> {
     const best = this.leastBusy();
-    if (best.busy === 0 || this.full || this.lanes.length + this.opening >= this.max) {
+    if (best.busy === 0 || this.refused || this.closed || this.lanes.length + this.opening >= this.max) {
       best.busy++; // counted at once, so copies starting together spread out
       return best;
     }
@@ -73,15 +75,15 @@ export class TransferLanes {
     try {
       const s = await this.source.open();
       const lane: Lane = { client: s.client, busy: 1, close: s.close };
-      if (this.full) {
-        // Closed while this one was opening.
+      if (this.closed) {
+        // Closed while this one was opening (a refusal meanwhile is no reason to drop it).
         await s.close();
       } else {
         this.lanes.push(lane);
         return lane;
       }
     } catch {
-      this.full = true; // refused: carry on with the sessions there are
+      this.refused = true; // carry on with the sessions there are
     } finally {
       this.opening--;
     }

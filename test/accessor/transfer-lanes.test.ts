@@ -69,6 +69,27 @@ describe("TransferLanes", () => {
     await Promise.all(running);
   });
 
+  it("keeps a session that opened while another was refused", async () => {
+    let opens = 0;
+    const src: SessionSource = {
+      async open() {
+        if (++opens === 1) {
+          await new Promise((r) => setTimeout(r, 20)); // arrives after the refusal below
+          return { client: client("extra1"), close: async () => {} };
+        }
+        throw new Error("administratively prohibited (MaxSessions)");
+      },
+    };
+    const lanes = new TransferLanes(client("main"), src, 4);
+    const c = copies();
+    const running = [1, 2, 3].map(() => lanes.run(c.copy));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lanes.size).toBe(2);
+    expect([...c.on].sort()).toEqual(["extra1", "main", "main"]);
+    c.endAll();
+    await Promise.all(running);
+  });
+
   it("drops an extra session that ended, and a copy's failure is its caller's", async () => {
     const s = source();
     const lanes = new TransferLanes(client("main"), s.src, 2);
