@@ -22,7 +22,7 @@ import { SftpFramer } from "../framing.js";
 import { decodeRequest, peekRequestId, type SftpRequest } from "../packet.js";
 import type { ReadPacket, WritePacket } from "../packets/handle.js";
 import { encodeVersion } from "../packets/init.js";
-import { encodeStatus } from "../packets/response.js";
+import { DATA_HEADER_LENGTH, encodeStatus } from "../packets/response.js";
 import { type ServerContext, type SftpServerLimits, statusFor } from "./context.js";
 import { SERVER_EXTENSIONS, extended } from "./extension-ops.js";
 import * as ho from "./handle-ops.js";
@@ -55,8 +55,6 @@ interface Run {
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-/** DATA's header: length, type, id and the data's length field. */
-const DATA_HEADER = 13;
 /**
  * The most reply buffers a session keeps for later READs (ReplyBuffers): about what the outgoing
  * budget lets a connection have in flight (2 MiB by default) plus a few replies in the making.
@@ -69,7 +67,7 @@ const NAME_REPLY = 72 * 1024;
 
 /** How large a request's reply may be, charged when it starts (see submit). */
 function replyBound(r: Exclude<SftpRequest, { type: typeof PacketType.INIT }>, limits: SftpServerLimits): number {
-  if (r.type === PacketType.READ) return DATA_HEADER + Math.min(r.length, limits.maxReadLength);
+  if (r.type === PacketType.READ) return DATA_HEADER_LENGTH + Math.min(r.length, limits.maxReadLength);
   if (r.type === PacketType.READDIR) return NAME_REPLY;
   return SMALL_REPLY;
 }
@@ -100,7 +98,6 @@ export class SftpServerSession {
     private readonly outgoing: ConnectionBudget,
   ) {
     this.framer = new SftpFramer(limits.maxPacketLength);
-    // The pool keeps about what the outgoing budget lets one connection have in flight.
     const buffers = new ReplyBuffers(limits.maxReadLength, POOLED_REPLY_BYTES);
     this.ctx = { jail, handles: new HandleTable(limits.maxOpenHandles), limits, username, buffers };
     this.scheduler = new RequestScheduler(() => this.mayStart(), () => this.pump());
