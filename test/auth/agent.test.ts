@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { describeUnless, missingTools } from "../support/tools.js";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { AgentClient, agentKeys, agentSignFlags, agentSocketPath, SSH_AGENT_RSA_SHA2_256, SSH_AGENT_RSA_SHA2_512 } from "../../src/ssh/auth/agent.js";
 import { SshError } from "../../src/errors.js";
@@ -34,10 +34,25 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function startAgent(name: string): Promise<{ socket: string; proc: ChildProcess }> {
   const socket = join(dir, name);
   const proc = spawn("/usr/bin/ssh-agent", ["-D", "-a", socket], { stdio: "ignore" });
-  // Up to 10 s: starting a process can take seconds on two loaded CI cores.
-  for (let i = 0; i < 1000 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!existsSync(socket)) throw new Error("ssh-agent did not start");
-  return { socket, proc };
+  // Up to 10 s: starting a process can take seconds on two loaded CI cores. ssh-agent binds the
+  // socket before it listens, so the file appearing is not enough: wait until a connect succeeds.
+  for (let i = 0; i < 1000; i++) {
+    if (existsSync(socket) && (await accepts(socket))) return { socket, proc };
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  proc.kill();
+  throw new Error("ssh-agent did not start");
+}
+
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
 }
 
 async function expectCode(p: Promise<unknown>, code: string): Promise<SshError> {
