@@ -87,12 +87,22 @@ export class PipelinedReader {
    * view of it), so its memory can take a later reply.
    */
   recycle(chunk: { data: Uint8Array }): void {
-    this.session.recycle(chunk.data);
+    this.session.recycle(chunk.data, this.wanted);
   }
 
   /** `recycle` for every part of a batch from `nextBatch`, once it is written out. */
   recycleBatch(batch: { parts: Uint8Array[] }): void {
-    for (const data of batch.parts) this.session.recycle(data);
+    for (const data of batch.parts) this.session.recycle(data, this.wanted);
+  }
+
+  /**
+   * Replies this reader still expects or holds unconsumed, each needing a buffer: the whole
+   * pipeline while it is refilled (between refills, which come in batches, the queue is shorter
+   * than what the next refill asks for), then what is left once every read is issued.
+   */
+  private get wanted(): number {
+    if (this.done) return 0;
+    return this.allIssued ? this.queue.length : Math.max(this.queue.length, this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
   }
 
   /** Every read of a bounded range has been requested (a short read may still ask for its rest). */

@@ -150,9 +150,13 @@ export class SftpSession {
     return handled(new Promise<SftpResponse>((resolve, reject) => this.pending.set(id, { resolve, reject })));
   }
 
-  /** Hands back a reply's memory once the caller is done with it (see SftpFramer.recycle). */
-  recycle(data: Uint8Array): void {
-    this.framer.recycle(data, this.pending.size);
+  /**
+   * Hands back a reply's memory once the caller is done with it (see SftpFramer.recycle).
+   * `waiting`: replies the caller holds unconsumed or still expects (a read pipeline's queue),
+   * when that is more than the requests unanswered.
+   */
+  recycle(data: Uint8Array, waiting = 0): void {
+    this.framer.recycle(data, Math.max(waiting, this.pending.size));
   }
 
   /** Closes the channel; pending requests fail with CONNECTION_LOST. */

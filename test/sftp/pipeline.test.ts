@@ -18,8 +18,11 @@ function fakeSession(file: Uint8Array, readSize: number, short = 0) {
       if (req.type !== PacketType.READ) throw new Error("expected READ");
       return new Promise((resolve) => pending.push({ offset: Number(req.offset), length: req.length, resolve }));
     },
-    recycle() {},
+    recycle(_data: Uint8Array, waiting: number) {
+      recycled.push(waiting);
+    },
   } as unknown as SftpSession;
+  const recycled: number[] = [];
   const answer = (n = pending.length) => {
     for (const p of pending.splice(0, n)) {
       const id = 0;
@@ -27,11 +30,30 @@ function fakeSession(file: Uint8Array, readSize: number, short = 0) {
       else p.resolve({ type: PacketType.DATA, id, data: file.slice(p.offset, Math.min(file.length, p.offset + Math.max(1, p.length - short))) } as SftpResponse);
     }
   };
-  return { session, answer, inFlight: () => pending.length, issued: () => issued };
+  return { session, answer, inFlight: () => pending.length, issued: () => issued, recycled };
 }
 
 describe("PipelinedReader", () => {
   const file = new Uint8Array(1000).map((_, i) => i & 255);
+
+  it("hands replies back asking the pool to keep the whole pipeline's worth, then what is left", async () => {
+    const f = fakeSession(file, 10);
+    const r = new PipelinedReader(f.session, Uint8Array.of(1), "/f", { maxInFlight: 16 });
+    const first = r.next();
+    f.answer();
+    r.recycle((await first)!);
+    // Replies answered but not consumed still need their buffers: the pipeline's depth, not
+    // the 0 requests unanswered, is what the pool should keep.
+    expect(f.recycled).toEqual([16]);
+    const ranged = new PipelinedReader(f.session, Uint8Array.of(1), "/f", { start: 0, end: 30, maxInFlight: 16 });
+    const a = ranged.next();
+    f.answer();
+    ranged.recycle((await a)!);
+    expect(f.recycled.at(-1)).toBe(2); // every read of the range issued: the two still queued
+    r.stop();
+    r.recycle({ data: new Uint8Array(1) });
+    expect(f.recycled.at(-1)).toBe(0);
+  });
 
   it("keeps the pipeline full, refilling an eighth of it at a time", async () => {
     const f = fakeSession(file, 10);

@@ -51,8 +51,11 @@ export class ByteQueue {
     return this.copyOut(n, false);
   }
 
-  /** Removes and returns the first `n` bytes (n <= length). */
-  take(n: number): Uint8Array {
+  /**
+   * Removes and returns the first `n` bytes (n <= length): a view when they lie in one chunk,
+   * else a copy into `alloc(n)` (a new buffer by default; a caller may lend pooled memory).
+   */
+  take(n: number, alloc?: (n: number) => Uint8Array): Uint8Array {
     const first = this.chunks[0]!;
     if (first.length - this.head >= n) {
       const out = first.subarray(this.head, this.head + n);
@@ -65,7 +68,7 @@ export class ByteQueue {
       }
       return out;
     }
-    return this.copyOut(n, true);
+    return this.copyOut(n, true, alloc);
   }
 
   /** Everything queued, consumed. */
@@ -73,8 +76,8 @@ export class ByteQueue {
     return this.total === 0 ? new Uint8Array(0) : this.take(this.total);
   }
 
-  private copyOut(n: number, consume: boolean): Uint8Array {
-    const out = new Uint8Array(n);
+  private copyOut(n: number, consume: boolean, alloc?: (n: number) => Uint8Array): Uint8Array {
+    const out = alloc ? alloc(n) : new Uint8Array(n);
     let filled = 0;
     let i = 0;
     let off = this.head;
