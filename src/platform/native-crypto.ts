@@ -78,7 +78,14 @@ export function nativeChacha20(key: Uint8Array): ChachaKey {
     stream(nonce) {
       iv.set(nonce, 8);
       const c = createCipheriv("chacha20", k, iv);
-      return { xor: (data, into) => into.set(c.update(data)) };
+      return {
+        xor(data, into) {
+          const out = view(c.update(data));
+          if (!into) return out;
+          into.set(out);
+          return into;
+        },
+      };
     },
   };
 }

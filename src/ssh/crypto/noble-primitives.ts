@@ -9,6 +9,7 @@ import { hmac } from "@noble/hashes/hmac.js";
 import { md5, sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import type { ChachaKey, CryptoSuite, CtrStream, GcmKey, HashName, HmacKey, PolyKey } from "./primitives.js";
+import { uninitialized } from "../../platform/memory.js";
 
 const NOBLE = "noble" as const;
 const BLOCK = 16;
@@ -62,9 +63,10 @@ export function nobleChacha20(rawKey: Uint8Array): ChachaKey {
     stream(nonce) {
       let counter = 0;
       return {
-        xor(data, into) {
+        xor(data, into = uninitialized(data.length)) {
           chacha20orig(key, nonce, data, into, counter);
           counter += Math.ceil(data.length / 64);
+          return into;
         },
       };
     },

@@ -40,9 +40,19 @@ export interface CtrStream {
  * it. `stream(nonce)` starts the keystream at block 0; each `xor` continues where the last one
  * stopped, and every call but the last of a stream covers whole 64-byte blocks.
  */
+/** One nonce's keystream, consumed in order by successive calls. */
+export interface ChachaStream {
+  /**
+   * `data` xor the next `data.length` bytes of keystream, written to `into` (which may be `data`
+   * itself) and returned; without `into`, to memory of its own: node:crypto's output as it comes,
+   * so an out-of-place decryption costs no second buffer and no copy.
+   */
+  xor(data: Uint8Array, into?: Uint8Array): Uint8Array;
+}
+
 export interface ChachaKey {
   readonly implementation: Implementation;
-  stream(nonce: Uint8Array): { xor(data: Uint8Array, into: Uint8Array): void };
+  stream(nonce: Uint8Array): ChachaStream;
 }
 
 /**
