@@ -3,6 +3,7 @@
  * stalled on the peer.
  */
 import { SshError } from "../errors.js";
+import { allowManyListeners } from "../platform/listeners.js";
 
 export function abortError(signal: AbortSignal): SshError {
   const reason = signal.reason;
@@ -45,3 +46,19 @@ export async function unlessAbortedRelease<T>(p: Promise<T>, signal: AbortSignal
   }
 }
 
+
+/**
+ * A signal of our own that follows `outer` (aborts with its reason) through one listener on it,
+ * for work that fans out into many operations each listening for the abort: the caller's signal
+ * then carries one listener however many files are in flight, and ours may carry any number
+ * (platform/listeners.ts). `dispose` removes the listener from `outer` once the work is over.
+ */
+export function fanOutSignal(outer: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose(): void } {
+  if (!outer) return { signal: undefined, dispose: () => {} };
+  const inner = new AbortController();
+  allowManyListeners(inner.signal);
+  const forward = () => inner.abort(outer.reason);
+  if (outer.aborted) forward();
+  else outer.addEventListener("abort", forward, { once: true });
+  return { signal: inner.signal, dispose: () => outer.removeEventListener("abort", forward) };
+}

@@ -9,6 +9,7 @@
 import { SshError } from "../errors.js";
 import { listLocal, mkdirLocal, statLocal } from "../platform/local-files.js";
 import type { SftpClient } from "./client.js";
+import { fanOutSignal } from "./abort.js";
 import { spreadFiles } from "./file-spread.js";
 import { joinPath } from "./paths.js";
 import { AUTO_MIN_SIZE, checkStreamOptions, streamsForSize } from "./segmented.js";
@@ -137,40 +138,46 @@ export async function runPlan(client: SftpClient, plan: DirPlan, direction: "up"
   else for (const d of plan.dirs) await mkdirLocal(d);
   const total = plan.files.reduce((n, f) => n + f.size, 0);
   let transferred = 0;
-  await spreadFiles(client, {
-    files: plan.files,
-    perSession,
-    maxSessions,
-    source: options.sessions ?? channelSource(client),
-    signal: options.signal,
-    move: async (c, f) => {
-      const seen = options.onFile?.(f);
-      let moved = 0;
-      const file = {
-        signal: options.signal,
-        resume: options.resume,
-        // N streams for each large file only (as documented): a small one is one stream's work.
-        streams: f.size < AUTO_MIN_SIZE ? 1 : streamsForSize(f.size, options.streams),
-        connections: options.connections,
-        onProgress: (p: Progress) => {
-          transferred += p.transferred - moved;
-          moved = p.transferred;
-          seen?.(moved);
-          options.onProgress?.({ transferred, total: Math.max(total, transferred), file: f.from });
-        },
-      };
-      try {
-        await (direction === "up" ? c.upload(f.from, f.to, file) : c.download(f.from, f.to, file));
-        seen?.(Math.max(moved, f.size));
-      } catch (e) {
-        // Moved again from the start (or from its partial copy) if its session ended.
-        transferred -= moved;
-        throw e;
-      } finally {
-        seen?.(undefined);
-      }
-    },
-  });
+  // perSession × sessions files in flight, each listening for the abort: one listener on the caller's signal.
+  const aborts = fanOutSignal(options.signal);
+  try {
+    await spreadFiles(client, {
+      files: plan.files,
+      perSession,
+      maxSessions,
+      source: options.sessions ?? channelSource(client),
+      signal: aborts.signal,
+      move: async (c, f) => {
+        const seen = options.onFile?.(f);
+        let moved = 0;
+        const file = {
+          signal: aborts.signal,
+          resume: options.resume,
+          // N streams for each large file only (as documented): a small one is one stream's work.
+          streams: f.size < AUTO_MIN_SIZE ? 1 : streamsForSize(f.size, options.streams),
+          connections: options.connections,
+          onProgress: (p: Progress) => {
+            transferred += p.transferred - moved;
+            moved = p.transferred;
+            seen?.(moved);
+            options.onProgress?.({ transferred, total: Math.max(total, transferred), file: f.from });
+          },
+        };
+        try {
+          await (direction === "up" ? c.upload(f.from, f.to, file) : c.download(f.from, f.to, file));
+          seen?.(Math.max(moved, f.size));
+        } catch (e) {
+          // Moved again from the start (or from its partial copy) if its session ended.
+          transferred -= moved;
+          throw e;
+        } finally {
+          seen?.(undefined);
+        }
+      },
+    });
+  } finally {
+    aborts.dispose();
+  }
   return { files: plan.files.length, bytes: transferred, skipped: plan.skipped };
 }
 

@@ -5,6 +5,7 @@
  * SftpClient.open (segmented-contract.ts), the one way a transfer opens another session.
  */
 import { mkdir, readFile, readdir, writeFile } from "node:fs/promises";
+import { getEventListeners } from "node:events";
 import { join } from "node:path";
 import { afterEach, expect, it, vi } from "vitest";
 import type { SftpClient } from "../../src/sftp/client.js";
@@ -131,6 +132,30 @@ export function dirContract(ctx: () => ContractContext): void {
     await sftp.downloadDir(`${dir}/one`, join(local, "two.down"), { streams: DIR_AUTO_SESSIONS, concurrency: 6 });
     expect(sessions.opened).toHaveLength(1);
     expect(sorted(await localTree(join(local, "two.down")))).toEqual(sorted(sums));
+  });
+
+  it("a caller's signal carries one listener however many files are in flight, and Node warns of no leak", { timeout: 60_000 }, async () => {
+    const { sftp, dir, local } = ctx();
+    const sums = await writeTree(join(local, "sig"), 3 * PER_SESSION, () => 64 * KiB);
+    const controller = new AbortController();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    let most = 0;
+    const watch = setInterval(() => (most = Math.max(most, getEventListeners(controller.signal, "abort").length)), 1);
+    try {
+      await sftp.uploadDir(join(local, "sig"), `${dir}/sig`, { streams: 1, signal: controller.signal });
+      await sftp.downloadDir(`${dir}/sig`, join(local, "sig.down"), { streams: 1, signal: controller.signal });
+    } finally {
+      clearInterval(watch);
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.includes("MaxListeners"))).toEqual([]);
+    expect(most).toBe(1);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    expect(sorted(await localTree(join(local, "sig.down")))).toEqual(sorted(sums));
   });
 
   it("a concurrency or streams that is not a number from 1 up is INVALID_ARGUMENT, before anything moves", async () => {
