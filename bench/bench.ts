@@ -355,7 +355,7 @@ async function rssSection(st: Setup): Promise<Outcome<RssResult>> {
       { kind: "rss", server: st.s, cc, backend: "auto", remote, local, bytes: CONFIG.rssBytes, timeoutMs: transferTimeout(CONFIG.rssBytes) },
       ["--expose-gc"], transferTimeout(CONFIG.rssBytes) + 30_000,
     );
-    log(`  rss ${r.ok ? `growth ${r.growthMiB.toFixed(1)} MiB (baseline ${r.baselineMiB.toFixed(1)}, peak ${r.peakMiB.toFixed(1)}) at ${r.mbps.toFixed(1)} MB/s` : `failed: ${r.error}`}`);
+    log(`  rss ${r.ok ? `growth ${r.growthMiB.toFixed(1)} MiB (baseline ${r.baselineMiB.toFixed(1)}, peak ${r.peakMiB.toFixed(1)}; at the peak V8 heap +${r.atPeakGrowth.heapTotal.toFixed(1)} reserved, +${r.atPeakGrowth.heapUsed.toFixed(1)} used, external +${r.atPeakGrowth.external.toFixed(1)}, of it ArrayBuffers +${r.atPeakGrowth.arrayBuffers.toFixed(1)}) at ${r.mbps.toFixed(1)} MB/s` : `failed: ${r.error}`}`);
     return r;
   } finally {
     await fs.rm(remote, { force: true });

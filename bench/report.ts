@@ -434,7 +434,7 @@ function renderMemory(r: BenchResults, out: string[]): void {
   out.push("");
   if (r.rss) {
     out.push(r.rss.ok
-      ? `- Downloading ${(r.config.rssBytes / MiB).toFixed(0)} MiB in a fresh child process (${r.rss.negotiated}, ${f1(r.rss.mbps)} MB/s): RSS ${f1(r.rss.baselineMiB)} MiB after connect, peak ${f1(r.rss.peakMiB)} MiB, **growth ${f1(r.rss.growthMiB)} MiB** (${r.rss.samples} samples every 50 ms).`
+      ? `- Downloading ${(r.config.rssBytes / MiB).toFixed(0)} MiB in a fresh child process (${r.rss.negotiated}, ${f1(r.rss.mbps)} MB/s): RSS ${f1(r.rss.baselineMiB)} MiB after connect, peak ${f1(r.rss.peakMiB)} MiB, **growth ${f1(r.rss.growthMiB)} MiB** (${r.rss.samples} samples every 50 ms)${r.rss.atPeakGrowth ? `; at the peak the V8 heap had grown by ${f1(r.rss.atPeakGrowth.heapTotal)} MiB and ArrayBuffers by ${f1(r.rss.atPeakGrowth.arrayBuffers)} MiB, the rest being native memory (malloc, OpenSSL, threads)` : ""}.`
       : `- RSS test ${cellError(r.rss.error)}`);
   }
   if (r.sessions) {

@@ -39,6 +39,9 @@ export interface RssResult {
   baselineMiB: number;
   peakMiB: number;
   growthMiB: number;
+  /** What grew, from process.memoryUsage() after connecting to the sample where RSS peaked (MiB):
+   * the V8 heap reserved and used, and memory outside it (external includes arrayBuffers). */
+  atPeakGrowth: { heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
   seconds: number;
   mbps: number;
   samples: number;
@@ -65,10 +68,19 @@ async function rssJob(job: Extract<WorkerJob, { kind: "rss" }>): Promise<RssResu
     gc?.();
     await new Promise((r) => setTimeout(r, 100));
     const baseline = rssMiB();
+    const base = process.memoryUsage();
     let peak = baseline;
+    let atPeak = base;
     let samples = 0;
+    const sample = () => {
+      const m = process.memoryUsage();
+      if (m.rss / MiB > peak) {
+        peak = m.rss / MiB;
+        atPeak = m;
+      }
+    };
     const timer = setInterval(() => {
-      peak = Math.max(peak, rssMiB());
+      sample();
       samples++;
     }, 50);
     const abort = new AbortController();
@@ -79,11 +91,13 @@ async function rssJob(job: Extract<WorkerJob, { kind: "rss" }>): Promise<RssResu
       clearInterval(timer);
     }
     const seconds = (performance.now() - t0) / 1000;
-    peak = Math.max(peak, rssMiB());
+    sample();
     const st = await fs.stat(job.local);
     if (st.size !== job.bytes) throw new Error(`downloaded ${st.size} bytes, expected ${job.bytes}`);
     const a = c.ssh.algorithms;
-    return { baselineMiB: baseline, peakMiB: peak, growthMiB: peak - baseline, seconds, mbps: mbps(job.bytes, seconds), samples, negotiated: a.cipherServerToClient };
+    const grew = (k: "heapTotal" | "heapUsed" | "external" | "arrayBuffers") => (atPeak[k] - base[k]) / MiB;
+    const atPeakGrowth = { heapTotal: grew("heapTotal"), heapUsed: grew("heapUsed"), external: grew("external"), arrayBuffers: grew("arrayBuffers") };
+    return { baselineMiB: baseline, peakMiB: peak, growthMiB: peak - baseline, atPeakGrowth, seconds, mbps: mbps(job.bytes, seconds), samples, negotiated: a.cipherServerToClient };
   } finally {
     await closeQuietly(c);
     await fs.rm(job.local, { force: true });
