@@ -35,11 +35,6 @@ export interface CtrStream {
   xorSync(data: Uint8Array): Uint8Array;
 }
 
-/**
- * Original ChaCha20 (64-bit block counter, 64-bit nonce) as OpenSSH's chacha20-poly1305 uses
- * it. `stream(nonce)` starts the keystream at block 0; each `xor` continues where the last one
- * stopped, and every call but the last of a stream covers whole 64-byte blocks.
- */
 /** One nonce's keystream, consumed in order by successive calls. */
 export interface ChachaStream {
   /**
@@ -50,6 +45,11 @@ export interface ChachaStream {
   xor(data: Uint8Array, into?: Uint8Array): Uint8Array;
 }
 
+/**
+ * Original ChaCha20 (64-bit block counter, 64-bit nonce) as OpenSSH's chacha20-poly1305 uses
+ * it. `stream(nonce)` starts the keystream at block 0; each `xor` continues where the last one
+ * stopped, and every call but the last of a stream covers whole 64-byte blocks.
+ */
 export interface ChachaKey {
   readonly implementation: Implementation;
   stream(nonce: Uint8Array): ChachaStream;
