@@ -5,7 +5,7 @@ import { PacketDecoder, PacketEncoder, MAX_PACKET_LENGTH } from "../../src/ssh/t
 import { ProtocolError } from "../../src/errors.js";
 import { concat } from "../../src/ssh/wire/writer.js";
 import { NOBLE_SUITE } from "../../src/ssh/crypto/noble-primitives.js";
-import { nativeGcm } from "../../src/platform/native-crypto.js";
+import { nativeCtr, nativeGcm } from "../../src/platform/native-crypto.js";
 
 const rand = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
@@ -145,13 +145,14 @@ describe("binary packet protocol (RFC 4253 §6)", () => {
 
   describe("releasing received bytes (PacketDecoder.release)", () => {
     /** Packets of `cipher` from one encoder, as one wire buffer, and a decoder for them. */
-    async function received(cipher: string, suite: typeof NOBLE_SUITE) {
+    async function received(cipher: string, suite: typeof NOBLE_SUITE, macName?: string) {
       const c = CIPHERS[cipher]!;
-      const keys = { iv: rand(c.ivLength), key: rand(c.keyLength), macKey: new Uint8Array(0) };
+      const mac = macName ? MACS[macName] : undefined;
+      const keys = { iv: rand(c.ivLength), key: rand(c.keyLength), macKey: rand(mac?.keyLength ?? 0) };
       const enc = new PacketEncoder();
-      enc.sealer = c.createSealer({ iv: keys.iv.slice(), key: keys.key.slice(), macKey: keys.macKey }, undefined, suite);
+      enc.sealer = c.createSealer({ iv: keys.iv.slice(), key: keys.key.slice(), macKey: keys.macKey.slice() }, mac, suite);
       const dec = new PacketDecoder();
-      dec.opener = c.createOpener(keys, undefined, suite);
+      dec.opener = c.createOpener(keys, mac, suite);
       const payloads = [rand(5000), rand(1), rand(33_000), rand(200), concat(rand(60_000), rand(10_000)), rand(16)];
       const wire = concat(...(await Promise.all(payloads.map(async (p) => (await enc.encode(p)).slice()))));
       return { dec, payloads, wire };
@@ -172,12 +173,21 @@ describe("binary packet protocol (RFC 4253 §6)", () => {
       return { out, released };
     }
 
-    // Both openers return new memory: node:crypto's AES-GCM, and chacha20-poly1305, which
-    // decrypts into a buffer of its own so that the socket's read buffer can be reused.
-    for (const [cipher, suite] of [["aes128-gcm@openssh.com", { ...NOBLE_SUITE, gcm: nativeGcm }], ["chacha20-poly1305@openssh.com", NOBLE_SUITE]] as const) {
+    // Every opener returns new memory: node:crypto's AES-GCM; chacha20-poly1305, which
+    // decrypts into a buffer of its own so that the socket's read buffer can be reused; and
+    // AES-CTR in both MAC orders, with noble (which decrypts in place) and node:crypto.
+    const cases = [
+      ["aes128-gcm@openssh.com", { ...NOBLE_SUITE, gcm: nativeGcm }],
+      ["chacha20-poly1305@openssh.com", NOBLE_SUITE],
+      ["aes128-ctr", NOBLE_SUITE, "hmac-sha2-256"],
+      ["aes128-ctr", NOBLE_SUITE, "hmac-sha2-256-etm@openssh.com"],
+      ["aes128-ctr", { ...NOBLE_SUITE, ctr: nativeCtr }, "hmac-sha2-256"],
+      ["aes128-ctr", { ...NOBLE_SUITE, ctr: nativeCtr }, "hmac-sha2-256-etm@openssh.com"],
+    ] as const;
+    for (const [cipher, suite, mac] of cases) {
       for (const step of [1000, 4096, 65_536, 1 << 20]) {
-        it(`${cipher}: gives back every byte once when the opener returns new memory, never one a packet still needs (cut every ${step})`, async () => {
-          const { dec, payloads, wire } = await received(cipher, suite);
+        it(`${cipher}${mac ? ` + ${mac}` : ""}${suite === NOBLE_SUITE ? "" : " (node:crypto)"}: gives back every byte once, never one a packet still needs (cut every ${step})`, async () => {
+          const { dec, payloads, wire } = await received(cipher, suite, mac);
           const { out, released } = await decodeReusing(dec, wire, step);
           expect(out).toEqual(payloads); // every tag verified although released bytes were overwritten
           expect(released.reduce((n, c) => n + c.length, 0)).toBe(wire.length);

@@ -18,11 +18,21 @@ import {
 import { equalBytes } from "./constant-time.js";
 import type { Bytes, CryptoSuite } from "./primitives.js";
 import { ProtocolError } from "../../errors.js";
+import { uninitialized } from "../../platform/memory.js";
 
 const BLOCK = 16;
 
 const then = (value: Bytes, next: (bytes: Uint8Array) => Uint8Array): Bytes =>
   value instanceof Promise ? value.then(next) : next(value);
+
+/**
+ * `plain`, or a copy of it when it lies in `wire`'s memory (a stream that decrypted in place):
+ * the packet layer reuses the socket's read buffer only once no result lies in it
+ * (PacketOpener.open).
+ */
+function ownMemory(plain: Uint8Array, wire: Uint8Array): Uint8Array {
+  return plain.buffer === wire.buffer ? plain.slice() : plain;
+}
 
 function readLength(bytes: Uint8Array): number {
   return ((bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!) >>> 0;
@@ -100,7 +110,9 @@ function ctrAlgorithm(name: string, keyLength: number): CipherAlgorithm {
           if (!equalBytes(s.computeMac(seq, wire.subarray(0, end)), wire.subarray(end))) {
             throw macError(s.mac.name);
           }
-          return s.stream.xor(wire.subarray(4, end));
+          // Decrypted in place (noble, aligned), the plaintext would pin the socket's read
+          // buffer: moved out (ownMemory).
+          return then(s.stream.xor(wire.subarray(4, end)), (plain) => ownMemory(plain, wire));
         },
       };
     }
@@ -128,12 +140,15 @@ function ctrAlgorithm(name: string, keyLength: number): CipherAlgorithm {
         if (end < BLOCK || end % BLOCK !== 0) throw lengthError(end - 4, wire.length);
         const head = firstBlock(seq, wire);
         first.seq = -1; // used up: the next packet with this seq (after a wrap) is decrypted afresh
-        const rest = wire.subarray(BLOCK, end);
-        const decrypting = s.stream.xor(rest);
-        const plain = wire.subarray(0, end);
+        const decrypting = s.stream.xor(wire.subarray(BLOCK, end));
+        // Into memory of its own, not in place: `wire` lies in the socket's read buffer, which
+        // is read into again once every packet in it is done with; a plaintext left there would
+        // keep that buffer from reuse (as in chacha20-poly1305.ts). The first block now: `head`
+        // is scratch that the next packet's packetLength overwrites.
+        const plain = uninitialized(end);
         plain.set(head);
         return then(decrypting, (restPlain) => {
-          if (restPlain !== rest) plain.set(restPlain, BLOCK);
+          plain.set(restPlain, BLOCK);
           const length = readLength(plain);
           if (length !== end - 4 || length < 5) throw lengthError(length, wire.length);
           if (!equalBytes(s.computeMac(seq, plain), wire.subarray(end))) throw macError(s.mac.name);
