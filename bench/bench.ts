@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --profile]`: this project against ssh2 and OpenSSH's sftp, all
+ * `npm run bench [-- --quick] [-- --profile [--profile-backend=pure]]`: this project against ssh2 and OpenSSH's sftp, all
  * in one run against one private OpenSSH sshd (conformance/sshd.ts, the same setup as the
  * conformance suites). Issue 9, item 1 and the chart of item 3.
  *
@@ -48,6 +48,8 @@ const RESULTS_DIR = path.join(BENCH_DIR, "results");
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
 const wantProfile = argv.includes("--profile");
+/** `--profile-backend=pure`: profile the pure (noble) backend instead of auto. */
+const profileBackend: "auto" | "pure" = argv.includes("--profile-backend=pure") ? "pure" : "auto";
 const onlyArg = argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const rttIndex = argv.indexOf("--rtt");
 /** `--rtt MS`: only the long-link comparison (bench/rtt.ts), at MS and at 0 ms. */
@@ -386,13 +388,13 @@ async function profileSection(st: Setup, runStamp: string): Promise<ProfileRepor
   const reports: ProfileReport[] = [];
   // chacha20-poly1305 and aes128-gcm: the two AEADs, whose per-packet costs differ most by backend.
   for (const [cc, direction] of CIPHER_CASES.slice(0, 2).flatMap((c) => DIRECTIONS.map((d) => [c, d] as const))) {
-    const name = `${runStamp}-${cc.id}-${direction}.cpuprofile`;
+    const name = `${runStamp}-${cc.id}-${direction}${profileBackend === "pure" ? "-pure" : ""}.cpuprofile`;
     const local = direction === "download" ? path.join(st.localDir, "prof-down.bin") : st.src.local;
     const remote = direction === "download" ? st.src.remote : path.join(st.remoteDir, "prof-up.bin");
     const report: ProfileReport = { cipher: cc.id, direction, bytes: CONFIG.transferBytes };
     try {
       const r = await runWorker<{ mbps: number }>(
-        { kind: "transfer", server: st.s, cc, backend: "auto", direction, remote, local, timeoutMs: transferTimeout(CONFIG.transferBytes), profilePath: path.join(profDir, name) },
+        { kind: "transfer", server: st.s, cc, backend: profileBackend, direction, remote, local, timeoutMs: transferTimeout(CONFIG.transferBytes), profilePath: path.join(profDir, name) },
         [], transferTimeout(CONFIG.transferBytes) + 30_000,
       );
       if (!r.ok) throw new Error(r.error);
