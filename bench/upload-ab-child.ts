@@ -55,13 +55,18 @@ try {
   if (job.writeSize) c.session.writeSize = job.writeSize;
   // Private fields of Channel, read only by the probe.
   const ch = c.session.channel as unknown as { remoteWindow: number; sendQueue: unknown[] };
-  const samples = { zeroWindowQueued: 0, openIdle: 0, zeroWindowIdle: 0, openQueued: 0 };
+  const samples = { zeroWindowQueued: 0, openIdle: 0, zeroWindowIdle: 0, openQueued: 0, writerBusy: 0, outboxPackets: 0 };
+  // Also private: the packet writer, whose socket writes still pending (writing > 0) hold
+  // sealed packets that the peer's window already counts as sent.
+  const writer = (c.ssh as unknown as { transport: { writer: { writing: number; outbox: unknown[] } } }).transport.writer;
   let probing = job.probe ?? false;
   const probe = () => {
     if (!probing) return;
     const queued = ch.sendQueue.length > 0;
     if (ch.remoteWindow <= 0) queued ? samples.zeroWindowQueued++ : samples.zeroWindowIdle++;
     else queued ? samples.openQueued++ : samples.openIdle++;
+    if (writer.writing > 0) samples.writerBusy++;
+    samples.outboxPackets += writer.outbox.length;
     setTimeout(probe, 1);
   };
   probe();
