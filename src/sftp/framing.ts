@@ -21,8 +21,8 @@ export const DEFAULT_MAX_PACKET_LENGTH = 256 * 1024 + 1024;
  * written, and with 8 pooled (2 MiB) 330-520 of a 256 MiB download's 1,024 replies took a new
  * buffer (outside V8's heap, so each one hastens a GC); with 64 about the first 64 do. A
  * buffer given back is kept only while the pool holds fewer than the replies still to come or
- * waiting to be consumed (at least 8, 2 MiB): as a download's pipeline drains at its end, its
- * buffers go to the GC, and an idle session keeps 2 MiB, not 16. Counting only the unanswered
+ * waiting to be consumed (at least 8, 2 MiB); when a read pipeline stops, the pool is trimmed
+ * to that (see `trim`), and an idle session keeps 2 MiB, not 16. Counting only the unanswered
  * requests kept 8 while the replies piled up unconsumed, and a 1 GiB download then took 615 new
  * buffers instead of about 64 (bench rss job).
  */
@@ -117,6 +117,20 @@ export class SftpFramer {
    */
   recycle(view: Uint8Array, wanted = 0): void {
     this.pool.give(view, Math.min(POOLED_MAX, Math.max(POOLED_IDLE, wanted)) * POOLED_SIZE);
+  }
+
+  /** Bytes of reply buffers waiting in the pool. */
+  get pooled(): number {
+    return this.pool.pooled;
+  }
+
+  /**
+   * Keeps only as many pooled buffers as `wanted` replies need (at least POOLED_IDLE): a read
+   * pipeline that stopped calls this, so an idle session holds 2 MiB, not the 16 MiB a
+   * download's pipeline filled.
+   */
+  trim(wanted = 0): void {
+    this.pool.trim(Math.min(POOLED_MAX, Math.max(POOLED_IDLE, wanted)) * POOLED_SIZE);
   }
 
   private readonly reassembly = (length: number) => this.reassemblyBuffer(length);

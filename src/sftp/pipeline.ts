@@ -112,6 +112,7 @@ export class PipelinedReader {
 
   /** Stops issuing reads; replies still in flight are ignored. */
   stop(): void {
+    if (!this.done) this.session.trimReplyBuffers(this.queue.length);
     this.done = true;
     for (const r of this.queue.splice(0)) r.reply.catch(() => {});
   }

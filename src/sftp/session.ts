@@ -159,6 +159,20 @@ export class SftpSession {
     this.framer.recycle(data, Math.max(waiting, this.pending.size));
   }
 
+  /** Bytes of reply buffers the session keeps for later large replies (see SftpFramer). */
+  get pooledReplyBytes(): number {
+    return this.framer.pooled;
+  }
+
+  /**
+   * A read pipeline stopped with `own` requests of its own still unanswered (reads past the end
+   * of the file, answered with EOF and no data): the reply buffers pooled for it go, but those
+   * the other requests may need.
+   */
+  trimReplyBuffers(own: number): void {
+    this.framer.trim(this.pending.size - own);
+  }
+
   /** Closes the channel; pending requests fail with CONNECTION_LOST. */
   async close(): Promise<void> {
     this.fail(undefined);

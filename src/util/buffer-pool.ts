@@ -49,6 +49,16 @@ export class BufferPool {
     return this.bytes;
   }
 
+  /** Drops pooled buffers (to the GC) until at most `maxBytes` wait; lent ones may still come back. */
+  trim(maxBytes: number): void {
+    for (const [size, list] of this.bySize) {
+      while (this.bytes > maxBytes && list.length > 0) {
+        list.pop();
+        this.bytes -= size;
+      }
+    }
+  }
+
   /** Drops every pooled buffer (to the GC); buffers lent out may still come back later. */
   clear(): void {
     this.bySize.clear();

@@ -116,6 +116,8 @@ export function sftpClientContract(ctx: () => ContractContext, sizes: ContractSi
     const down = performance.now() - t0;
     expect(sha256(await readFile(dst))).toBe(sha256(data));
     expect((await readdir(local)).filter((f) => f.endsWith(".part"))).toEqual([]);
+    // The download's pipeline pooled up to 64 reply buffers; idle again, the session keeps 8 (2 MiB).
+    expect(sftp.session.pooledReplyBytes).toBeLessThanOrEqual(8 * (256 * 1024 + 1024));
     const mb = (ms: number) => (sizes.bigMiB / (ms / 1000)).toFixed(1);
     console.log(`${sizes.bigMiB} MiB (${sftp.ssh.algorithms.cipherClientToServer}, ${sftp.ssh.serverVersion}): upload ${mb(up)} MB/s, download ${mb(down)} MB/s`);
   });

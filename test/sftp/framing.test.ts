@@ -155,6 +155,17 @@ describe("SftpFramer", () => {
       expect(kept(500)).toBe(64);
     });
 
+    it("trim keeps what the replies still wanted need, at least 8 buffers", () => {
+      const f = new SftpFramer();
+      const lent = Array.from({ length: 40 }, (_, i) => receive(f, 100_000, i));
+      for (const p of lent) f.recycle(p, 64);
+      expect(f.pooled).toBe(40 * DEFAULT_MAX_PACKET_LENGTH);
+      f.trim(20);
+      expect(f.pooled).toBe(20 * DEFAULT_MAX_PACKET_LENGTH);
+      f.trim(-3);
+      expect(f.pooled).toBe(8 * DEFAULT_MAX_PACKET_LENGTH);
+    });
+
     it("gives exact buffers to packets above the default limit (a raised server limit)", () => {
       const f = new SftpFramer(16 * 1024 * 1024);
       const a = receive(f, 300_000, 1);

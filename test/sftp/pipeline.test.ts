@@ -21,6 +21,7 @@ function fakeSession(file: Uint8Array, readSize: number, short = 0) {
     recycle(_data: Uint8Array, waiting: number) {
       recycled.push(waiting);
     },
+    trimReplyBuffers() {},
   } as unknown as SftpSession;
   const recycled: number[] = [];
   const answer = (n = pending.length) => {
