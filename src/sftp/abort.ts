@@ -46,7 +46,6 @@ export async function unlessAbortedRelease<T>(p: Promise<T>, signal: AbortSignal
   }
 }
 
-
 /**
  * A signal of our own that follows `outer` (aborts with its reason) through one listener on it,
  * for work that fans out into many operations each listening for the abort: the caller's signal
