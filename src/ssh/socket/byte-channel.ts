@@ -27,6 +27,11 @@ export interface ByteChannel {
    * most once. A hint for speed only: saves allocating (and collecting) read buffers.
    */
   release?(chunk: Uint8Array): void;
+  /**
+   * Optional: the connection has gone quiet; memory kept for later reads (buffers every byte of
+   * which was released) may go. A hint only.
+   */
+  trim?(): void;
   /** Closes both directions; pending reads resolve null. Idempotent. */
   close(): void;
 }

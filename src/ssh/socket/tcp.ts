@@ -51,7 +51,7 @@ export function connectSocket(options: NetConnectOpts, label: string, signal?: A
       socket.setNoDelay(true); // a no-op on Unix-domain sockets
       const channel = socketChannel(socket);
       deliver = channel.deliver;
-      resolve({ ...channel, alignFrom: (offset) => arena.alignFrom(offset), release: (chunk) => arena.release(chunk) });
+      resolve({ ...channel, alignFrom: (offset) => arena.alignFrom(offset), release: (chunk) => arena.release(chunk), trim: () => arena.trim() });
     });
   });
 }
@@ -200,7 +200,7 @@ interface Usage {
   released: number;
 }
 
-class ReadArena {
+export class ReadArena {
   private buffer: Uint8Array = new Uint8Array(MIN_ARENA);
   private used = 0;
   private since = performance.now();
@@ -238,6 +238,16 @@ class ReadArena {
     if (this.full.size >= KEPT) this.full.delete(this.full.keys().next().value!);
     this.full.set(buffer.buffer, { buffer, read: 0, released: 0 });
     return buffer;
+  }
+
+  /** See ByteChannel.trim: the full-size buffers that are free again, but the one read into now, go to the GC. */
+  trim(): void {
+    for (const [key, u] of this.full) if (u.buffer !== this.buffer && u.released === u.read) this.full.delete(key);
+  }
+
+  /** Full-size buffers kept (the one read into now included). */
+  get kept(): number {
+    return this.full.size;
   }
 
   /** See ByteChannel.release. Bytes of other memory (a buffer no longer tracked) are ignored. */

@@ -75,6 +75,16 @@ export class PacketEncoder {
   release(packets: Uint8Array[]): void {
     for (const p of packets) this.spare.give(p);
   }
+
+  /** Drops the spare packet buffers (the connection went quiet: see idle-trim.ts). */
+  trim(): void {
+    this.spare.clear();
+  }
+
+  /** Bytes of spare packet buffers kept for the next packets. */
+  get spareBytes(): number {
+    return this.spare.pooled;
+  }
 }
 
 /**

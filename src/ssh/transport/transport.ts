@@ -19,6 +19,7 @@ import { PacketWriter } from "./packet-writer.js";
 import type { PrivateKey } from "../keys/private-key.js";
 import { SERVER_SIG_ALGS, decodeExtInfo, encodeExtInfo } from "./ext-info.js";
 import { runKex, type KexInput, type KexOutcome } from "./key-exchange.js";
+import { IdleTrim } from "./idle-trim.js";
 import { EXT_INFO_C, EXT_INFO_S, STRICT_KEX_C, STRICT_KEX_S, decodeKexInit, encodeKexInit, guessWasWrong, type KexInit, type Negotiated } from "./kexinit.js";
 import { CLIENT_VERSION, SERVER_VERSION, scanVersion, type ParsedVersion } from "./version.js";
 
@@ -87,6 +88,7 @@ export class Transport {
 
   private readonly reader: PacketReader;
   private readonly writer: PacketWriter;
+  private readonly idle: IdleTrim;
   private kex: KexRound | undefined;
   private firstKexDone = deferred<void>();
   private firstKexComplete = false;
@@ -103,6 +105,10 @@ export class Transport {
     private readonly options: TransportOptions,
   ) {
     this.writer = new PacketWriter(socket, (e) => this.fail(e));
+    this.idle = new IdleTrim(() => {
+      this.writer.encoder.trim();
+      this.socket.trim?.();
+    });
     this.reader = new PacketReader(socket, this.peer, () => !this.kex);
     this.firstKexDone.promise.catch(() => {});
   }
@@ -232,6 +238,7 @@ export class Transport {
     if (this.closedFlag) return;
     this.closedFlag = true;
     this.closeError = error;
+    this.idle.stop();
     const asError = error ?? new ConnectionError("CONNECTION_CLOSED", "the connection was closed");
     this.firstKexDone.reject(asError);
     if (this.kex) {
@@ -275,6 +282,7 @@ export class Transport {
         const payload = await this.reader.next();
         if (this.closedFlag) return;
         this.received++;
+        this.idle.note(payload.length);
         await this.dispatch(payload);
       }
     } catch (e) {
@@ -488,7 +496,10 @@ export class Transport {
 
   private writePacket(...parts: Uint8Array[]): void {
     this.writer.write(...parts);
-    for (const p of parts) this.bytesSinceKex += p.length;
+    let n = 0;
+    for (const p of parts) n += p.length;
+    this.bytesSinceKex += n;
+    this.idle.note(n);
   }
 }
 
