@@ -22,6 +22,7 @@ import { bytesToHex } from "@noble/hashes/utils.js";
 import type { CryptoBackend } from "../ssh/crypto/cipher.js";
 import { md5Function } from "../ssh/crypto/suite.js";
 import { encodeBase64 } from "../ssh/wire/base64.js";
+import { follow } from "../sftp/abort.js";
 import { AccessorError } from "./accessor.js";
 import {
   abortedError, callApi, drain, isAbortError, serverError, statusIsTransient, TransientError, withRetries,
@@ -121,11 +122,7 @@ export class ComponentUpload {
     // @ftrack/api: two parts or fewer go as one PUT.
     this.partCount = parts <= 2 ? 1 : parts;
     this.secrets = [credentials.apiKey];
-    const outer = options.signal;
-    const forward = () => this.controller.abort(outer?.reason);
-    outer?.addEventListener("abort", forward, { once: true });
-    this.unlink = () => outer?.removeEventListener("abort", forward);
-    if (outer?.aborted) forward();
+    this.unlink = follow(options.signal, this.controller);
     this.policy = { ...options, signal: this.controller.signal };
   }
 

@@ -47,17 +47,26 @@ export async function unlessAbortedRelease<T>(p: Promise<T>, signal: AbortSignal
 }
 
 /**
- * A signal of our own that follows `outer` (aborts with its reason) through one listener on it,
- * for work that fans out into many operations each listening for the abort: the caller's signal
- * then carries one listener however many files are in flight, and ours may carry any number
- * (platform/listeners.ts). `dispose` removes the listener from `outer` once the work is over.
+ * Aborts `inner` with `outer`'s reason when `outer` aborts (at once if it already has), through
+ * one listener on `outer`. Returns what removes that listener once the work is over.
+ */
+export function follow(outer: AbortSignal | undefined, inner: AbortController): () => void {
+  if (!outer) return () => {};
+  const forward = () => inner.abort(outer.reason);
+  if (outer.aborted) forward();
+  else outer.addEventListener("abort", forward, { once: true });
+  return () => outer.removeEventListener("abort", forward);
+}
+
+/**
+ * A signal of our own that follows `outer`, for work that fans out into many operations each
+ * listening for the abort: the caller's signal then carries one listener however many files are
+ * in flight, and ours may carry any number (platform/listeners.ts). `dispose` removes the
+ * listener from `outer` once the work is over.
  */
 export function fanOutSignal(outer: AbortSignal | undefined): { signal: AbortSignal | undefined; dispose(): void } {
   if (!outer) return { signal: undefined, dispose: () => {} };
   const inner = new AbortController();
   allowManyListeners(inner.signal);
-  const forward = () => inner.abort(outer.reason);
-  if (outer.aborted) forward();
-  else outer.addEventListener("abort", forward, { once: true });
-  return { signal: inner.signal, dispose: () => outer.removeEventListener("abort", forward) };
+  return { signal: inner.signal, dispose: follow(outer, inner) };
 }
