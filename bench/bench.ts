@@ -24,7 +24,7 @@ import { TEST_USER, startSshd, type SshdServer } from "../conformance/sshd.js";
 import { ceilingFor, measureCeiling, type CeilingRow } from "./ceiling.js";
 import { renderChart } from "./chart.js";
 import {
-  CIPHER_CASES, CLIENTS, CLIENT_LABELS, DIRECTIONS, MiB,
+  CIPHER_CASES, CLIENTS, CLIENT_LABELS, DIRECTIONS, HEAP_FLAGS, MiB,
   type BenchServer, type CipherCase, type ClientId, type Direction, type Outcome,
   attempt, errorText, mbps, median, procCpuSeconds, sha256File, stamp, verifyFile, waitNoChildren, TreeCpuMeter,
 } from "./common.js";
@@ -185,7 +185,7 @@ async function measureTransfer(
     if (client !== "openssh") {
       // In a fresh process: see worker.ts (`peer`).
       const t = await runWorker<{ seconds: number; cpuSeconds: number; negotiated: string; backend?: string }>(
-        { kind: "peer", client, server: st.s, cc, direction, local, remote, timeoutMs: timeout }, [], timeout + 150_000,
+        { kind: "peer", client, server: st.s, cc, direction, local, remote, timeoutMs: timeout }, client === "ours-heap" ? [...HEAP_FLAGS] : [], timeout + 150_000,
       );
       if (!t.ok) throw new Error(t.error);
       ({ seconds, cpuSeconds } = t);

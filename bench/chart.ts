@@ -9,6 +9,7 @@ import { findThroughput, type BenchResults } from "./report.js";
 
 const COLORS: Record<ClientId, string> = {
   "ours-auto": "#2563eb",
+  "ours-heap": "#1e3a8a",
   "ours-pure": "#93c5fd",
   ssh2: "#f59e0b",
   "ssh2-nodelay": "#b45309",

@@ -29,11 +29,22 @@ export const CIPHER_CASES: readonly CipherCase[] = [
 ];
 
 /** Transfer clients, in table / chart order. */
-export type ClientId = "ours-auto" | "ours-pure" | "ssh2" | "ssh2-nodelay" | "openssh";
-export const CLIENTS: readonly ClientId[] = ["ours-auto", "ours-pure", "ssh2", "ssh2-nodelay", "openssh"];
+export type ClientId = "ours-auto" | "ours-heap" | "ours-pure" | "ssh2" | "ssh2-nodelay" | "openssh";
+export const CLIENTS: readonly ClientId[] = ["ours-auto", "ours-heap", "ours-pure", "ssh2", "ssh2-nodelay", "openssh"];
+
+/**
+ * Node flags of the "ours-heap" client: `auto` in a process whose V8 old generation starts at
+ * 64 MB. In a small process (a 12 MB heap), V8's default limits made a 256 MiB transfer run 10
+ * to 27 full mark-compacts (node:crypto returns a new buffer per packet, which V8 counts as
+ * external memory against that limit); with this flag, none or one, and 20-30% less client CPU
+ * per MB (bench/results/2026-12-06-v8-heap.md). The flag is not allowed in NODE_OPTIONS: it goes
+ * on node's command line (Deno: `--v8-flags=`).
+ */
+export const HEAP_FLAGS: readonly string[] = ["--initial-old-space-size=64"];
 
 export const CLIENT_LABELS: Record<ClientId, string> = {
   "ours-auto": "ours (auto)",
+  "ours-heap": "ours (auto, old space 64 MB)",
   "ours-pure": "ours (pure)",
   ssh2: "ssh2 defaults",
   "ssh2-nodelay": "ssh2 + NODELAY",

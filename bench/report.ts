@@ -145,6 +145,9 @@ export interface RatioRow {
    */
   autoPerCpuOverOpenssh?: number;
   autoPerCpuOverSsh2Nodelay?: number;
+  /** ours-heap (auto with HEAP_FLAGS) over OpenSSH sftp: MB/s, and MB per client CPU second. */
+  heapOverOpenssh?: number;
+  heapPerCpuOverOpenssh?: number;
 }
 
 /** MB moved per CPU second of the client (undefined without a CPU figure). */
@@ -215,6 +218,8 @@ export function computeRatios(throughput: readonly ThroughputRow[], ceiling: rea
         pureCpuEfficiency: ratio(perCpu(findThroughput(throughput, cc.id, direction, "ours-pure")), ceilingFor(ceiling, cc.id, direction)),
         autoPerCpuOverOpenssh: ratio(perCpu(findThroughput(throughput, cc.id, direction, "ours-auto")), perCpu(findThroughput(throughput, cc.id, direction, "openssh"))),
         autoPerCpuOverSsh2Nodelay: ratio(perCpu(findThroughput(throughput, cc.id, direction, "ours-auto")), perCpu(findThroughput(throughput, cc.id, direction, "ssh2-nodelay"))),
+        heapOverOpenssh: ratio(v("ours-heap"), v("openssh")),
+        heapPerCpuOverOpenssh: ratio(perCpu(findThroughput(throughput, cc.id, direction, "ours-heap")), perCpu(findThroughput(throughput, cc.id, direction, "openssh"))),
       });
     }
   }
@@ -303,7 +308,7 @@ function renderThroughput(r: BenchResults, out: string[], size: string): void {
   out.push("");
   out.push(`### Throughput, MB/s (10^6 B/s), ${size} per transfer`);
   out.push("");
-  const head = ["cipher", "dir", ...CLIENTS.map((c) => CLIENT_LABELS[c]), "noble ceiling", "auto / OpenSSH", "auto / ssh2+ND", "pure / ceiling"];
+  const head = ["cipher", "dir", ...CLIENTS.map((c) => CLIENT_LABELS[c]), "noble ceiling", "auto / OpenSSH", "auto / ssh2+ND", "pure / ceiling", "old space 64 MB / OpenSSH"];
   const rows: string[][] = [];
   for (const cc of CIPHER_CASES) {
     for (const d of DIRECTIONS) {
@@ -312,7 +317,7 @@ function renderThroughput(r: BenchResults, out: string[], size: string): void {
         cc.id, d === "download" ? "down" : "up",
         ...CLIENTS.map((c) => throughputCell(findThroughput(r.throughput, cc.id, d, c))),
         f1(ceilingFor(r.ceiling, cc.id, d)),
-        f2(ra?.autoOverOpenssh), f2(ra?.autoOverSsh2Nodelay), f2(ra?.pureOverCeiling),
+        f2(ra?.autoOverOpenssh), f2(ra?.autoOverSsh2Nodelay), f2(ra?.pureOverCeiling), f2(ra?.heapOverOpenssh),
       ]);
     }
   }
@@ -330,7 +335,10 @@ function renderThroughput(r: BenchResults, out: string[], size: string): void {
       "(concurrency 64, chunkSize 32768); \"+ NODELAY\" passes a socket made with `setNoDelay(true)` as `sock`. OpenSSH: `sftp -b` " +
       "with `-o Ciphers=… [-o MACs=…]`, otherwise defaults, timed from the moment its target file appears (inotify) to the " +
       "process's exit, so its start and handshake are left out as they are for the others (see each row's note in the JSON). " +
-      "Connect is never in the timed part. The ceiling is noble's open (download) or seal " +
+      "Connect is never in the timed part. \"ours (auto, old space 64 MB)\" is ours (auto) in a process started with " +
+      "`node --initial-old-space-size=64`: the same code, with V8's old generation starting at 64 MB instead of growing from a few, " +
+      "which removes the full GCs a small process runs during a transfer (node:crypto's per-packet output buffers count against " +
+      "that limit as external memory). The targets use ours (auto) with node's defaults. The ceiling is noble's open (download) or seal " +
       "(upload) over 32 KiB packets, MB per CPU second in this process (one core). Each transfer verified by size, the first cipher's by sha256.",
   );
   if (r.throughput.some((x) => x.cpuPercent !== undefined || x.serverCpuPercent !== undefined)) {
@@ -356,12 +364,12 @@ function renderThroughput(r: BenchResults, out: string[], size: string): void {
         "much less than MB/s does (it still counts the client's GC and system time):",
     );
     out.push("");
-    out.push(table(["cipher", "dir", ...CLIENTS.map((c) => CLIENT_LABELS[c]), "auto / OpenSSH", "auto / ssh2+ND"], CIPHER_CASES.flatMap((cc) => DIRECTIONS.map((d) => {
+    out.push(table(["cipher", "dir", ...CLIENTS.map((c) => CLIENT_LABELS[c]), "auto / OpenSSH", "auto / ssh2+ND", "old space 64 MB / OpenSSH"], CIPHER_CASES.flatMap((cc) => DIRECTIONS.map((d) => {
       const ra = r.ratios.find((x) => x.cipher === cc.id && x.direction === d);
       return [
         cc.id, d === "download" ? "down" : "up",
         ...CLIENTS.map((c) => f1(perCpu(findThroughput(r.throughput, cc.id, d, c)))),
-        f2(ra?.autoPerCpuOverOpenssh), f2(ra?.autoPerCpuOverSsh2Nodelay),
+        f2(ra?.autoPerCpuOverOpenssh), f2(ra?.autoPerCpuOverSsh2Nodelay), f2(ra?.heapPerCpuOverOpenssh),
       ];
     }))));
   }

@@ -7,8 +7,8 @@
  *
  *   npx tsx bench/upload-ab.ts --rounds=5 --mib=256 --variants=openssh,ours@/tmp/base,ours@.,ours@.:ws=32768:mif=64 [--probe]
  *
- * A variant is `openssh` or `ours@CHECKOUT[:ws=BYTES][:mif=N][:st=N][:cr=pure][:semi=MB]` (ws: the SFTP WRITE
- * size, mif: requests in flight, st: upload's `streams`, cr: the crypto backend (default auto), semi: V8's --max-semi-space-size for that client). Prints one line per run and a markdown summary (medians; each run listed)
+ * A variant is `openssh` or `ours@CHECKOUT[:ws=BYTES][:mif=N][:st=N][:cr=pure][:semi=MB][:old=MB]` (ws: the SFTP WRITE
+ * size, mif: requests in flight, st: upload's `streams`, cr: the crypto backend (default auto), semi: V8's --max-semi-space-size for that client, old: its --initial-old-space-size). Prints one line per run and a markdown summary (medians; each run listed)
  * at the end. Also per run: how idle the whole machine was (/proc/stat), as other work on a
  * shared machine decides what the three processes get. Diagnostics, each optional: `--probe`
  * (our channel's state every millisecond), `--cpu-prof=DIR [--heap-sampling]` (V8 profiles of
@@ -148,7 +148,7 @@ async function runOne(sshd: SshdServer, s: BenchServer & { keyPath: string }, va
       checkout: path.resolve(checkout!), server: s, cipher, local, remote, probe, heapSampling,
       profilePath: cpuProfDir ? path.join(cpuProfDir, `${variant.replace(/[^a-z0-9=]+/gi, "_")}-${Date.now()}.cpuprofile`) : undefined,
       writeSize: o.ws ? Number(o.ws) : undefined, maxInFlight: o.mif ? Number(o.mif) : undefined, streams: o.st ? Number(o.st) : undefined, crypto: o.cr as "auto" | "pure" | "native" | undefined,
-    }, o.semi ? [`--max-semi-space-size=${Number(o.semi)}`] : []);
+    }, [...(o.semi ? [`--max-semi-space-size=${Number(o.semi)}`] : []), ...(o.old ? [`--initial-old-space-size=${Number(o.old)}`] : [])]);
     seconds = r.seconds;
     clientCpu = r.cpuSeconds;
     clientSys = r.sysSeconds;

@@ -25,7 +25,7 @@ export type WorkerJob =
   | { kind: "rss"; server: BenchServer; cc: CipherCase; backend: Backend; remote: string; local: string; bytes: number; timeoutMs: number }
   | { kind: "sessions"; server: BenchServer; count: number; bytesEach: number; remoteDir: string; timeoutMs: number }
   | {
-      kind: "peer"; client: "ours-auto" | "ours-pure" | "ssh2" | "ssh2-nodelay"; server: BenchServer; cc: CipherCase;
+      kind: "peer"; client: "ours-auto" | "ours-heap" | "ours-pure" | "ssh2" | "ssh2-nodelay"; server: BenchServer; cc: CipherCase;
       direction: "download" | "upload"; remote: string; local: string; timeoutMs: number;
     }
   | {
@@ -166,8 +166,9 @@ async function transferJob(job: Extract<WorkerJob, { kind: "transfer" }>): Promi
 /** See `peer` above; the timing (connect and close excluded) is the peer module's own. */
 async function peerJob(job: Extract<WorkerJob, { kind: "peer" }>): Promise<Omit<TransferTiming, "backend"> & { backend?: string }> {
   const { server, cc, direction, local, remote, timeoutMs } = job;
-  if (job.client === "ours-auto" || job.client === "ours-pure") {
-    return oursTransfer(server, job.client === "ours-auto" ? "auto" : "pure", cc, direction, local, remote, timeoutMs);
+  if (job.client === "ours-auto" || job.client === "ours-heap" || job.client === "ours-pure") {
+    // ours-heap differs from ours-auto only in the flags its process was started with (HEAP_FLAGS).
+    return oursTransfer(server, job.client === "ours-pure" ? "pure" : "auto", cc, direction, local, remote, timeoutMs);
   }
   return ssh2Transfer(server, job.client === "ssh2-nodelay", cc, direction, local, remote, timeoutMs);
 }
