@@ -12,6 +12,7 @@
  * show the key.
  */
 import { AccessorError, type AccessorErrorCode } from "./accessor.js";
+import { follow } from "../sftp/abort.js";
 
 /** What the server location needs from an @ftrack/api Session (which has all of these). */
 export interface ServerCredentials {
@@ -97,17 +98,17 @@ export const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", stop, { once: true });
   });
 
+/** The wait before attempt `n + 1`: doubling from `baseDelayMs`, capped, with jitter (50–100 %). */
+export function backoffDelay(policy: RequestPolicy, n: number): number {
+  return Math.min(policy.maxDelayMs ?? 8000, (policy.baseDelayMs ?? 250) * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
+}
+
 /**
  * Runs `attempt` until it succeeds, fails with something not transient, the attempts are used
  * up, or `policy.signal` aborts. `attempt` gets a signal that also fires on the per-request
  * timeout (a timeout counts as transient) and a `touch()` that restarts that timeout (for
  * streaming bodies: the limit is then between chunks). `onRetry` sees each transient failure.
  */
-/** The wait before attempt `n + 1`: doubling from `baseDelayMs`, capped, with jitter (50–100 %). */
-export function backoffDelay(policy: RequestPolicy, n: number): number {
-  return Math.min(policy.maxDelayMs ?? 8000, (policy.baseDelayMs ?? 250) * 2 ** (n - 1)) * (0.5 + Math.random() / 2);
-}
-
 export async function withRetries<T>(
   policy: RequestPolicy,
   attempt: (signal: AbortSignal, touch: () => void, n: number) => Promise<T>,
@@ -154,8 +155,7 @@ function requestSignal(outer: AbortSignal | undefined, timeoutMs: number) {
       controller.abort(new DOMException("timed out", "TimeoutError"));
     }, timeoutMs);
   };
-  const forward = () => controller.abort(outer?.reason);
-  outer?.addEventListener("abort", forward, { once: true });
+  const unfollow = follow(outer, controller);
   arm();
   return {
     signal: controller.signal,
@@ -163,7 +163,7 @@ function requestSignal(outer: AbortSignal | undefined, timeoutMs: number) {
     timedOut: () => expired,
     dispose: () => {
       clearTimeout(timer);
-      outer?.removeEventListener("abort", forward);
+      unfollow();
     },
   };
 }

@@ -17,7 +17,7 @@ import type { SftpClient } from "./client.js";
 import { LaneConnections } from "./lane-connections.js";
 import type { SftpFile } from "./file.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "./pipeline.js";
-import { abortError, unlessAborted } from "./abort.js";
+import { abortError, follow, unlessAborted } from "./abort.js";
 import type { Progress } from "./transfers.js";
 
 /** One stream: an SFTP session and the handle it holds on the file being moved. */
@@ -95,8 +95,8 @@ type Event =
  */
 export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<Lane[]> {
   const stop = new AbortController();
-  const onAbort = () => stop.abort(plan.signal?.reason);
-  plan.signal?.addEventListener("abort", onAbort, { once: true });
+  // At once if the caller's signal fired during the awaits before this call.
+  const unfollow = follow(plan.signal, stop);
   const lanes: Lane[] = [{ client: main, own: false }];
   const conns = new LaneConnections(main.ssh, plan.connections ?? 1, main.sessionOptions);
   // Each range's own signal, all ended by `stop` through one listener (not one per request).
@@ -274,7 +274,7 @@ export async function runSegments(main: SftpClient, plan: SegmentPlan): Promise<
     throw e;
   } finally {
     clearTimeout(timer);
-    plan.signal?.removeEventListener("abort", onAbort);
+    unfollow();
     stop.signal.removeEventListener("abort", stopRanges);
     // Extra connections that carry no returned lane (refused sessions, connects cut short).
     await conns.release(new Set(succeeded ? lanes.map((l) => l.ssh) : []));
