@@ -16,41 +16,12 @@ import { SshWriter, concat } from "../wire/writer.js";
 import { AsyncQueue, deferred } from "../../util/async-queue.js";
 import { PacketReader } from "./packet-reader.js";
 import { PacketWriter } from "./packet-writer.js";
-import type { PrivateKey } from "../keys/private-key.js";
 import { SERVER_SIG_ALGS, decodeExtInfo, encodeExtInfo } from "./ext-info.js";
 import { runKex, type KexInput, type KexOutcome } from "./key-exchange.js";
 import { IdleTrim } from "./idle-trim.js";
 import { EXT_INFO_C, EXT_INFO_S, STRICT_KEX_C, STRICT_KEX_S, decodeKexInit, encodeKexInit, guessWasWrong, type KexInit, type Negotiated } from "./kexinit.js";
 import { CLIENT_VERSION, SERVER_VERSION, scanVersion, type ParsedVersion } from "./version.js";
-
-interface CommonTransportOptions {
-  kex: string[];
-  /** Host key algorithms we offer (a server: those its host keys can sign with). */
-  serverHostKey: string[];
-  cipher: string[];
-  mac: string[];
-  backend: CryptoBackend;
-  /** Re-exchange keys after this many bytes in one direction (default 1 GiB). */
-  rekeyAfterBytes?: number;
-  /** Re-exchange keys after this long (default 1 hour). */
-  rekeyAfterMs?: number;
-}
-
-export interface ClientTransportOptions extends CommonTransportOptions {
-  role?: "client";
-  /** Throws HostKeyError unless the key is trusted for this server. */
-  verifyHostKey(key: PublicKey): Promise<void>;
-}
-
-export interface ServerTransportOptions extends CommonTransportOptions {
-  role: "server";
-  /** The keys that sign H; one per key type. */
-  hostKeys: readonly PrivateKey[];
-  /** Sent as server-sig-algs in EXT_INFO (RFC 8308 §3.1) when the client offers ext-info-c. */
-  serverSigAlgs: readonly string[];
-}
-
-export type TransportOptions = ClientTransportOptions | ServerTransportOptions;
+import type { TransportOptions } from "./transport-options.js";
 
 /** State of one key exchange, from the first KEXINIT (either side) to both NEWKEYS. */
 interface KexRound {
