@@ -8,8 +8,9 @@ import { SftpError } from "../errors.js";
 import type { SftpResponse } from "./packet.js";
 import { encodeRead, encodeWriteHeader } from "./packets/handle.js";
 import { expectData, expectOk, type SftpSession } from "./session.js";
+import { DEFAULT_MAX_IN_FLIGHT, type InFlightLimit } from "./in-flight.js";
 
-export const DEFAULT_MAX_IN_FLIGHT = 64;
+export { DEFAULT_MAX_IN_FLIGHT };
 
 interface PendingRead {
   offset: number;
@@ -147,6 +148,8 @@ export class PipelinedWriter {
   private turns: Promise<unknown> = Promise.resolve();
   /** The file offset of the next byte written. */
   offset: number;
+  /** Without a `maxInFlight` of the caller's: the session's limit that follows the round trips (in-flight.ts). */
+  private readonly control: InFlightLimit | undefined;
 
   constructor(
     private readonly session: SftpSession,
@@ -155,6 +158,12 @@ export class PipelinedWriter {
     private readonly options: { offset?: number; maxInFlight?: number; chunkSize?: number } = {},
   ) {
     this.offset = options.offset ?? 0;
+    if (options.maxInFlight === undefined) this.control = session.writeLimit;
+  }
+
+  /** Requests that may be outstanding now. */
+  get maxInFlight(): number {
+    return this.control?.limit ?? this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   }
 
   /** Bytes per WRITE request: `data` given to `write` is sent in pieces of this size. */
@@ -188,19 +197,23 @@ export class PipelinedWriter {
   }
 
   private async issueNow(data: Uint8Array): Promise<{ sent: Promise<void> }> {
-    const max = this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     const chunk = this.requestSize;
+    const control = this.control;
     let sent: Promise<void> = Promise.resolve();
     for (let o = 0; o < data.length; o += chunk) {
-      while (this.inFlight.length >= max) await this.inFlight.shift();
+      while (this.inFlight.length >= this.maxInFlight) await this.inFlight.shift();
       if (this.failure) break;
       const piece = data.subarray(o, Math.min(o + chunk, data.length));
       const offset = this.offset;
       this.offset += piece.length;
       const request = this.session.send((id) => [encodeWriteHeader(id, { handle: this.handle, offset, length: piece.length }), piece]);
       sent = request.sent;
+      const issued = control ? performance.now() : 0;
       const done = request.reply
-        .then((r) => expectOk(r, this.path, "write"))
+        .then((r) => {
+          control?.answered(performance.now() - issued);
+          expectOk(r, this.path, "write");
+        })
         .catch((e) => void (this.failure ??= e));
       this.inFlight.push(done);
     }

@@ -13,6 +13,7 @@ import type { NameEntry } from "./packets/response.js";
 import type { Attrs } from "./attrs.js";
 import { deferred } from "../util/async-queue.js";
 import { LIMITS, decodeLimitsReply, encodeLimitsRequest, type LimitsReply } from "./extensions/limits.js";
+import { DEFAULT_MAX_IN_FLIGHT, InFlightLimit } from "./in-flight.js";
 
 /** Without limits@openssh.com, the draft's guaranteed minimum is 32 KiB per read/write. */
 export const DEFAULT_IO_SIZE = 32 * 1024;
@@ -55,6 +56,12 @@ export class SftpSession {
    * INIT → VERSION may include the server starting its sftp-server process, hence the minimum.
    */
   roundTripMs = Infinity;
+  /**
+   * How many WRITEs an upload keeps outstanding when its caller set no maxInFlight: learnt from
+   * the round trips of every upload on this session, so each file or range starts where the last
+   * left off (in-flight.ts).
+   */
+  readonly writeLimit = new InFlightLimit(DEFAULT_MAX_IN_FLIGHT);
 
   private readonly framer = new SftpFramer();
   private readonly pending = new Map<number, { resolve: (r: SftpResponse) => void; reject: (e: unknown) => void }>();

@@ -47,7 +47,10 @@ export interface UploadOptions extends StreamOptions {
   atomic?: boolean;
   /** Permissions of the new file (default: the local file's). */
   mode?: number;
-  /** Requests in flight (default 64). */
+  /**
+   * WRITE requests in flight, fixed. By default the session's own limit, 2 to 64, follows the
+   * round trips: as many as the path carries without a queue building at the server (in-flight.ts).
+   */
   maxInFlight?: number;
   /**
    * Continue an earlier interrupted upload of the same file: its partial copy (a fixed temporary
@@ -60,6 +63,7 @@ export interface UploadOptions extends StreamOptions {
 export interface DownloadOptions extends StreamOptions {
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
+  /** READ requests in flight (default 64). */
   maxInFlight?: number;
   /** Continue an earlier interrupted download from its kept local partial file (checked first). */
   resume?: boolean;
