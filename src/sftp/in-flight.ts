@@ -19,6 +19,10 @@
  *   and with 2 and 4 the same loopback runs gave 1.13× instead of 1.40×.
  * - One limit per session, not per upload: a file or a range of a large file starts where the
  *   last one left off, and the round trips of every upload on the session count.
+ * - Only full-size requests count (the writer's): a file's short last WRITE crosses a slow link
+ *   sooner, and as the base it would make every full one look queued.
+ * - The base is the shortest round trip of the last BASE_MS (as BBR keeps its min_rtt): a route
+ *   that got longer, or a session idle for hours, does not keep the limit at 2 for good.
  */
 
 /** Requests in flight at most, per read pipeline or upload (and the writes' limit's ceiling). */
@@ -28,6 +32,8 @@ export const DEFAULT_MAX_IN_FLIGHT = 64;
 const ALPHA = 1;
 /** Requests' worth queued above which the limit shrinks. */
 const BETA = 2;
+/** How long the shortest round trip stands as the base before a newer one replaces it (ms). */
+const BASE_MS = 10_000;
 /** Never fewer: one request in flight would wait a round trip between every two. */
 const MIN_LIMIT = 2;
 /**
@@ -39,8 +45,11 @@ const START_LIMIT = 8;
 /** One per SFTP session: every upload on it feeds its round trips in and follows its limit. */
 export class InFlightLimit {
   private current: number;
-  /** Shortest round trip seen (ms). */
+  /** Shortest round trip seen (ms), and when. */
   private base = Infinity;
+  private baseAt = 0;
+  /** Shortest round trip of the current window (ms): the base once the base has expired. */
+  private windowBest = Infinity;
   private sum = 0;
   private samples = 0;
   /** Still doubling: no window has yet been over BETA. */
@@ -55,12 +64,21 @@ export class InFlightLimit {
     return this.current;
   }
 
-  /** A request was answered `rttMs` after it was issued. */
-  answered(rttMs: number): void {
-    if (rttMs < this.base) this.base = rttMs;
+  /** A full-size request was answered `rttMs` after it was issued, at `now` (ms). */
+  answered(rttMs: number, now = performance.now()): void {
+    if (rttMs < this.base) {
+      this.base = rttMs;
+      this.baseAt = now;
+    }
+    if (rttMs < this.windowBest) this.windowBest = rttMs;
     this.sum += rttMs;
     if (++this.samples < this.current) return;
     const mean = this.sum / this.samples;
+    if (now - this.baseAt > BASE_MS) {
+      this.base = this.windowBest;
+      this.baseAt = now;
+    }
+    this.windowBest = Infinity;
     this.sum = 0;
     this.samples = 0;
     const queued = mean > 0 ? this.current * (1 - this.base / mean) : 0;

@@ -208,10 +208,12 @@ export class PipelinedWriter {
       this.offset += piece.length;
       const request = this.session.send((id) => [encodeWriteHeader(id, { handle: this.handle, offset, length: piece.length }), piece]);
       sent = request.sent;
-      const issued = control ? performance.now() : 0;
+      // Only full-size requests time the path (in-flight.ts).
+      const timed = control && piece.length === chunk ? control : undefined;
+      const issued = timed ? performance.now() : 0;
       const done = request.reply
         .then((r) => {
-          control?.answered(performance.now() - issued);
+          timed?.answered(performance.now() - issued);
           expectOk(r, this.path, "write");
         })
         .catch((e) => void (this.failure ??= e));
