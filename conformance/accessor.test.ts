@@ -84,10 +84,13 @@ describeSshd("SFTPAccessor against OpenSSH", () => {
     open.push(a);
     return a;
   };
+  /** Folders made in the test user's home (on this disk, as sshd runs here): removed at the end. */
+  const made: string[] = [];
   /** A fresh, existing folder relative to the test user's home. */
   const freshFolder = async (): Promise<string> => {
     const folder = `acc-${++n}-${Date.now()}`;
     await admin.mkdir(`${home}/${folder}`);
+    made.push(`${home}/${folder}`);
     return folder;
   };
 
@@ -104,6 +107,7 @@ describeSshd("SFTPAccessor against OpenSSH", () => {
     await admin?.close();
     await s?.stop();
     await rm(local, { recursive: true, force: true });
+    for (const d of made.splice(0)) await rm(d, { recursive: true, force: true });
   });
 
   accessorContract(async () => make({ folder: await freshFolder() }));

@@ -57,8 +57,10 @@ describeSshd("segmented transfers over several connections, against OpenSSH", ()
   });
   beforeEach(async () => {
     proxy.setFaults({});
-    dir = `${home}/c${++n}-${Date.now()}`;
-    await clients[0]!.mkdir(dir);
+    const made = (dir = `${home}/c${++n}-${Date.now()}`);
+    await clients[0]!.mkdir(made);
+    // sshd runs here: its user's home is on this disk, and every run would leave its files there.
+    return () => rm(made, { recursive: true, force: true });
   });
   afterEach(() => vi.restoreAllMocks());
 

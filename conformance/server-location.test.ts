@@ -27,6 +27,7 @@ describeSshd("ftrack.server ↔ studio.sftp on OpenSSH", () => {
   let admin: SftpClient;
   let store: FileStore;
   let local: string;
+  const made: string[] = [];
 
   beforeAll(async () => {
     s = await startSshd();
@@ -40,12 +41,15 @@ describeSshd("ftrack.server ↔ studio.sftp on OpenSSH", () => {
     await s?.stop();
     await store?.close();
     await rm(local, { recursive: true, force: true });
+    // Folders made in the test user's home: on this disk, as sshd runs here.
+    for (const d of made.splice(0)) await rm(d, { recursive: true, force: true });
   });
 
   it("moves a sequence both ways, retrying dropped parts and reads", async () => {
     const home = await admin.realpath(".");
     const folder = `server-loc-${Date.now()}`;
     await admin.mkdir(`${home}/${folder}`);
+    made.push(`${home}/${folder}`);
     const session = new Session(store.url, API_USER, API_KEY, { decodeDatesAsIso: true });
     await session.initializing;
     const { version } = store.memory.seedVersion({ project: "film", contexts: [["Shot", "sh020"]], asset: "plate", version: 5 });

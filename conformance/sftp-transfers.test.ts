@@ -34,9 +34,14 @@ describeSshd("SFTP directory and resumed transfers", () => {
   });
   beforeEach(async () => {
     local = await mkdtemp(join(tmpdir(), "xfer-"));
-    remote = `${await sftp.realpath(".")}/xfer-${++n}-${Date.now()}`;
-    await sftp.mkdir(remote);
-    return () => rm(local, { recursive: true, force: true });
+    const made = (remote = `${await sftp.realpath(".")}/xfer-${++n}-${Date.now()}`);
+    await sftp.mkdir(made);
+    // sshd runs here: the remote folder is on this disk too.
+    const here = local;
+    return async () => {
+      await rm(here, { recursive: true, force: true });
+      await rm(made, { recursive: true, force: true });
+    };
   });
 
   it("a tree is carried by the sessions sshd allows (MaxSessions 2), byte-identical", { timeout: 60_000 }, async () => {

@@ -37,8 +37,10 @@ for (const subsystem of ["internal-sftp", "/usr/lib/openssh/sftp-server"]) descr
     await rm(local, { recursive: true, force: true });
   });
   beforeEach(async () => {
-    dir = `${home}/t${++n}-${Date.now()}`;
-    await sftp.mkdir(dir);
+    const made = (dir = `${home}/t${++n}-${Date.now()}`);
+    await sftp.mkdir(made);
+    // sshd runs here: its user's home is on this disk, and every run would leave its files there.
+    return () => rm(made, { recursive: true, force: true });
   });
 
   // sshd runs on this machine: the remote path is the file itself.
